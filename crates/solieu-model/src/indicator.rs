@@ -1,0 +1,255 @@
+//! Indicators (chỉ tiêu) and their aggregation rules.
+
+use std::fmt;
+
+use crate::text::nfc;
+use crate::unit::Unit;
+
+/// How values of one area add up over time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimeAggregation {
+    /// Months add up to the year-to-date (retail sales, exports).
+    Flow,
+    /// The level at the end of the period (population, counts to date).
+    Stock,
+    /// An index or rate: neither summed nor carried; its year-to-date is
+    /// reported or averaged by its own rule (CPI, IIP).
+    Index,
+}
+
+impl TimeAggregation {
+    /// Name used in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Flow => "flow",
+            Self::Stock => "stock",
+            Self::Index => "index",
+        }
+    }
+    /// Parses [`TimeAggregation::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s.trim() {
+            "flow" => Self::Flow,
+            "stock" => Self::Stock,
+            "index" => Self::Index,
+            _ => return None,
+        })
+    }
+}
+
+/// How values of several areas combine into a regional figure.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AreaAggregation {
+    /// Sum of the members.
+    Sum,
+    /// Not aggregated across areas.
+    None,
+    /// Mean weighted by another indicator of the same areas and period.
+    Weighted(String),
+}
+
+impl AreaAggregation {
+    /// Parses `sum`, `none` or `weighted:CODE`.
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim();
+        match s {
+            "sum" => Some(Self::Sum),
+            "none" => Some(Self::None),
+            _ => s
+                .strip_prefix("weighted:")
+                .map(|c| c.trim())
+                .filter(|c| is_valid_code(c))
+                .map(|c| Self::Weighted(c.to_ascii_uppercase())),
+        }
+    }
+}
+
+impl fmt::Display for AreaAggregation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sum => f.write_str("sum"),
+            Self::None => f.write_str("none"),
+            Self::Weighted(c) => write!(f, "weighted:{c}"),
+        }
+    }
+}
+
+/// A disaggregation dimension (phân tổ) with its code list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dimension {
+    /// Column name in files, upper case (`PRODUCT`).
+    pub name: String,
+    /// Allowed codes.
+    pub codes: Vec<String>,
+}
+
+/// An indicator definition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Indicator {
+    /// Code, upper case: `RETAIL_GOODS`.
+    pub code: String,
+    /// Vietnamese name, NFC.
+    pub name_vi: String,
+    /// English name.
+    pub name_en: String,
+    /// Unit of stored levels.
+    pub unit: Unit,
+    /// Rule over time.
+    pub time_aggregation: TimeAggregation,
+    /// Rule over areas.
+    pub area_aggregation: AreaAggregation,
+    /// Decimals shown.
+    pub decimals: u8,
+    /// Scope note ("via the city's ports, incl. crude oil").
+    pub scope_note: String,
+    /// Responsible reporting unit.
+    pub reporting_unit: String,
+    /// Optional disaggregation dimensions.
+    pub dimensions: Vec<Dimension>,
+}
+
+/// Whether a text is a valid indicator or dimension code: 1–40 of
+/// `A-Z a-z 0-9 _`, starting with a letter.
+pub fn is_valid_code(c: &str) -> bool {
+    !c.is_empty()
+        && c.len() <= 40
+        && c.as_bytes()[0].is_ascii_alphabetic()
+        && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// Why an indicator definition was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct IndicatorError {
+    /// Column.
+    pub field: &'static str,
+    /// What was expected.
+    pub message: String,
+}
+
+/// The raw text fields of an indicator definition, as in the catalogue CSV.
+#[derive(Debug, Clone, Default)]
+pub struct IndicatorFields<'a> {
+    /// `code`
+    pub code: &'a str,
+    /// `name_vi`
+    pub name_vi: &'a str,
+    /// `name_en`
+    pub name_en: &'a str,
+    /// `unit`
+    pub unit: &'a str,
+    /// `time_aggregation`
+    pub time_aggregation: &'a str,
+    /// `area_aggregation`
+    pub area_aggregation: &'a str,
+    /// `decimals`
+    pub decimals: &'a str,
+    /// `scope_note` (optional)
+    pub scope_note: &'a str,
+    /// `reporting_unit` (optional)
+    pub reporting_unit: &'a str,
+    /// `dimensions` (optional): `NAME=code1|code2;NAME2=…`
+    pub dimensions: &'a str,
+}
+
+impl Indicator {
+    /// Validates a definition.
+    pub fn parse(f: &IndicatorFields<'_>) -> Result<Indicator, IndicatorError> {
+        let err = |field, message: String| IndicatorError { field, message };
+        let code = f.code.trim();
+        if !is_valid_code(code) {
+            return Err(err(
+                "code",
+                format!(
+                    "'{code}' is not a code; expected letters, digits and _ (e.g. RETAIL_GOODS)"
+                ),
+            ));
+        }
+        let name_vi = nfc(f.name_vi);
+        if name_vi.is_empty() {
+            return Err(err("name_vi", "empty; expected the Vietnamese name".into()));
+        }
+        let unit = nfc(f.unit);
+        if unit.is_empty() {
+            return Err(err(
+                "unit",
+                "empty; expected a unit such as 'tỷ đồng' or '%'".into(),
+            ));
+        }
+        let time_aggregation = TimeAggregation::parse(f.time_aggregation).ok_or_else(|| {
+            err(
+                "time_aggregation",
+                format!("'{}'; expected flow, stock or index", f.time_aggregation),
+            )
+        })?;
+        let area_aggregation = AreaAggregation::parse(f.area_aggregation).ok_or_else(|| {
+            err(
+                "area_aggregation",
+                format!(
+                    "'{}'; expected sum, none or weighted:CODE",
+                    f.area_aggregation
+                ),
+            )
+        })?;
+        let decimals = f
+            .decimals
+            .trim()
+            .parse::<u8>()
+            .ok()
+            .filter(|d| *d <= 6)
+            .ok_or_else(|| {
+                err(
+                    "decimals",
+                    format!("'{}'; expected a whole number 0–6", f.decimals),
+                )
+            })?;
+        let mut dimensions = Vec::new();
+        for part in f
+            .dimensions
+            .split(';')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            let (name, codes) = part
+                .split_once('=')
+                .ok_or_else(|| err("dimensions", format!("'{part}'; expected NAME=code1|code2")))?;
+            let name = name.trim().to_ascii_uppercase();
+            if !is_valid_code(&name) {
+                return Err(err(
+                    "dimensions",
+                    format!("'{name}' is not a dimension name"),
+                ));
+            }
+            let codes: Vec<String> = codes
+                .split('|')
+                .map(|c| nfc(c))
+                .filter(|c| !c.is_empty())
+                .collect();
+            if codes.is_empty() {
+                return Err(err("dimensions", format!("dimension {name} has no codes")));
+            }
+            dimensions.push(Dimension { name, codes });
+        }
+        Ok(Indicator {
+            code: code.to_ascii_uppercase(),
+            name_en: nfc(f.name_en),
+            name_vi,
+            unit: Unit::parse(&unit),
+            time_aggregation,
+            area_aggregation,
+            decimals,
+            scope_note: nfc(f.scope_note),
+            reporting_unit: nfc(f.reporting_unit),
+            dimensions,
+        })
+    }
+
+    /// The `dimensions` column text (inverse of parsing it).
+    pub fn dimensions_text(&self) -> String {
+        self.dimensions
+            .iter()
+            .map(|d| format!("{}={}", d.name, d.codes.join("|")))
+            .collect::<Vec<_>>()
+            .join(";")
+    }
+}

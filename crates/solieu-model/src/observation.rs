@@ -1,0 +1,158 @@
+//! Observations and their vintages.
+
+use std::fmt;
+
+use crate::period::Period;
+
+/// What a stored figure measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Measure {
+    /// The level in the indicator's unit.
+    Level,
+    /// Reported growth over the same period of the previous year, in %.
+    YoyPct,
+    /// Reported growth over the previous month, in %.
+    MomPct,
+    /// Reported share of the annual plan reached, in %.
+    PlanPct,
+    /// The plan level (kế hoạch / dự toán năm).
+    Plan,
+    /// The planned growth rate, in %.
+    PlanYoyPct,
+}
+
+impl Measure {
+    /// All measures, in display order.
+    pub const ALL: [Measure; 6] = [
+        Measure::Level,
+        Measure::YoyPct,
+        Measure::MomPct,
+        Measure::PlanPct,
+        Measure::Plan,
+        Measure::PlanYoyPct,
+    ];
+
+    /// Name used in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Measure::Level => "level",
+            Measure::YoyPct => "yoy_pct",
+            Measure::MomPct => "mom_pct",
+            Measure::PlanPct => "plan_pct",
+            Measure::Plan => "plan",
+            Measure::PlanYoyPct => "plan_yoy_pct",
+        }
+    }
+
+    /// Parses [`Measure::as_str`] (also `pct_of_plan`).
+    pub fn parse(s: &str) -> Option<Measure> {
+        Some(match s.trim() {
+            "" | "level" => Measure::Level,
+            "yoy_pct" => Measure::YoyPct,
+            "mom_pct" => Measure::MomPct,
+            "plan_pct" | "pct_of_plan" => Measure::PlanPct,
+            "plan" => Measure::Plan,
+            "plan_yoy_pct" => Measure::PlanYoyPct,
+            _ => return None,
+        })
+    }
+
+    /// Whether the value is in the indicator's unit (else in %).
+    pub fn in_indicator_unit(self) -> bool {
+        matches!(self, Measure::Level | Measure::Plan)
+    }
+}
+
+impl fmt::Display for Measure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Publication status, with SDMX OBS_STATUS codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Status {
+    /// Ước tính (E).
+    Estimate,
+    /// Sơ bộ (P).
+    Preliminary,
+    /// Chính thức (A).
+    Final,
+}
+
+impl Status {
+    /// SDMX code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::Estimate => "E",
+            Status::Preliminary => "P",
+            Status::Final => "A",
+        }
+    }
+
+    /// Vietnamese word.
+    pub fn name_vi(self) -> &'static str {
+        match self {
+            Status::Estimate => "ước tính",
+            Status::Preliminary => "sơ bộ",
+            Status::Final => "chính thức",
+        }
+    }
+
+    /// Parses a code (`E`, `P`, `A`), an English word or a Vietnamese word.
+    pub fn parse(s: &str) -> Option<Status> {
+        let f = crate::text::fold(s);
+        Some(match f.as_str() {
+            "" | "a" | "final" | "chinh thuc" | "thuc hien" => Status::Final,
+            "e" | "estimate" | "uoc tinh" | "uoc" | "uoc thuc hien" | "uoc dat" => Status::Estimate,
+            "p" | "preliminary" | "so bo" => Status::Preliminary,
+            _ => return None,
+        })
+    }
+
+    /// The least final of two statuses: a figure computed from an estimate is an estimate.
+    pub fn weakest(self, other: Status) -> Status {
+        self.min(other)
+    }
+}
+
+/// Disaggregation codes of one observation, in the indicator's dimension
+/// order, as `NAME=code` pairs joined by `;` (empty for none).
+pub type Dims = String;
+
+/// One observation ready to store: resolved, validated, in the indicator's unit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    /// Indicator code.
+    pub indicator: String,
+    /// Area key (a version, not a bare code).
+    pub area: String,
+    /// Period.
+    pub period: Period,
+    /// Measure.
+    pub measure: Measure,
+    /// Dimension codes.
+    pub dims: Dims,
+    /// Value in the indicator's unit (or % for growth measures).
+    pub value: f64,
+    /// Status.
+    pub status: Status,
+    /// Source agency or document.
+    pub source: String,
+    /// Free note.
+    pub note: String,
+}
+
+/// A stored vintage: an observation and when, by whom and through which
+/// import it was recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vintage {
+    /// The observation.
+    pub obs: Observation,
+    /// Time of recording, microseconds since the Unix epoch (UTC).
+    pub recorded_at: i64,
+    /// Who submitted it.
+    pub submitter: String,
+    /// Import batch number.
+    pub import_id: i64,
+}
