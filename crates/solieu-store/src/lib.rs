@@ -1,1 +1,151 @@
+//! The observation store: areas, indicators, and observations kept as
+//! append-only vintages, behind the [`Store`] trait. [`SqliteStore`] is the
+//! embedded implementation; a PostgreSQL one implements the same trait.
+//!
+//! Invariants every implementation keeps:
+//! - **append-only**: a vintage is never updated or deleted; a new value for
+//!   the same key is a new vintage, an unchanged one adds nothing;
+//! - **all or nothing**: [`Store::commit_import`] writes every observation of
+//!   a batch in one transaction or none of them;
+//! - **as of**: every read can be asked as of a time and returns exactly the
+//!   vintages recorded up to then.
+#![warn(missing_docs)]
 
+mod migrations;
+mod sqlite;
+
+use solieu_model::{AreaRegistry, Indicator, Measure, Observation, Period, Vintage};
+
+pub use sqlite::SqliteStore;
+
+/// Store errors.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed.
+    #[error("database error: {0}")]
+    Db(#[from] rusqlite::Error),
+    /// The store was written by a different or newer solieu.
+    #[error("store schema problem: {0}")]
+    Schema(String),
+    /// A batch broke an invariant; nothing was written.
+    #[error("import refused, nothing written: {0}")]
+    Refused(String),
+    /// Stored data could not be read back.
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+    /// Filesystem.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Result alias.
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// One batch of observations to commit together.
+#[derive(Debug, Clone, Default)]
+pub struct ImportBatch {
+    /// Validated observations (no duplicate keys).
+    pub observations: Vec<Observation>,
+    /// Who submits.
+    pub submitter: String,
+    /// File names or a description of the origin.
+    pub origin: String,
+    /// SHA-256 of the inputs, hex.
+    pub sha256: String,
+    /// Recording time to use (µs since epoch); `None`: now. Must be later
+    /// than every vintage already stored for the same keys.
+    pub recorded_at: Option<i64>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportSummary {
+    /// Import number.
+    pub import_id: i64,
+    /// Observations in the batch.
+    pub rows: usize,
+    /// New vintages written (new keys and revisions).
+    pub new_vintages: usize,
+    /// Of which revisions of an existing key.
+    pub revisions: usize,
+    /// Recording time (µs since epoch).
+    pub recorded_at: i64,
+}
+
+/// Which observations to read.
+#[derive(Debug, Clone, Default)]
+pub struct ObsQuery {
+    /// Indicator codes; empty: all.
+    pub indicators: Vec<String>,
+    /// Area keys; empty: all.
+    pub areas: Vec<String>,
+    /// Exact periods; empty: all.
+    pub periods: Vec<Period>,
+    /// Measures; empty: all.
+    pub measures: Vec<Measure>,
+    /// Read as of this time (µs since epoch); `None`: now.
+    pub as_of: Option<i64>,
+}
+
+/// Counts for `solieu status` and tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Area versions.
+    pub areas: usize,
+    /// Indicators.
+    pub indicators: usize,
+    /// Series (indicator × area × measure × dims).
+    pub series: usize,
+    /// Vintages.
+    pub vintages: usize,
+    /// Imports.
+    pub imports: usize,
+}
+
+/// An entry of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Time (µs since epoch).
+    pub at: i64,
+    /// Who.
+    pub actor: String,
+    /// What (`import`, `catalog.upsert`, `init`).
+    pub action: String,
+    /// Details.
+    pub detail: String,
+}
+
+/// Progress callback: called with the number of observations handled so far.
+pub type Progress<'a> = &'a mut dyn FnMut(usize);
+
+/// The store interface the rest of solieu is written against.
+pub trait Store {
+    /// The areas, successions and memberships.
+    fn areas(&self) -> Result<AreaRegistry>;
+    /// The indicator catalogue.
+    fn indicators(&self) -> Result<Vec<Indicator>>;
+    /// Adds or replaces indicator definitions, in one transaction.
+    fn upsert_indicators(&mut self, indicators: &[Indicator], actor: &str) -> Result<usize>;
+    /// Writes a batch all or nothing.
+    fn commit_import(
+        &mut self,
+        batch: &ImportBatch,
+        progress: Progress<'_>,
+    ) -> Result<ImportSummary>;
+    /// The latest vintage of each matching key, as of the query's time.
+    fn observations(&self, q: &ObsQuery) -> Result<Vec<Vintage>>;
+    /// Every vintage of the matching keys recorded up to the query's time,
+    /// oldest first.
+    fn history(&self, q: &ObsQuery) -> Result<Vec<Vintage>>;
+    /// Counts.
+    fn stats(&self) -> Result<StoreStats>;
+    /// The audit log, newest first.
+    fn audit(&self, limit: usize) -> Result<Vec<AuditEntry>>;
+    /// Checks the physical and logical integrity of the store.
+    fn check(&self) -> Result<()>;
+}
+
+/// Microseconds since the Unix epoch, now.
+pub fn now_micros() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}

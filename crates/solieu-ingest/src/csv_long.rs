@@ -1,0 +1,199 @@
+//! The canonical long CSV: `indicator,area,period,value` and the optional
+//! `measure,status,unit,source,note` and dimension columns.
+
+use solieu_model::text::{nfc, NumberStyle};
+
+use crate::validate::{Diagnostic, Field, Loc, RawRecord, RawValue};
+
+/// Columns every long file has.
+pub const REQUIRED: [&str; 4] = ["indicator", "area", "period", "value"];
+/// Optional columns.
+pub const OPTIONAL: [&str; 5] = ["measure", "status", "unit", "source", "note"];
+
+/// Maps a header row to column indexes; errors name the missing columns.
+pub struct Header {
+    idx: [Option<usize>; 9],
+    dims: Vec<(usize, String)>,
+}
+
+impl Header {
+    /// Reads a header; `dimension_names` are the dimensions the catalogue declares.
+    pub fn parse(cells: &[String], dimension_names: &[String]) -> Result<Header, String> {
+        let names: Vec<String> = cells.iter().map(|c| nfc(c).to_ascii_lowercase()).collect();
+        let mut idx = [None; 9];
+        let mut dims = vec![];
+        for (i, n) in names.iter().enumerate() {
+            if let Some(k) = REQUIRED.iter().chain(OPTIONAL.iter()).position(|c| c == n) {
+                if idx[k].is_some() {
+                    return Err(format!("column '{n}' appears twice"));
+                }
+                idx[k] = Some(i);
+            } else if let Some(d) = dimension_names.iter().find(|d| d.eq_ignore_ascii_case(n)) {
+                dims.push((i, d.clone()));
+            } else if n.is_empty() {
+                return Err(format!("column {} has no name", i + 1));
+            } else {
+                return Err(format!(
+                    "unknown column '{}'; expected {}, optionally {} or a dimension of the catalogue",
+                    cells[i],
+                    REQUIRED.join(","),
+                    OPTIONAL.join(",")
+                ));
+            }
+        }
+        let missing: Vec<&str> = REQUIRED
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| idx[*k].is_none())
+            .map(|(_, c)| *c)
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "missing column(s) {}; expected a header row with at least {}",
+                missing.join(", "),
+                REQUIRED.join(",")
+            ));
+        }
+        Ok(Header { idx, dims })
+    }
+
+    /// Builds a record from one row. `column_label(i)` names column `i` in messages.
+    pub fn record(
+        &self,
+        cells: &[RawValue],
+        file: &str,
+        sheet: Option<&str>,
+        row: usize,
+        column_label: &dyn Fn(usize) -> String,
+    ) -> RawRecord {
+        let text = |k: usize| -> Field {
+            match self.idx[k] {
+                Some(i) => Field::new(
+                    cells.get(i).map(|v| v.to_string()).unwrap_or_default(),
+                    column_label(i),
+                ),
+                None => Field::new("", [REQUIRED.as_slice(), OPTIONAL.as_slice()].concat()[k]),
+            }
+        };
+        let vi = self.idx[3].expect("required");
+        RawRecord {
+            file: file.to_string(),
+            sheet: sheet.map(str::to_string),
+            row,
+            indicator: text(0),
+            area: text(1),
+            period: text(2),
+            value: Field {
+                text: cells
+                    .get(vi)
+                    .cloned()
+                    .unwrap_or(RawValue::Text(String::new(), NumberStyle::Canonical)),
+                column: column_label(vi),
+            },
+            measure: text(4),
+            status: text(5),
+            unit: text(6),
+            source: text(7),
+            note: text(8),
+            dims: self
+                .dims
+                .iter()
+                .map(|(i, name)| Field {
+                    text: (
+                        name.clone(),
+                        cells.get(*i).map(|v| v.to_string()).unwrap_or_default(),
+                    ),
+                    column: column_label(*i),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Reads a canonical CSV text.
+pub fn read(
+    text: &str,
+    file: &str,
+    dimension_names: &[String],
+) -> Result<Vec<RawRecord>, Vec<Diagnostic>> {
+    let diag = |row: usize, column: &str, value: &str, message: String| Diagnostic {
+        loc: Loc {
+            file: file.to_string(),
+            sheet: None,
+            row,
+            column: column.to_string(),
+        },
+        value: value.to_string(),
+        message,
+    };
+    if let Some(pos) = text.find('\0') {
+        let line = text[..pos].matches('\n').count() + 1;
+        return Err(vec![diag(
+            line,
+            "-",
+            "\\0",
+            "NUL byte in a text file; expected a CSV text".into(),
+        )]);
+    }
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut records = rdr.records();
+    let header: Vec<String> = match records.next() {
+        None => {
+            return Err(vec![diag(
+                1,
+                "-",
+                "",
+                "empty file; expected a header row and data rows".into(),
+            )])
+        }
+        Some(Err(e)) => return Err(vec![diag(1, "-", "", format!("not a CSV file: {e}"))]),
+        Some(Ok(r)) => r.iter().map(str::to_string).collect(),
+    };
+    let head = Header::parse(&header, dimension_names)
+        .map_err(|m| vec![diag(1, "header", &header.join(","), m)])?;
+    let label = |i: usize| {
+        header
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| format!("column {}", i + 1))
+    };
+    let mut out = vec![];
+    let mut errors = vec![];
+    for (n, rec) in records.enumerate() {
+        let row = n + 2;
+        match rec {
+            Err(e) => errors.push(diag(row, "-", "", format!("unreadable CSV row: {e}"))),
+            Ok(r) => {
+                if r.iter().all(|c| c.trim().is_empty()) {
+                    continue;
+                }
+                if r.len() != header.len() {
+                    errors.push(diag(
+                        row,
+                        "-",
+                        &r.iter().collect::<Vec<_>>().join(","),
+                        format!(
+                            "{} fields; expected {} as in the header",
+                            r.len(),
+                            header.len()
+                        ),
+                    ));
+                    continue;
+                }
+                let cells: Vec<RawValue> = r
+                    .iter()
+                    .map(|c| RawValue::Text(c.to_string(), NumberStyle::Canonical))
+                    .collect();
+                out.push(head.record(&cells, file, None, row, &label));
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}

@@ -1,0 +1,368 @@
+//! From raw records (text as found in a file, with its location) to
+//! validated observations, collecting every error with its location.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use solieu_model::text::{nfc, parse_decimal, Decimal, NumberStyle};
+use solieu_model::{AreaRegistry, Indicator, Measure, Observation, Period, Status, Unit};
+
+/// Where a value was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loc {
+    /// File name as given.
+    pub file: String,
+    /// Sheet, for workbooks.
+    pub sheet: Option<String>,
+    /// 1-based row (the header is row 1 in a CSV file).
+    pub row: usize,
+    /// Column: header name in a CSV, cell reference (`D7`) in a workbook.
+    pub column: String,
+}
+
+impl fmt::Display for Loc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.sheet {
+            Some(s) => write!(f, "{}[{}]:{}:{}", self.file, s, self.row, self.column),
+            None => write!(f, "{}:{}:{}", self.file, self.row, self.column),
+        }
+    }
+}
+
+/// One located error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Where.
+    pub loc: Loc,
+    /// The offending value as found.
+    pub value: String,
+    /// What is wrong and what was expected.
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} (value: '{}')",
+            self.loc, self.message, self.value
+        )
+    }
+}
+
+/// A value as found: text, or a number typed as a number in a workbook.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawValue {
+    /// Text, to be read in the given style.
+    Text(String, NumberStyle),
+    /// A number cell.
+    Number(f64),
+}
+
+impl fmt::Display for RawValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RawValue::Text(t, _) => f.write_str(t),
+            RawValue::Number(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+/// A field with the column it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field<T = String> {
+    /// Content.
+    pub text: T,
+    /// Column label for messages.
+    pub column: String,
+}
+
+impl Field {
+    /// A field.
+    pub fn new(text: impl Into<String>, column: impl Into<String>) -> Self {
+        Field {
+            text: text.into(),
+            column: column.into(),
+        }
+    }
+}
+
+/// One observation as read, before validation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawRecord {
+    /// File, sheet and row (the column is per field).
+    pub file: String,
+    /// Sheet.
+    pub sheet: Option<String>,
+    /// Row.
+    pub row: usize,
+    /// `indicator`
+    pub indicator: Field,
+    /// `area`
+    pub area: Field,
+    /// `period`
+    pub period: Field,
+    /// `value`
+    pub value: Field<RawValue>,
+    /// `measure` (empty: level)
+    pub measure: Field,
+    /// `status` (empty: final)
+    pub status: Field,
+    /// `unit` (empty: the indicator's)
+    pub unit: Field,
+    /// `source` (empty: the import's default)
+    pub source: Field,
+    /// `note`
+    pub note: Field,
+    /// Dimension columns: (name, value).
+    pub dims: Vec<Field<(String, String)>>,
+}
+
+/// What validation needs to know.
+pub struct Catalog<'a> {
+    /// Indicators by code.
+    pub indicators: HashMap<String, &'a Indicator>,
+    /// Areas.
+    pub areas: &'a AreaRegistry,
+}
+
+impl<'a> Catalog<'a> {
+    /// Builds the look-up tables.
+    pub fn new(indicators: &'a [Indicator], areas: &'a AreaRegistry) -> Self {
+        Catalog {
+            indicators: indicators.iter().map(|i| (i.code.clone(), i)).collect(),
+            areas,
+        }
+    }
+}
+
+/// Validation output.
+#[derive(Debug, Default)]
+pub struct Validated {
+    /// Observations in the order read.
+    pub observations: Vec<Observation>,
+    /// Errors; when not empty, nothing may be written.
+    pub errors: Vec<Diagnostic>,
+}
+
+fn decimal_of(v: &RawValue) -> Result<Decimal, String> {
+    match v {
+        RawValue::Text(t, style) => parse_decimal(t, *style).map_err(|e| e.to_string()),
+        RawValue::Number(n) if n.is_finite() => {
+            parse_decimal(&format!("{n:e}"), NumberStyle::Canonical).map_err(|e| e.to_string())
+        }
+        RawValue::Number(n) => Err(format!("'{n}' is not a finite number")),
+    }
+}
+
+/// Validates records against the catalogue. `default_source` fills empty sources.
+pub fn validate(records: &[RawRecord], cat: &Catalog<'_>, default_source: &str) -> Validated {
+    let mut out = Validated::default();
+    let mut seen: HashMap<(String, String, Period, Measure, String), (usize, Option<String>)> =
+        HashMap::new();
+    for r in records {
+        let at = |column: &str| Loc {
+            file: r.file.clone(),
+            sheet: r.sheet.clone(),
+            row: r.row,
+            column: column.to_string(),
+        };
+        let mut errs = vec![];
+        let mut err = |f_col: &str, value: &str, message: String| {
+            errs.push(Diagnostic {
+                loc: at(f_col),
+                value: value.to_string(),
+                message,
+            })
+        };
+        let code = r.indicator.text.trim().to_ascii_uppercase();
+        let indicator = cat.indicators.get(&code).copied();
+        if indicator.is_none() {
+            err(
+                &r.indicator.column,
+                &r.indicator.text,
+                "unknown indicator; expected a code of the catalogue (see `solieu indicators`)"
+                    .into(),
+            );
+        }
+        let period = match Period::parse(&r.period.text) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                err(&r.period.column, &r.period.text, e.to_string());
+                None
+            }
+        };
+        let area = period.and_then(|p| match cat.areas.resolve(&r.area.text, p) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                err(
+                    &r.area.column,
+                    &r.area.text,
+                    format!("{e}; expected an area code valid for the period (see `solieu areas`)"),
+                );
+                None
+            }
+        });
+        let measure = Measure::parse(&r.measure.text);
+        if measure.is_none() {
+            err(
+                &r.measure.column,
+                &r.measure.text,
+                "unknown measure; expected level, yoy_pct, mom_pct, plan_pct, plan or plan_yoy_pct"
+                    .into(),
+            );
+        }
+        let status = Status::parse(&r.status.text);
+        if status.is_none() {
+            err(
+                &r.status.column,
+                &r.status.text,
+                "unknown status; expected E (ước tính), P (sơ bộ) or A (chính thức)".into(),
+            );
+        }
+        let mut value = match decimal_of(&r.value.text) {
+            Ok(d) => Some(d),
+            Err(m) => {
+                err(&r.value.column, &r.value.text.to_string(), m);
+                None
+            }
+        };
+        // unit conversion
+        if let (Some(ind), Some(m), Some(d)) = (indicator, measure, value) {
+            let given = nfc(&r.unit.text);
+            if !given.is_empty() {
+                let target = if m.in_indicator_unit() {
+                    ind.unit.clone()
+                } else {
+                    Unit::parse("%")
+                };
+                match Unit::parse(&given).factor_to(&target) {
+                    Ok(f) => value = Some(d.scale(f)),
+                    Err(_) => {
+                        err(
+                            &r.unit.column,
+                            &r.unit.text,
+                            format!(
+                                "unit is not compatible with {} {}; expected '{}' or the same unit at another scale (nghìn, triệu, tỷ, nghìn tỷ)",
+                                ind.code,
+                                m.as_str(),
+                                target.label
+                            ),
+                        );
+                        value = None;
+                    }
+                }
+            }
+        }
+        let value = value.map(|d| d.to_f64());
+        if let Some(v) = value {
+            if !v.is_finite() {
+                err(
+                    &r.value.column,
+                    &r.value.text.to_string(),
+                    "the value is not a finite number after unit conversion".into(),
+                );
+            }
+        }
+        // dimensions
+        let mut dims = String::new();
+        if let Some(ind) = indicator {
+            let mut parts = vec![];
+            for d in &ind.dimensions {
+                let given = r
+                    .dims
+                    .iter()
+                    .find(|f| f.text.0.eq_ignore_ascii_case(&d.name));
+                match given {
+                    Some(f) if d.codes.iter().any(|c| *c == nfc(&f.text.1)) => {
+                        parts.push(format!("{}={}", d.name, nfc(&f.text.1)))
+                    }
+                    Some(f) => err(
+                        &f.column,
+                        &f.text.1,
+                        format!(
+                            "not a code of dimension {}; expected one of {}",
+                            d.name,
+                            d.codes.join(", ")
+                        ),
+                    ),
+                    None => err(
+                        &d.name,
+                        "",
+                        format!(
+                            "{} is disaggregated by {}; the column is missing or empty",
+                            ind.code, d.name
+                        ),
+                    ),
+                }
+            }
+            for f in &r.dims {
+                if !f.text.1.trim().is_empty()
+                    && !ind
+                        .dimensions
+                        .iter()
+                        .any(|d| d.name.eq_ignore_ascii_case(&f.text.0))
+                {
+                    err(
+                        &f.column,
+                        &f.text.1,
+                        format!("{} has no dimension {}", ind.code, f.text.0),
+                    );
+                }
+            }
+            dims = parts.join(";");
+        }
+        if !errs.is_empty() {
+            out.errors.extend(errs);
+            continue;
+        }
+        let (ind, area, period, measure, status, value) = (
+            indicator.expect("checked"),
+            area.expect("checked"),
+            period.expect("checked"),
+            measure.expect("checked"),
+            status.expect("checked"),
+            value.expect("checked"),
+        );
+        let key = (
+            ind.code.clone(),
+            area.key.clone(),
+            period,
+            measure,
+            dims.clone(),
+        );
+        if let Some((row, sheet)) = seen.get(&key) {
+            let place = match sheet {
+                Some(s) => format!("{s}!row {row}"),
+                None => format!("row {row}"),
+            };
+            out.errors.push(Diagnostic {
+                loc: at(&r.value.column),
+                value: r.value.text.to_string(),
+                message: format!(
+                    "duplicate: {} {} {} {} is already given in {place} of this import; expected each figure once",
+                    ind.code, area.code, period, measure
+                ),
+            });
+            continue;
+        }
+        seen.insert(key, (r.row, r.sheet.clone()));
+        let source = nfc(&r.source.text);
+        out.observations.push(Observation {
+            indicator: ind.code.clone(),
+            area: area.key.clone(),
+            period,
+            measure,
+            dims,
+            value,
+            status,
+            source: if source.is_empty() {
+                nfc(default_source)
+            } else {
+                source
+            },
+            note: nfc(&r.note.text),
+        });
+    }
+    out
+}

@@ -1,0 +1,546 @@
+//! The wide layout departments really send: indicators as rows, and
+//! columns such as "Thực hiện tháng 9 | Ước tính tháng 10 | Lũy kế 10 tháng |
+//! Tháng 10 so với cùng kỳ (%) | Lũy kế so với cùng kỳ (%)", with merged
+//! multi-row headers, a unit column, and numbers typed as Vietnamese text.
+//! Columns are understood by their labels, never by position.
+
+use std::collections::HashMap;
+
+use solieu_model::text::{fold, NumberStyle};
+use solieu_model::{Measure, Period, Status, Unit};
+
+use crate::validate::{Catalog, Diagnostic, Field, Loc, RawRecord, RawValue};
+use crate::xlsx::{cell_ref, Cell, Sheet};
+
+/// Options a user gives for a wide sheet.
+#[derive(Debug, Clone, Default)]
+pub struct WideOptions {
+    /// Area code when the sheet does not name it.
+    pub area: Option<String>,
+    /// Year when the headers and title do not give it.
+    pub year: Option<i32>,
+}
+
+const LABEL_HEADERS: &[&str] = &[
+    "chi tieu",
+    "ten chi tieu",
+    "noi dung",
+    "ten hang hoa",
+    "indicator",
+    "danh muc",
+    "chi tieu chu yeu",
+];
+
+/// Whether the sheet looks like a wide form (has a "Chỉ tiêu" header cell).
+pub fn find_label_header(sheet: &Sheet) -> Option<(usize, usize)> {
+    for r in 0..sheet.rows.len().min(40) {
+        for c in 0..sheet.rows[r].len() {
+            let f = fold(sheet.get(r, c).text());
+            if LABEL_HEADERS.contains(&f.as_str()) {
+                return Some((r, c));
+            }
+        }
+    }
+    None
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Col {
+    Code,
+    Unit,
+    Ignore,
+    Value(Role),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Role {
+    measure: Measure,
+    period: Period,
+    status: Status,
+    unit: Option<String>,
+}
+
+/// What a header text says, before the report month is known.
+#[derive(Debug, Clone, Default)]
+struct Parsed {
+    month: Option<u8>,
+    months_cum: Option<u8>,
+    quarter: Option<u8>,
+    year: Option<i32>,
+    cumulative: bool,
+    same_period_last_year: bool,
+    measure: Option<Measure>,
+    status: Option<Status>,
+    unit: Option<String>,
+}
+
+fn numbers_after(f: &str, word: &str) -> Vec<(usize, String)> {
+    let mut out = vec![];
+    let mut start = 0;
+    while let Some(i) = f[start..].find(word) {
+        let pos = start + i + word.len();
+        let rest = f[pos..].trim_start();
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        if !digits.is_empty() {
+            out.push((pos, digits));
+        }
+        start = pos;
+    }
+    out
+}
+
+fn roman(s: &str) -> Option<u8> {
+    match s {
+        "i" | "1" => Some(1),
+        "ii" | "2" => Some(2),
+        "iii" | "3" => Some(3),
+        "iv" | "4" => Some(4),
+        _ => None,
+    }
+}
+
+fn parse_header(text: &str) -> Parsed {
+    let f = fold(text);
+    let mut p = Parsed::default();
+    // unit in parentheses
+    if let (Some(a), Some(b)) = (text.find('('), text.rfind(')')) {
+        if a < b {
+            let inner = text[a + 1..b].trim();
+            if inner == "%" {
+                p.unit = Some("%".into());
+            } else if !inner.is_empty() {
+                let u = Unit::parse(inner);
+                if u.scale != 0 || ["dong", "usd"].contains(&u.base.as_str()) {
+                    p.unit = Some(inner.to_string());
+                }
+            }
+        }
+    }
+    // years written out
+    for w in f.split(|c: char| !c.is_ascii_digit()) {
+        if w.len() == 4 {
+            if let Ok(y) = w.parse::<i32>() {
+                if (1990..=2100).contains(&y) {
+                    p.year = Some(y);
+                }
+            }
+        }
+    }
+    for (_, d) in numbers_after(&f, "thang") {
+        if let Ok(m) = d.parse::<u8>() {
+            if (1..=12).contains(&m) && d.len() <= 2 {
+                p.month = Some(m);
+            }
+        }
+    }
+    // "10 thang" = ten months, cumulative
+    let words: Vec<&str> = f.split(' ').collect();
+    for w in words.windows(2) {
+        if w[1] == "thang" {
+            if let Ok(n) = w[0].parse::<u8>() {
+                if (1..=12).contains(&n) {
+                    p.months_cum = Some(n);
+                }
+            }
+        }
+        if w[0] == "quy" {
+            p.quarter = roman(w[1].split('/').next().unwrap_or(""));
+        }
+    }
+    if f.contains("6 thang dau nam") {
+        p.months_cum = Some(6);
+    }
+    p.cumulative = p.months_cum.is_some()
+        || ["luy ke", "cong don", "tinh chung", "luy ke"]
+            .iter()
+            .any(|w| f.contains(w));
+    let has = |ws: &[&str]| ws.iter().any(|w| f.contains(w));
+    p.measure = if has(&[
+        "so voi cung ky",
+        "so cung ky",
+        "so ck",
+        "so voi cung thang",
+        "so voi ck",
+    ]) {
+        Some(Measure::YoyPct)
+    } else if has(&[
+        "so voi thang truoc",
+        "so thang truoc",
+        "so ky truoc",
+        "so voi ky truoc",
+    ]) {
+        Some(Measure::MomPct)
+    } else if has(&[
+        "so voi ke hoach",
+        "so ke hoach",
+        "so kh",
+        "so voi kh",
+        "% kh",
+        "so du toan",
+        "so voi du toan",
+        "% du toan",
+    ]) {
+        Some(Measure::PlanPct)
+    } else if has(&["ke hoach", "kh nam", "du toan"]) {
+        Some(Measure::Plan)
+    } else {
+        None
+    };
+    p.same_period_last_year = p.measure.is_none() && has(&["cung ky"]);
+    p.status = if has(&["uoc"]) {
+        Some(Status::Estimate)
+    } else if has(&["chinh thuc"]) {
+        Some(Status::Final)
+    } else if has(&["so bo", "thuc hien"]) || words.contains(&"th") {
+        Some(Status::Preliminary)
+    } else {
+        None
+    };
+    p
+}
+
+fn is_column_id_row(sheet: &Sheet, r: usize) -> bool {
+    let cells: Vec<&Cell> = sheet
+        .rows
+        .get(r)
+        .map(|row| row.iter().filter(|c| !c.is_blank()).collect())
+        .unwrap_or_default();
+    !cells.is_empty()
+        && cells.iter().all(|c| match c {
+            Cell::Number(n) => n.fract() == 0.0 && *n < 100.0,
+            Cell::Text(t) => {
+                let t = t.trim();
+                t.len() <= 12
+                    && t.chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || "()=+-*/:., ".contains(ch))
+            }
+            Cell::Empty => true,
+        })
+}
+
+/// Strips list numbering from a row label: "1.", "I.", "a)", "-", "+".
+fn strip_numbering(label: &str) -> &str {
+    let t = label
+        .trim()
+        .trim_start_matches(['-', '+', '*', '•', '–'])
+        .trim();
+    if let Some((head, rest)) = t.split_once(['.', ')']) {
+        let h = head.trim();
+        if !h.is_empty()
+            && h.len() <= 4
+            && h.chars()
+                .all(|c| c.is_ascii_digit() || "IVXivx".contains(c) || c.is_ascii_lowercase())
+        {
+            return rest.trim();
+        }
+    }
+    t
+}
+
+fn find_area(sheet: &Sheet, header_row: usize, cat: &Catalog<'_>) -> Option<String> {
+    for r in 0..header_row {
+        for c in 0..sheet.rows[r].len() {
+            let t = sheet.get(r, c).text();
+            let f = fold(t);
+            for label in ["dia ban", "tinh thanh pho", "tinh/thanh pho", "area"] {
+                if let Some(rest) = f.strip_prefix(label) {
+                    let name = rest.trim_start_matches([':', ' ']).trim();
+                    if let Some(a) = cat
+                        .areas
+                        .all()
+                        .iter()
+                        .find(|a| fold(&a.name_vi) == name || a.code == name.to_uppercase())
+                    {
+                        return Some(a.code.clone());
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+fn find_year(sheet: &Sheet, header_row: usize) -> Option<i32> {
+    for r in 0..header_row {
+        for c in 0..sheet.rows[r].len() {
+            let p = parse_header(sheet.get(r, c).text());
+            if p.year.is_some() {
+                return p.year;
+            }
+        }
+    }
+    None
+}
+
+/// Reads one wide sheet.
+pub fn read(
+    sheet: &Sheet,
+    file: &str,
+    opts: &WideOptions,
+    cat: &Catalog<'_>,
+) -> Result<Vec<RawRecord>, Vec<Diagnostic>> {
+    let loc = |r: usize, c: usize| Loc {
+        file: file.to_string(),
+        sheet: Some(sheet.name.clone()),
+        row: r + 1,
+        column: cell_ref(r, c),
+    };
+    let diag = |r: usize, c: usize, value: &str, message: String| Diagnostic {
+        loc: loc(r, c),
+        value: value.to_string(),
+        message,
+    };
+    let Some((hr, lc)) = find_label_header(sheet) else {
+        return Err(vec![diag(0, 0, "", "no 'Chỉ tiêu' header cell; expected the long layout (indicator,area,period,value) or a wide form whose indicator column is headed 'Chỉ tiêu'".into())]);
+    };
+    // header band: the label row and the rows its merged cells reach
+    let mut he = hr;
+    for m in &sheet.merges {
+        if m.start.0 <= hr && hr <= m.end.0 {
+            he = he.max(m.end.0);
+        }
+    }
+    let mut first_data = he + 1;
+    while first_data < sheet.rows.len() && is_column_id_row(sheet, first_data) {
+        first_data += 1;
+    }
+    let Some(area) = opts.area.clone().or_else(|| find_area(sheet, hr, cat)) else {
+        return Err(vec![diag(hr, lc, "", "the sheet does not name its area (a cell 'Địa bàn: …'); give the area code with --area".into())]);
+    };
+    let default_year = opts.year.or_else(|| find_year(sheet, hr));
+    // classify columns
+    let mut parsed: Vec<(usize, String, Parsed)> = vec![];
+    let mut cols: HashMap<usize, Col> = HashMap::new();
+    let mut errors = vec![];
+    for c in 0..sheet.width() {
+        if c == lc {
+            continue;
+        }
+        let mut parts: Vec<&str> = vec![];
+        for r in hr..=he {
+            let t = sheet.get_merged(r, c).text();
+            if !t.is_empty() && parts.last() != Some(&t) {
+                parts.push(t);
+            }
+        }
+        let text = parts.join(" ");
+        let f = fold(&text);
+        if f.is_empty() {
+            continue;
+        }
+        if ["ma so", "ma", "code", "ma chi tieu"].contains(&f.as_str()) {
+            cols.insert(c, Col::Code);
+        } else if ["don vi tinh", "dvt", "don vi", "unit"].contains(&f.as_str()) {
+            cols.insert(c, Col::Unit);
+        } else if ["stt", "so tt", "tt", "ghi chu", "note"].contains(&f.as_str()) {
+            cols.insert(c, Col::Ignore);
+        } else {
+            parsed.push((c, text, parse_header(&parts.join(" "))));
+        }
+    }
+    let report_year = default_year.or_else(|| parsed.iter().filter_map(|p| p.2.year).max());
+    let report_month = parsed
+        .iter()
+        .filter(|(_, _, p)| p.year.is_none() || p.year == report_year)
+        .filter_map(|(_, _, p)| p.month.or(p.months_cum))
+        .max();
+    for (c, text, p) in parsed {
+        let Some(y0) = p.year.or(report_year) else {
+            errors.push(diag(hr, c, &text, "no year in the header or the title; expected e.g. 'năm 2020' in the title, or give --year".into()));
+            continue;
+        };
+        let measure = p.measure.unwrap_or(Measure::Level);
+        let y = if p.same_period_last_year && p.year.is_none() {
+            y0 - 1
+        } else {
+            y0
+        };
+        let period = if measure == Measure::Plan {
+            Some(Period::Year(y))
+        } else if let Some(q) = p.quarter {
+            Some(Period::Quarter(y, q))
+        } else if p.cumulative {
+            p.months_cum
+                .or(p.month)
+                .or(report_month)
+                .map(|n| Period::Cumulative(y, n))
+        } else if let Some(m) = p.month {
+            Some(Period::Month(y, m))
+        } else if measure == Measure::PlanPct {
+            report_month.map(|n| Period::Cumulative(y, n))
+        } else if p.same_period_last_year || measure != Measure::Level {
+            report_month.map(|m| Period::Month(y, m))
+        } else {
+            None
+        };
+        let Some(period) = period else {
+            errors.push(diag(
+                hr,
+                c,
+                &text,
+                "column header not understood; expected e.g. 'Thực hiện tháng 9', 'Ước tính tháng 10', 'Lũy kế 10 tháng', 'Tháng 10 so với cùng kỳ (%)', 'Kế hoạch năm'".into(),
+            ));
+            continue;
+        };
+        let status = p.status.unwrap_or_else(|| {
+            if Some(period.year()) != report_year {
+                Status::Final
+            } else if Some(period.months().1) == report_month {
+                Status::Estimate
+            } else {
+                Status::Preliminary
+            }
+        });
+        let unit = if measure.in_indicator_unit() {
+            p.unit.filter(|u| u != "%")
+        } else {
+            Some("%".to_string())
+        };
+        cols.insert(
+            c,
+            Col::Value(Role {
+                measure,
+                period,
+                status,
+                unit,
+            }),
+        );
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    if !cols.values().any(|c| matches!(c, Col::Value(_))) {
+        return Err(vec![diag(
+            hr,
+            lc,
+            "",
+            "no value columns found next to 'Chỉ tiêu'".into(),
+        )]);
+    }
+    // index of names for matching row labels
+    let mut names: HashMap<String, String> = HashMap::new();
+    for ind in cat.indicators.values() {
+        names.insert(fold(&ind.name_vi), ind.code.clone());
+        names.insert(fold(&ind.name_en), ind.code.clone());
+        names.insert(ind.code.to_lowercase(), ind.code.clone());
+    }
+    let code_col = cols.iter().find(|(_, k)| **k == Col::Code).map(|(c, _)| *c);
+    let unit_col = cols.iter().find(|(_, k)| **k == Col::Unit).map(|(c, _)| *c);
+    let mut value_cols: Vec<(usize, Role)> = cols
+        .into_iter()
+        .filter_map(|(c, k)| match k {
+            Col::Value(r) => Some((c, r)),
+            _ => None,
+        })
+        .collect();
+    value_cols.sort_by_key(|(c, _)| *c);
+    let mut out = vec![];
+    for r in first_data..sheet.rows.len() {
+        let label = sheet.get(r, lc).text().to_string();
+        if value_cols.iter().all(|(c, _)| sheet.get(r, *c).is_blank()) {
+            continue; // group heading or blank row
+        }
+        let by_code = code_col
+            .map(|c| match sheet.get(r, c) {
+                Cell::Number(n) => format!("{n}"),
+                other => other.text().to_string(),
+            })
+            .filter(|t| !t.is_empty())
+            .and_then(|t| {
+                cat.indicators
+                    .get(&t.to_ascii_uppercase())
+                    .map(|i| i.code.clone())
+            });
+        let code = by_code.or_else(|| names.get(&fold(strip_numbering(&label))).cloned());
+        let Some(code) = code else {
+            errors.push(diag(
+                r,
+                lc,
+                &label,
+                "row label is not an indicator of the catalogue; expected its Vietnamese name or a code in a 'Mã số' column".into(),
+            ));
+            continue;
+        };
+        let row_unit = unit_col
+            .map(|c| sheet.get(r, c).text().to_string())
+            .unwrap_or_default();
+        for (c, role) in &value_cols {
+            let cell = sheet.get(r, *c);
+            let value = match cell {
+                Cell::Empty => continue,
+                Cell::Text(t) if t.trim().is_empty() || t.trim() == "-" => continue,
+                Cell::Text(t) => RawValue::Text(t.clone(), NumberStyle::Vietnamese),
+                Cell::Number(n) => RawValue::Number(*n),
+            };
+            let unit = role.unit.clone().unwrap_or_else(|| row_unit.clone());
+            let col = cell_ref(r, *c);
+            out.push(RawRecord {
+                file: file.to_string(),
+                sheet: Some(sheet.name.clone()),
+                row: r + 1,
+                indicator: Field::new(code.clone(), cell_ref(r, lc)),
+                area: Field::new(area.clone(), "--area"),
+                period: Field::new(role.period.to_string(), cell_ref(hr, *c)),
+                value: Field {
+                    text: value,
+                    column: col.clone(),
+                },
+                measure: Field::new(role.measure.as_str(), cell_ref(hr, *c)),
+                status: Field::new(role.status.code(), cell_ref(hr, *c)),
+                unit: Field::new(
+                    unit,
+                    unit_col.map_or(cell_ref(hr, *c), |uc| cell_ref(r, uc)),
+                ),
+                source: Field::new("", ""),
+                note: Field::new("", ""),
+                dims: vec![],
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers() {
+        let p = parse_header("Ước tính tháng 10");
+        assert_eq!(
+            (p.month, p.status, p.measure),
+            (Some(10), Some(Status::Estimate), None)
+        );
+        let p = parse_header("Lũy kế thực hiện 10 tháng");
+        assert!(p.cumulative);
+        assert_eq!(p.months_cum, Some(10));
+        let p = parse_header("Tháng 10 so với cùng kỳ (%)");
+        assert_eq!(
+            (p.month, p.measure, p.unit.as_deref()),
+            (Some(10), Some(Measure::YoyPct), Some("%"))
+        );
+        let p = parse_header("Lũy kế so với cùng kỳ (%)");
+        assert!(p.cumulative);
+        assert_eq!(p.measure, Some(Measure::YoyPct));
+        let p = parse_header("Tháng 02 Trị giá (Triệu USD)");
+        assert_eq!((p.month, p.unit.as_deref()), (Some(2), Some("Triệu USD")));
+        let p = parse_header("Kế hoạch năm 2020");
+        assert_eq!((p.measure, p.year), (Some(Measure::Plan), Some(2020)));
+        let p = parse_header("Tháng 10/2019");
+        assert_eq!((p.month, p.year), (Some(10), Some(2019)));
+    }
+
+    #[test]
+    fn numbering() {
+        assert_eq!(
+            strip_numbering("1. Doanh thu bán lẻ hàng hóa"),
+            "Doanh thu bán lẻ hàng hóa"
+        );
+        assert_eq!(strip_numbering("II. Kim ngạch"), "Kim ngạch");
+        assert_eq!(strip_numbering("- Thu nội địa"), "Thu nội địa");
+    }
+}

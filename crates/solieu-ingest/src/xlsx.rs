@@ -1,0 +1,474 @@
+//! Reading `.xlsx` workbooks into grids of cells: values and merged regions
+//! through calamine, and one extra pass over the package's XML for what
+//! calamine does not expose, the fonts of cells and of rich-text runs, so
+//! that text set in a legacy Vietnamese font (".VnTime", "VNI-Times") is
+//! decoded to Unicode.
+
+use std::collections::HashMap;
+use std::io::{Cursor, Read};
+
+use calamine::{Data, Reader, Xlsx};
+use quick_xml::events::Event;
+use solieu_model::text::nfc;
+
+use crate::legacy::LegacyFont;
+
+/// Largest uncompressed XML part read for fonts (a guard against zip bombs).
+const MAX_PART: u64 = 256 * 1024 * 1024;
+
+/// A cell value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Nothing.
+    Empty,
+    /// Text, NFC (legacy fonts decoded).
+    Text(String),
+    /// A number.
+    Number(f64),
+}
+
+impl Cell {
+    /// The text of a text cell, trimmed; empty otherwise.
+    pub fn text(&self) -> &str {
+        match self {
+            Cell::Text(t) => t.trim(),
+            _ => "",
+        }
+    }
+    /// Whether the cell holds nothing (or only spaces).
+    pub fn is_blank(&self) -> bool {
+        match self {
+            Cell::Empty => true,
+            Cell::Text(t) => t.trim().is_empty(),
+            Cell::Number(_) => false,
+        }
+    }
+}
+
+/// A merged region, inclusive, 0-based (row, col).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Merge {
+    /// Top-left.
+    pub start: (usize, usize),
+    /// Bottom-right.
+    pub end: (usize, usize),
+}
+
+/// One worksheet.
+#[derive(Debug, Clone)]
+pub struct Sheet {
+    /// Name.
+    pub name: String,
+    /// Rows of cells, from A1.
+    pub rows: Vec<Vec<Cell>>,
+    /// Merged regions.
+    pub merges: Vec<Merge>,
+    /// Cells whose text was decoded from a legacy font: (row, col) → font.
+    pub legacy: HashMap<(usize, usize), LegacyFont>,
+}
+
+impl Sheet {
+    /// The cell at (row, col), `Empty` outside the grid.
+    pub fn get(&self, row: usize, col: usize) -> &Cell {
+        self.rows
+            .get(row)
+            .and_then(|r| r.get(col))
+            .unwrap_or(&Cell::Empty)
+    }
+
+    /// The cell, or the top-left cell of the merged region covering it.
+    pub fn get_merged(&self, row: usize, col: usize) -> &Cell {
+        for m in &self.merges {
+            if (m.start.0..=m.end.0).contains(&row) && (m.start.1..=m.end.1).contains(&col) {
+                return self.get(m.start.0, m.start.1);
+            }
+        }
+        self.get(row, col)
+    }
+
+    /// Number of columns of the widest row.
+    pub fn width(&self) -> usize {
+        self.rows.iter().map(Vec::len).max().unwrap_or(0)
+    }
+}
+
+/// `A1`-style reference of a 0-based cell.
+pub fn cell_ref(row: usize, col: usize) -> String {
+    let mut c = col + 1;
+    let mut letters = vec![];
+    while c > 0 {
+        let r = (c - 1) % 26;
+        letters.push(b'A' + r as u8);
+        c = (c - 1) / 26;
+    }
+    letters.reverse();
+    format!("{}{}", String::from_utf8(letters).expect("ASCII"), row + 1)
+}
+
+fn parse_ref(r: &str) -> Option<(usize, usize)> {
+    let split = r.find(|c: char| c.is_ascii_digit())?;
+    let (letters, digits) = r.split_at(split);
+    let mut col = 0usize;
+    for b in letters.bytes() {
+        if !b.is_ascii_uppercase() {
+            return None;
+        }
+        col = col
+            .checked_mul(26)?
+            .checked_add(usize::from(b - b'A') + 1)?;
+    }
+    let row: usize = digits.parse().ok()?;
+    Some((row.checked_sub(1)?, col.checked_sub(1)?))
+}
+
+/// Reads every worksheet of a workbook.
+pub fn read_workbook(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
+    let mut wb: Xlsx<_> =
+        Xlsx::new(Cursor::new(bytes)).map_err(|e| format!("not a readable .xlsx workbook: {e}"))?;
+    let legacy = legacy_cells(bytes).unwrap_or_default();
+    let mut sheets = vec![];
+    for name in wb.sheet_names() {
+        let range = wb
+            .worksheet_range(&name)
+            .map_err(|e| format!("sheet '{name}': {e}"))?;
+        let mut rows: Vec<Vec<Cell>> = vec![];
+        if let (Some((r0, c0)), Some((r1, c1))) = (range.start(), range.end()) {
+            let (r0, c0, r1, c1) = (r0 as usize, c0 as usize, r1 as usize, c1 as usize);
+            rows = vec![vec![Cell::Empty; c1 + 1]; r1 + 1];
+            for (i, row) in range.rows().enumerate() {
+                for (j, v) in row.iter().enumerate() {
+                    rows[r0 + i][c0 + j] = match v {
+                        Data::Empty => Cell::Empty,
+                        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => {
+                            Cell::Text(nfc(s))
+                        }
+                        Data::Float(f) => Cell::Number(*f),
+                        Data::Int(i) => Cell::Number(*i as f64),
+                        Data::Bool(b) => Cell::Text(b.to_string()),
+                        Data::DateTime(d) => Cell::Text(d.to_string()),
+                        Data::Error(e) => Cell::Text(format!("#{e:?}")),
+                    };
+                }
+            }
+        }
+        let merges = wb
+            .merge_cells_by_sheet_name(&name)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| Merge {
+                start: (d.start.0 as usize, d.start.1 as usize),
+                end: (d.end.0 as usize, d.end.1 as usize),
+            })
+            .collect();
+        let mut fonts = HashMap::new();
+        if let Some(cells) = legacy.get(&name) {
+            for (&(r, c), (text, font)) in cells {
+                if let Some(row) = rows.get_mut(r) {
+                    if let Some(cell) = row.get_mut(c) {
+                        if matches!(cell, Cell::Text(_)) {
+                            *cell = Cell::Text(text.clone());
+                            fonts.insert((r, c), *font);
+                        }
+                    }
+                }
+            }
+        }
+        sheets.push(Sheet {
+            name,
+            rows,
+            merges,
+            legacy: fonts,
+        });
+    }
+    Ok(sheets)
+}
+
+// ---- the font pass -------------------------------------------------------
+
+type Zip<'a> = zip::ZipArchive<Cursor<&'a [u8]>>;
+
+fn part(zip: &mut Zip<'_>, name: &str) -> Option<Vec<u8>> {
+    let f = zip.by_name(name).ok()?;
+    let mut out = vec![];
+    f.take(MAX_PART).read_to_end(&mut out).ok()?;
+    Some(out)
+}
+
+fn attr(e: &quick_xml::events::BytesStart<'_>, name: &str) -> Option<String> {
+    e.try_get_attribute(name).ok().flatten().and_then(|a| {
+        a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .ok()
+            .map(|v| v.into_owned())
+    })
+}
+
+fn entity(r: &quick_xml::events::BytesRef<'_>) -> String {
+    if let Ok(Some(c)) = r.resolve_char_ref() {
+        return c.to_string();
+    }
+    match r.xml10_content().as_ref() {
+        "amp" => "&",
+        "lt" => "<",
+        "gt" => ">",
+        "quot" => "\"",
+        "apos" => "'",
+        _ => "",
+    }
+    .to_string()
+}
+
+/// A string as a list of runs, each with its font name if it sets one.
+type Runs = Vec<(String, Option<String>)>;
+
+fn shared_strings(xml: &[u8]) -> Vec<Runs> {
+    let mut rd = quick_xml::Reader::from_reader(xml);
+    let mut buf = vec![];
+    let mut out = vec![];
+    let (mut cur, mut font, mut in_t, mut in_rph): (Runs, Option<String>, bool, bool) =
+        (vec![], None, false, false);
+    loop {
+        match rd.read_event_into(&mut buf) {
+            Ok(Event::Start(e)) => match e.local_name().as_ref() {
+                "si" => cur = vec![],
+                "r" => font = None,
+                "t" if !in_rph => {
+                    in_t = true;
+                    cur.push((String::new(), font.clone()));
+                }
+                "rPh" => in_rph = true,
+                _ => {}
+            },
+            Ok(Event::Empty(e)) => {
+                if e.local_name().as_ref() == "rFont" {
+                    font = attr(&e, "val");
+                }
+            }
+            Ok(Event::Text(t)) if in_t => {
+                if let Some(last) = cur.last_mut() {
+                    last.0.push_str(&t.xml10_content());
+                }
+            }
+            Ok(Event::GeneralRef(r)) if in_t => {
+                if let Some(last) = cur.last_mut() {
+                    last.0.push_str(&entity(&r));
+                }
+            }
+            Ok(Event::End(e)) => match e.local_name().as_ref() {
+                "t" => in_t = false,
+                "rPh" => in_rph = false,
+                "si" => out.push(std::mem::take(&mut cur)),
+                _ => {}
+            },
+            Ok(Event::Eof) | Err(_) => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    out
+}
+
+/// Font name of each cell style (`cellXfs` index).
+fn style_fonts(xml: &[u8]) -> Vec<Option<String>> {
+    let mut rd = quick_xml::Reader::from_reader(xml);
+    let mut buf = vec![];
+    let (mut fonts, mut xf_fonts) = (vec![], vec![]);
+    let (mut in_fonts, mut in_font, mut in_xfs) = (false, false, false);
+    loop {
+        let ev = rd.read_event_into(&mut buf);
+        let (start, e) = match &ev {
+            Ok(Event::Start(e)) => (true, Some(e.clone())),
+            Ok(Event::Empty(e)) => (false, Some(e.clone())),
+            Ok(Event::End(e)) => {
+                match e.local_name().as_ref() {
+                    "fonts" => in_fonts = false,
+                    "font" => in_font = false,
+                    "cellXfs" => in_xfs = false,
+                    _ => {}
+                }
+                (false, None)
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            _ => (false, None),
+        };
+        if let Some(e) = e {
+            match e.local_name().as_ref() {
+                "fonts" if start => in_fonts = true,
+                "font" if in_fonts => {
+                    fonts.push(None);
+                    in_font = start;
+                }
+                "name" if in_font => {
+                    if let Some(last) = fonts.last_mut() {
+                        *last = attr(&e, "val");
+                    }
+                }
+                "cellXfs" if start => in_xfs = true,
+                "xf" if in_xfs => {
+                    let id: usize = attr(&e, "fontId").and_then(|v| v.parse().ok()).unwrap_or(0);
+                    xf_fonts.push(fonts.get(id).cloned().flatten());
+                }
+                _ => {}
+            }
+        }
+        buf.clear();
+    }
+    xf_fonts
+}
+
+/// Sheet name → XML part path.
+fn sheet_paths(zip: &mut Zip<'_>) -> Vec<(String, String)> {
+    let (Some(wb), Some(rels)) = (
+        part(zip, "xl/workbook.xml"),
+        part(zip, "xl/_rels/workbook.xml.rels"),
+    ) else {
+        return vec![];
+    };
+    let mut targets = HashMap::new();
+    let mut rd = quick_xml::Reader::from_reader(rels.as_slice());
+    let mut buf = vec![];
+    loop {
+        match rd.read_event_into(&mut buf) {
+            Ok(Event::Start(e) | Event::Empty(e)) if e.local_name().as_ref() == "Relationship" => {
+                if let (Some(id), Some(t)) = (attr(&e, "Id"), attr(&e, "Target")) {
+                    let path = match t.strip_prefix('/') {
+                        Some(abs) => abs.to_string(),
+                        None => format!("xl/{t}"),
+                    };
+                    targets.insert(id, path);
+                }
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    let mut out = vec![];
+    let mut rd = quick_xml::Reader::from_reader(wb.as_slice());
+    loop {
+        match rd.read_event_into(&mut buf) {
+            Ok(Event::Start(e) | Event::Empty(e)) if e.local_name().as_ref() == "sheet" => {
+                if let (Some(name), Some(id)) = (attr(&e, "name"), attr(&e, "r:id")) {
+                    if let Some(p) = targets.get(&id) {
+                        out.push((nfc(&name), p.clone()));
+                    }
+                }
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    out
+}
+
+fn decode_runs(runs: &Runs, cell_font: Option<LegacyFont>) -> Option<(String, LegacyFont)> {
+    let mut any = cell_font;
+    let mut text = String::new();
+    for (t, f) in runs {
+        let font = f
+            .as_deref()
+            .and_then(LegacyFont::from_font_name)
+            .or(if f.is_none() { cell_font } else { None });
+        match font {
+            Some(lf) => {
+                any = any.or(Some(lf));
+                text.push_str(&lf.decode(t));
+            }
+            None => text.push_str(t),
+        }
+    }
+    any.map(|f| (nfc(&text), f))
+}
+
+/// For each sheet, the decoded text of cells whose text is set in a legacy font.
+fn legacy_cells(
+    bytes: &[u8],
+) -> Option<HashMap<String, HashMap<(usize, usize), (String, LegacyFont)>>> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
+    let xf_fonts: Vec<Option<LegacyFont>> = part(&mut zip, "xl/styles.xml")
+        .map(|x| style_fonts(&x))
+        .unwrap_or_default()
+        .iter()
+        .map(|f| f.as_deref().and_then(LegacyFont::from_font_name))
+        .collect();
+    let sst = part(&mut zip, "xl/sharedStrings.xml")
+        .map(|x| shared_strings(&x))
+        .unwrap_or_default();
+    let any_run_font = sst
+        .iter()
+        .flatten()
+        .any(|(_, f)| f.as_deref().and_then(LegacyFont::from_font_name).is_some());
+    if xf_fonts.iter().all(Option::is_none) && !any_run_font {
+        return Some(HashMap::new());
+    }
+    let mut out = HashMap::new();
+    for (name, path) in sheet_paths(&mut zip) {
+        let Some(xml) = part(&mut zip, &path) else {
+            continue;
+        };
+        let mut cells = HashMap::new();
+        let mut rd = quick_xml::Reader::from_reader(xml.as_slice());
+        let mut buf = vec![];
+        // current cell: (pos, style font, type), and inline text
+        let mut cur: Option<((usize, usize), Option<LegacyFont>, String)> = None;
+        let (mut in_v, mut in_t, mut text) = (false, false, String::new());
+        loop {
+            match rd.read_event_into(&mut buf) {
+                Ok(Event::Start(e)) => match e.local_name().as_ref() {
+                    "c" => {
+                        let pos = attr(&e, "r").and_then(|r| parse_ref(&r));
+                        let style: usize = attr(&e, "s").and_then(|s| s.parse().ok()).unwrap_or(0);
+                        let t = attr(&e, "t").unwrap_or_default();
+                        cur = pos.map(|p| (p, xf_fonts.get(style).copied().flatten(), t));
+                        text.clear();
+                    }
+                    "v" => in_v = true,
+                    "t" => in_t = true,
+                    _ => {}
+                },
+                Ok(Event::Text(t)) if in_v || in_t => text.push_str(&t.xml10_content()),
+                Ok(Event::GeneralRef(r)) if in_v || in_t => text.push_str(&entity(&r)),
+                Ok(Event::End(e)) => match e.local_name().as_ref() {
+                    "v" => in_v = false,
+                    "t" => in_t = false,
+                    "c" => {
+                        if let Some((pos, font, t)) = cur.take() {
+                            let runs: Option<Runs> = match t.as_str() {
+                                "s" => text
+                                    .trim()
+                                    .parse::<usize>()
+                                    .ok()
+                                    .and_then(|i| sst.get(i).cloned()),
+                                "inlineStr" | "str" => Some(vec![(text.clone(), None)]),
+                                _ => None,
+                            };
+                            if let Some(decoded) = runs.and_then(|r| decode_runs(&r, font)) {
+                                cells.insert(pos, decoded);
+                            }
+                        }
+                    }
+                    _ => {}
+                },
+                Ok(Event::Eof) | Err(_) => break,
+                _ => {}
+            }
+            buf.clear();
+        }
+        out.insert(name, cells);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refs() {
+        assert_eq!(cell_ref(0, 0), "A1");
+        assert_eq!(cell_ref(6, 3), "D7");
+        assert_eq!(cell_ref(0, 26), "AA1");
+        assert_eq!(parse_ref("AA1"), Some((0, 26)));
+        assert_eq!(parse_ref("D7"), Some((6, 3)));
+    }
+}

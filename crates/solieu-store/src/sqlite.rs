@@ -1,0 +1,586 @@
+//! The embedded store: one SQLite file in the data directory, WAL mode,
+//! `synchronous=FULL`, one transaction per import.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use rusqlite::{
+    params, params_from_iter, Connection, OptionalExtension, ToSql, TransactionBehavior,
+};
+use solieu_model::reference;
+use solieu_model::{
+    Area, AreaRegistry, Indicator, IndicatorFields, Level, Measure, Membership, Observation,
+    Period, Status, Succession, SuccessionKind, Vintage,
+};
+
+use crate::{
+    AuditEntry, ImportBatch, ImportSummary, ObsQuery, Progress, Result, Store, StoreError,
+    StoreStats,
+};
+
+/// File name of the database inside the data directory.
+pub const DB_FILE: &str = "solieu.db";
+
+/// The embedded SQLite store.
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+fn opt_date(s: Option<String>) -> Result<Option<NaiveDate>> {
+    s.filter(|s| !s.is_empty())
+        .map(|s| {
+            NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                .map_err(|e| StoreError::Corrupt(format!("date '{s}': {e}")))
+        })
+        .transpose()
+}
+
+impl SqliteStore {
+    /// Opens an existing store in `dir`.
+    pub fn open(dir: &Path) -> Result<SqliteStore> {
+        let path = dir.join(DB_FILE);
+        if !path.exists() {
+            return Err(StoreError::Schema(format!(
+                "no store in '{}': run `solieu init` (or `solieu demo`) first",
+                dir.display()
+            )));
+        }
+        Self::connect(path)
+    }
+
+    /// Opens the store in `dir`, creating it with the reference data and the
+    /// built-in catalogue if it does not exist. Idempotent.
+    pub fn create(dir: &Path) -> Result<SqliteStore> {
+        std::fs::create_dir_all(dir)?;
+        let mut store = Self::connect(dir.join(DB_FILE))?;
+        store.load_reference()?;
+        Ok(store)
+    }
+
+    fn connect(path: PathBuf) -> Result<SqliteStore> {
+        let mut conn = Connection::open(&path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        crate::migrations::migrate(&mut conn)?;
+        Ok(SqliteStore { conn, path })
+    }
+
+    /// Path of the database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn load_reference(&mut self) -> Result<()> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM area", [], |r| r.get(0))?;
+        if n > 0 {
+            return Ok(());
+        }
+        let reg = reference::areas();
+        let tx = self.conn.transaction()?;
+        {
+            let mut ins = tx.prepare(
+                "INSERT INTO area (key, code, level, name_vi, name_en, parent, valid_from, valid_to) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+            )?;
+            for a in reg.all() {
+                ins.execute(params![
+                    a.key,
+                    a.code,
+                    a.level.as_str(),
+                    a.name_vi,
+                    a.name_en,
+                    a.parent,
+                    a.valid_from.map(|d| d.to_string()),
+                    a.valid_to.map(|d| d.to_string())
+                ])?;
+            }
+            let mut ins = tx.prepare("INSERT INTO succession (date, kind, from_key, to_key, basis) VALUES (?1,?2,?3,?4,?5)")?;
+            for s in reg.successions() {
+                ins.execute(params![
+                    s.date.to_string(),
+                    s.kind.as_str(),
+                    s.from,
+                    s.to,
+                    s.basis
+                ])?;
+            }
+            let mut ins =
+                tx.prepare("INSERT INTO membership (region_key, member_key, valid_from, valid_to) VALUES (?1,?2,?3,?4)")?;
+            for m in reg.memberships() {
+                ins.execute(params![
+                    m.region,
+                    m.member,
+                    m.valid_from.map(|d| d.to_string()),
+                    m.valid_to.map(|d| d.to_string())
+                ])?;
+            }
+            audit(
+                &tx,
+                "system",
+                "init",
+                &format!("reference data: {} area versions", reg.all().len()),
+            )?;
+        }
+        tx.commit()?;
+        self.upsert_indicators(&reference::indicators(), "system")?;
+        Ok(())
+    }
+}
+
+fn audit(conn: &Connection, actor: &str, action: &str, detail: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO audit (at, actor, action, detail) VALUES (?1, ?2, ?3, ?4)",
+        params![crate::now_micros(), actor, action, detail],
+    )?;
+    Ok(())
+}
+
+struct Latest {
+    recorded_at: i64,
+    value: f64,
+    status: String,
+    source: String,
+    note: String,
+}
+
+fn where_clause(q: &ObsQuery, args: &mut Vec<Box<dyn ToSql>>) -> String {
+    fn list<T: ToSql + Clone + 'static>(
+        col: &str,
+        vals: &[T],
+        args: &mut Vec<Box<dyn ToSql>>,
+    ) -> Option<String> {
+        if vals.is_empty() {
+            return None;
+        }
+        let marks: Vec<&str> = vals.iter().map(|_| "?").collect();
+        args.extend(vals.iter().map(|v| Box::new(v.clone()) as Box<dyn ToSql>));
+        Some(format!("{col} IN ({})", marks.join(",")))
+    }
+    let mut parts = vec![];
+    parts.extend(list("s.indicator", &q.indicators, args));
+    parts.extend(list("s.area_key", &q.areas, args));
+    let measures: Vec<String> = q.measures.iter().map(|m| m.as_str().to_string()).collect();
+    parts.extend(list("s.measure", &measures, args));
+    let periods: Vec<i64> = q.periods.iter().map(|p| p.key()).collect();
+    parts.extend(list("v.period", &periods, args));
+    args.push(Box::new(q.as_of.unwrap_or(i64::MAX)));
+    parts.push("v.recorded_at <= ?".into());
+    parts.join(" AND ")
+}
+
+fn row_to_vintage(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Vintage, String, String, i64)> {
+    let measure: String = r.get(2)?;
+    let status: String = r.get(6)?;
+    let period: i64 = r.get(4)?;
+    Ok((
+        Vintage {
+            obs: Observation {
+                indicator: r.get(0)?,
+                area: r.get(1)?,
+                period: Period::Year(0),
+                measure: Measure::Level,
+                dims: r.get(3)?,
+                value: r.get(5)?,
+                status: Status::Final,
+                source: r.get(7)?,
+                note: r.get(8)?,
+            },
+            recorded_at: r.get(9)?,
+            submitter: r.get(10)?,
+            import_id: r.get(11)?,
+        },
+        measure,
+        status,
+        period,
+    ))
+}
+
+fn finish(rows: Vec<(Vintage, String, String, i64)>) -> Result<Vec<Vintage>> {
+    rows.into_iter()
+        .map(|(mut v, measure, status, period)| {
+            v.obs.measure = Measure::parse(&measure)
+                .ok_or_else(|| StoreError::Corrupt(format!("measure '{measure}'")))?;
+            v.obs.status = Status::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt(format!("status '{status}'")))?;
+            v.obs.period = Period::from_key(period)
+                .ok_or_else(|| StoreError::Corrupt(format!("period key {period}")))?;
+            Ok(v)
+        })
+        .collect()
+}
+
+const SELECT_VINTAGE: &str = "SELECT s.indicator, s.area_key, s.measure, s.dims, v.period, v.value, v.status, v.source, v.note, \
+     v.recorded_at, v.submitter, v.import_id FROM vintage v JOIN series s ON s.id = v.series_id";
+
+impl Store for SqliteStore {
+    fn areas(&self) -> Result<AreaRegistry> {
+        let mut areas = vec![];
+        let mut st = self
+            .conn
+            .prepare("SELECT key, code, level, name_vi, name_en, parent, valid_from, valid_to FROM area ORDER BY rowid")?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let level: String = r.get(2)?;
+            areas.push(Area {
+                key: r.get(0)?,
+                code: r.get(1)?,
+                level: Level::parse(&level)
+                    .ok_or_else(|| StoreError::Corrupt(format!("level '{level}'")))?,
+                name_vi: r.get(3)?,
+                name_en: r.get(4)?,
+                parent: r.get(5)?,
+                valid_from: opt_date(r.get(6)?)?,
+                valid_to: opt_date(r.get(7)?)?,
+            });
+        }
+        let mut successions = vec![];
+        let mut st = self
+            .conn
+            .prepare("SELECT date, kind, from_key, to_key, basis FROM succession ORDER BY rowid")?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let kind: String = r.get(1)?;
+            successions.push(Succession {
+                date: opt_date(r.get(0)?)?
+                    .ok_or_else(|| StoreError::Corrupt("succession without date".into()))?,
+                kind: SuccessionKind::parse(&kind)
+                    .ok_or_else(|| StoreError::Corrupt(format!("kind '{kind}'")))?,
+                from: r.get(2)?,
+                to: r.get(3)?,
+                basis: r.get(4)?,
+            });
+        }
+        let mut memberships = vec![];
+        let mut st = self.conn.prepare(
+            "SELECT region_key, member_key, valid_from, valid_to FROM membership ORDER BY rowid",
+        )?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            memberships.push(Membership {
+                region: r.get(0)?,
+                member: r.get(1)?,
+                valid_from: opt_date(r.get(2)?)?,
+                valid_to: opt_date(r.get(3)?)?,
+            });
+        }
+        Ok(AreaRegistry::new(areas, successions, memberships))
+    }
+
+    fn indicators(&self) -> Result<Vec<Indicator>> {
+        let mut st = self.conn.prepare(
+            "SELECT code, name_vi, name_en, unit, time_aggregation, area_aggregation, decimals, scope_note, reporting_unit, dimensions \
+             FROM indicator ORDER BY rowid",
+        )?;
+        let rows: Vec<[String; 10]> = st
+            .query_map([], |r| {
+                Ok([
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get::<_, i64>(6)?.to_string(),
+                    r.get(7)?,
+                    r.get(8)?,
+                    r.get(9)?,
+                ])
+            })?
+            .collect::<std::result::Result<_, _>>()?;
+        rows.iter()
+            .map(|f| {
+                Indicator::parse(&IndicatorFields {
+                    code: &f[0],
+                    name_vi: &f[1],
+                    name_en: &f[2],
+                    unit: &f[3],
+                    time_aggregation: &f[4],
+                    area_aggregation: &f[5],
+                    decimals: &f[6],
+                    scope_note: &f[7],
+                    reporting_unit: &f[8],
+                    dimensions: &f[9],
+                })
+                .map_err(|e| StoreError::Corrupt(format!("indicator {}: {e}", f[0])))
+            })
+            .collect()
+    }
+
+    fn upsert_indicators(&mut self, indicators: &[Indicator], actor: &str) -> Result<usize> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut st = tx.prepare(
+                "INSERT INTO indicator (code, name_vi, name_en, unit, time_aggregation, area_aggregation, decimals, scope_note, reporting_unit, dimensions) \
+                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10) ON CONFLICT(code) DO UPDATE SET name_vi=excluded.name_vi, name_en=excluded.name_en, \
+                 unit=excluded.unit, time_aggregation=excluded.time_aggregation, area_aggregation=excluded.area_aggregation, \
+                 decimals=excluded.decimals, scope_note=excluded.scope_note, reporting_unit=excluded.reporting_unit, dimensions=excluded.dimensions",
+            )?;
+            let existing: HashMap<String, String> = tx
+                .prepare("SELECT code, unit FROM indicator")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<std::result::Result<_, _>>()?;
+            for i in indicators {
+                if let Some(old_unit) = existing.get(&i.code) {
+                    let used: bool = tx.query_row(
+                        "SELECT EXISTS (SELECT 1 FROM series WHERE indicator = ?1)",
+                        [&i.code],
+                        |r| r.get(0),
+                    )?;
+                    if used && *old_unit != i.unit.label {
+                        return Err(StoreError::Refused(format!(
+                            "indicator {} has observations in '{old_unit}'; its unit cannot change to '{}'",
+                            i.code, i.unit.label
+                        )));
+                    }
+                }
+                st.execute(params![
+                    i.code,
+                    i.name_vi,
+                    i.name_en,
+                    i.unit.label,
+                    i.time_aggregation.as_str(),
+                    i.area_aggregation.to_string(),
+                    i.decimals,
+                    i.scope_note,
+                    i.reporting_unit,
+                    i.dimensions_text()
+                ])?;
+            }
+            audit(
+                &tx,
+                actor,
+                "catalog.upsert",
+                &format!("{} indicators", indicators.len()),
+            )?;
+        }
+        tx.commit()?;
+        Ok(indicators.len())
+    }
+
+    fn commit_import(
+        &mut self,
+        batch: &ImportBatch,
+        progress: Progress<'_>,
+    ) -> Result<ImportSummary> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let last: Option<i64> =
+            tx.query_row("SELECT max(recorded_at) FROM import", [], |r| r.get(0))?;
+        let recorded_at = match batch.recorded_at {
+            Some(t) => t,
+            None => crate::now_micros().max(last.map_or(i64::MIN, |l| l + 1)),
+        };
+        tx.execute(
+            "INSERT INTO import (recorded_at, submitter, origin, sha256, rows, new_vintages) VALUES (?1,?2,?3,?4,?5,0)",
+            params![recorded_at, batch.submitter, batch.origin, batch.sha256, batch.observations.len() as i64],
+        )?;
+        let import_id = tx.last_insert_rowid();
+        let (mut new_vintages, mut revisions) = (0usize, 0usize);
+        {
+            let mut series_ids: HashMap<(String, String, Measure, String), i64> = HashMap::new();
+            let mut find_series =
+                tx.prepare("SELECT id FROM series WHERE indicator=?1 AND area_key=?2 AND measure=?3 AND dims=?4")?;
+            let mut add_series = tx.prepare(
+                "INSERT INTO series (indicator, area_key, measure, dims) VALUES (?1,?2,?3,?4)",
+            )?;
+            let mut latest = tx.prepare(
+                "SELECT recorded_at, value, status, source, note FROM vintage WHERE series_id=?1 AND period=?2 \
+                 ORDER BY recorded_at DESC LIMIT 1",
+            )?;
+            let mut insert = tx.prepare(
+                "INSERT INTO vintage (series_id, period, recorded_at, value, status, source, note, submitter, import_id) \
+                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+            )?;
+            for (n, o) in batch.observations.iter().enumerate() {
+                let skey = (
+                    o.indicator.clone(),
+                    o.area.clone(),
+                    o.measure,
+                    o.dims.clone(),
+                );
+                let sid = match series_ids.get(&skey) {
+                    Some(id) => *id,
+                    None => {
+                        let args = params![o.indicator, o.area, o.measure.as_str(), o.dims];
+                        let id = match find_series.query_row(args, |r| r.get(0)).optional()? {
+                            Some(id) => id,
+                            None => {
+                                add_series.execute(args)?;
+                                tx.last_insert_rowid()
+                            }
+                        };
+                        series_ids.insert(skey, id);
+                        id
+                    }
+                };
+                let period = o.period.key();
+                let prev = latest
+                    .query_row(params![sid, period], |r| {
+                        Ok(Latest {
+                            recorded_at: r.get(0)?,
+                            value: r.get(1)?,
+                            status: r.get(2)?,
+                            source: r.get(3)?,
+                            note: r.get(4)?,
+                        })
+                    })
+                    .optional()?;
+                if let Some(p) = &prev {
+                    if p.value.to_bits() == o.value.to_bits()
+                        && p.status == o.status.code()
+                        && p.source == o.source
+                        && p.note == o.note
+                    {
+                        continue; // unchanged: no new vintage
+                    }
+                    if p.recorded_at >= recorded_at {
+                        return Err(StoreError::Refused(format!(
+                            "{} {} {} {}: a vintage recorded at {} already exists, not before the batch's time {}",
+                            o.indicator, o.area, o.period, o.measure, p.recorded_at, recorded_at
+                        )));
+                    }
+                    revisions += 1;
+                }
+                insert.execute(params![
+                    sid,
+                    period,
+                    recorded_at,
+                    o.value,
+                    o.status.code(),
+                    o.source,
+                    o.note,
+                    batch.submitter,
+                    import_id
+                ])?;
+                new_vintages += 1;
+                if n % 10_000 == 0 {
+                    progress(n);
+                }
+            }
+        }
+        tx.execute(
+            "UPDATE import SET new_vintages=?1 WHERE id=?2",
+            params![new_vintages as i64, import_id],
+        )?;
+        audit(
+            &tx,
+            &batch.submitter,
+            "import",
+            &format!(
+                "import {import_id} from {}: {} rows, {new_vintages} new vintages ({revisions} revisions)",
+                batch.origin,
+                batch.observations.len()
+            ),
+        )?;
+        tx.commit()?;
+        progress(batch.observations.len());
+        Ok(ImportSummary {
+            import_id,
+            rows: batch.observations.len(),
+            new_vintages,
+            revisions,
+            recorded_at,
+        })
+    }
+
+    fn observations(&self, q: &ObsQuery) -> Result<Vec<Vintage>> {
+        let mut args: Vec<Box<dyn ToSql>> = vec![];
+        let cond = where_clause(q, &mut args);
+        args.push(Box::new(q.as_of.unwrap_or(i64::MAX)));
+        let sql = format!(
+            "{SELECT_VINTAGE} WHERE {cond} AND v.recorded_at = (SELECT max(w.recorded_at) FROM vintage w \
+             WHERE w.series_id = v.series_id AND w.period = v.period AND w.recorded_at <= ?) \
+             ORDER BY s.indicator, s.area_key, s.measure, s.dims, v.period"
+        );
+        let mut st = self.conn.prepare(&sql)?;
+        let rows = st
+            .query_map(params_from_iter(args.iter()), row_to_vintage)?
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        finish(rows)
+    }
+
+    fn history(&self, q: &ObsQuery) -> Result<Vec<Vintage>> {
+        let mut args: Vec<Box<dyn ToSql>> = vec![];
+        let cond = where_clause(q, &mut args);
+        let sql = format!(
+            "{SELECT_VINTAGE} WHERE {cond} ORDER BY s.indicator, s.area_key, s.measure, s.dims, v.period, v.recorded_at"
+        );
+        let mut st = self.conn.prepare(&sql)?;
+        let rows = st
+            .query_map(params_from_iter(args.iter()), row_to_vintage)?
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        finish(rows)
+    }
+
+    fn stats(&self) -> Result<StoreStats> {
+        let count = |t: &str| -> Result<usize> {
+            let n: i64 = self
+                .conn
+                .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))?;
+            Ok(n as usize)
+        };
+        Ok(StoreStats {
+            areas: count("area")?,
+            indicators: count("indicator")?,
+            series: count("series")?,
+            vintages: count("vintage")?,
+            imports: count("import")?,
+        })
+    }
+
+    fn audit(&self, limit: usize) -> Result<Vec<AuditEntry>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT at, actor, action, detail FROM audit ORDER BY id DESC LIMIT ?1")?;
+        let rows = st
+            .query_map([limit as i64], |r| {
+                Ok(AuditEntry {
+                    at: r.get(0)?,
+                    actor: r.get(1)?,
+                    action: r.get(2)?,
+                    detail: r.get(3)?,
+                })
+            })?
+            .collect::<std::result::Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    fn check(&self) -> Result<()> {
+        let res: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if res != "ok" {
+            return Err(StoreError::Corrupt(format!("integrity_check: {res}")));
+        }
+        let fk: Option<String> = self
+            .conn
+            .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+            .optional()?;
+        if let Some(t) = fk {
+            return Err(StoreError::Corrupt(format!("foreign key violation in {t}")));
+        }
+        // every import's recorded count matches its vintages
+        let bad: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT i.id FROM import i WHERE i.new_vintages <> (SELECT count(*) FROM vintage v WHERE v.import_id = i.id) LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(id) = bad {
+            return Err(StoreError::Corrupt(format!(
+                "import {id} has a different number of vintages than recorded"
+            )));
+        }
+        Ok(())
+    }
+}
