@@ -1,1 +1,401 @@
-fn main() {}
+//! `solieu`: the command-line entry point.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use solieu::{service, timefmt};
+use solieu_model::{Measure, Period};
+use solieu_store::{ObsQuery, SqliteStore, Store};
+
+/// solieu — the socio-economic information system of a Vietnamese region.
+#[derive(Parser)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    /// Data directory holding the store.
+    #[arg(
+        long,
+        global = true,
+        env = "SOLIEU_DATA",
+        default_value = "./solieu-data"
+    )]
+    data: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a store with the reference areas and the built-in catalogue.
+    Init,
+    /// Create a store filled with real 2019–2020 figures and synthetic demo series.
+    Demo,
+    /// Indicator catalogue management.
+    Catalog {
+        #[command(subcommand)]
+        action: CatalogAction,
+    },
+    /// Import observation files (CSV, .xlsx long or wide), all or nothing.
+    Import {
+        /// Files to import together.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Validate and report, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Source recorded for rows that give none.
+        #[arg(long, default_value = "")]
+        source: String,
+        /// Area code for wide sheets that do not name their area.
+        #[arg(long)]
+        area: Option<String>,
+        /// Year for wide sheets whose headers and title give none.
+        #[arg(long)]
+        year: Option<i32>,
+        /// Who submits (recorded with every vintage).
+        #[arg(long, env = "USER", default_value = "cli")]
+        submitter: String,
+    },
+    /// Read stored figures.
+    Query {
+        /// Indicator codes, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        indicator: Vec<String>,
+        /// Area codes, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        area: Vec<String>,
+        /// Periods, comma-separated (2020-10, 2020-01/2020-10, 2020-Q3, 2020), or a range FROM..TO.
+        #[arg(long, value_delimiter = ',')]
+        period: Vec<String>,
+        /// Measures, comma-separated (level, yoy_pct, mom_pct, plan_pct, plan, plan_yoy_pct; `value` = level).
+        #[arg(long, value_delimiter = ',')]
+        measure: Vec<String>,
+        /// Read as of a time: 2020-11-15 (end of that day, Vietnam time) or RFC 3339.
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Every vintage, not only the latest.
+        #[arg(long)]
+        history: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Export stored figures as canonical CSV (re-importable).
+    Export {
+        /// Format (csv).
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Indicator codes.
+        #[arg(long, value_delimiter = ',')]
+        indicator: Vec<String>,
+        /// Area codes.
+        #[arg(long, value_delimiter = ',')]
+        area: Vec<String>,
+        /// As of a time.
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Output file.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// List areas.
+    Areas {
+        /// Accent-insensitive search ("ho chi minh").
+        #[arg(long)]
+        search: Option<String>,
+        /// Only areas valid on this day (YYYY-MM-DD).
+        #[arg(long)]
+        on: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// List indicators.
+    Indicators {
+        /// Accent-insensitive search.
+        #[arg(long)]
+        search: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Check the store's integrity and print its counts.
+    Check,
+    /// Show the audit log.
+    Audit {
+        /// Entries to show.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogAction {
+    /// Add or replace indicators from a CSV (code,name_vi,name_en,unit,time_aggregation,area_aggregation,decimals).
+    Import {
+        /// The catalogue file.
+        file: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("SOLIEU_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn parse_measures(list: &[String]) -> Result<Vec<Measure>> {
+    list.iter()
+        .map(|m| {
+            let m = if m.trim() == "value" { "level" } else { m.trim() };
+            Measure::parse(m).with_context(|| {
+                format!("unknown measure '{m}'; expected value, level, yoy_pct, mom_pct, plan_pct, plan or plan_yoy_pct")
+            })
+        })
+        .collect()
+}
+
+fn parse_periods(list: &[String]) -> Result<Vec<Period>> {
+    let mut out = vec![];
+    for p in list {
+        if let Some((a, b)) = p.split_once("..") {
+            let (a, b) = (Period::parse(a)?, Period::parse(b)?);
+            if a.frequency() != b.frequency() {
+                bail!("range {p}: both ends must be periods of the same kind");
+            }
+            let mut cur = a;
+            while cur <= b {
+                out.push(cur);
+                cur = service::next_period(cur);
+                if out.len() > 100_000 {
+                    bail!("range {p} is too long");
+                }
+            }
+        } else {
+            out.push(Period::parse(p)?);
+        }
+    }
+    Ok(out)
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let data = cli.data;
+    match cli.command {
+        Command::Init => {
+            let store = SqliteStore::create(&data)?;
+            let s = store.stats()?;
+            println!(
+                "store ready in {}: {} area versions, {} indicators",
+                data.display(),
+                s.areas,
+                s.indicators
+            );
+        }
+        Command::Demo => {
+            let mut store = SqliteStore::create(&data)?;
+            match solieu::demo::load(&mut store)? {
+                Some(report) => println!("{report}"),
+                None => println!(
+                    "the store in {} already holds observations; demo data not loaded again",
+                    data.display()
+                ),
+            }
+            println!("next: solieu --data {} query --indicator RETAIL_GOODS --area 79 --period 2020-01/2020-10", data.display());
+        }
+        Command::Catalog {
+            action: CatalogAction::Import { file },
+        } => {
+            let mut store = SqliteStore::open(&data)?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let inds =
+                service::parse_catalog(&bytes, &file.display().to_string()).map_err(|errs| {
+                    for e in &errs {
+                        eprintln!("{e}");
+                    }
+                    anyhow::anyhow!("{} error(s); catalogue not changed", errs.len())
+                })?;
+            let n = store.upsert_indicators(&inds, "cli")?;
+            println!("{n} indicators added or updated");
+        }
+        Command::Import {
+            files,
+            dry_run,
+            source,
+            area,
+            year,
+            submitter,
+        } => {
+            let mut store = SqliteStore::open(&data)?;
+            let opts = solieu_ingest::ReadOptions {
+                wide: solieu_ingest::WideOptions { area, year },
+                default_source: source,
+            };
+            match service::import_files(&mut store, &files, &opts, &submitter, dry_run)? {
+                service::ImportResult::Rejected(errors) => {
+                    const SHOWN: usize = 200;
+                    for e in errors.iter().take(SHOWN) {
+                        eprintln!("{e}");
+                    }
+                    if errors.len() > SHOWN {
+                        eprintln!("… and {} more", errors.len() - SHOWN);
+                    }
+                    eprintln!(
+                        "import refused: {} error(s); nothing was written",
+                        errors.len()
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
+                service::ImportResult::Checked { rows, notes } => {
+                    for n in notes {
+                        eprintln!("note: {n}");
+                    }
+                    println!("dry run: {rows} observations valid; nothing written");
+                }
+                service::ImportResult::Committed { summary, notes } => {
+                    for n in notes {
+                        eprintln!("note: {n}");
+                    }
+                    println!(
+                        "import {}: {} observations, {} new vintages ({} revisions), {} unchanged",
+                        summary.import_id,
+                        summary.rows,
+                        summary.new_vintages,
+                        summary.revisions,
+                        summary.rows - summary.new_vintages
+                    );
+                }
+            }
+        }
+        Command::Query {
+            indicator,
+            area,
+            period,
+            measure,
+            as_of,
+            history,
+            format,
+        } => {
+            let store = SqliteStore::open(&data)?;
+            let areas = store.areas()?;
+            let periods = parse_periods(&period)?;
+            let as_of = as_of.as_deref().map(timefmt::parse_as_of).transpose()?;
+            let q = ObsQuery {
+                indicators: indicator
+                    .iter()
+                    .map(|i| i.trim().to_ascii_uppercase())
+                    .collect(),
+                areas: service::area_keys(&areas, &area, &periods)?,
+                periods,
+                measures: parse_measures(&measure)?,
+                as_of,
+            };
+            let rows = if history {
+                store.history(&q)?
+            } else {
+                store.observations(&q)?
+            };
+            let table = service::vintage_table(&rows, &areas, history);
+            print!(
+                "{}",
+                service::render(&table, format == Format::Csv, format == Format::Json)?
+            );
+        }
+        Command::Export {
+            format,
+            indicator,
+            area,
+            as_of,
+            output,
+        } => {
+            if format != "csv" {
+                bail!("export format '{format}' is not supported yet; expected csv");
+            }
+            let store = SqliteStore::open(&data)?;
+            let areas = store.areas()?;
+            let q = ObsQuery {
+                indicators: indicator
+                    .iter()
+                    .map(|i| i.trim().to_ascii_uppercase())
+                    .collect(),
+                areas: service::area_keys(&areas, &area, &[])?,
+                as_of: as_of.as_deref().map(timefmt::parse_as_of).transpose()?,
+                ..ObsQuery::default()
+            };
+            let rows = store.observations(&q)?;
+            let n = service::export_csv(&store, &rows, &areas, &output)?;
+            println!("{n} observations written to {}", output.display());
+        }
+        Command::Areas { search, on, format } => {
+            let store = SqliteStore::open(&data)?;
+            let reg = store.areas()?;
+            let on = on
+                .as_deref()
+                .map(|d| {
+                    chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                        .context("--on: expected YYYY-MM-DD")
+                })
+                .transpose()?;
+            let list: Vec<_> = match &search {
+                Some(q) => reg.search(q),
+                None => reg.all().iter().collect(),
+            };
+            let table = service::area_table(
+                list.into_iter()
+                    .filter(|a| on.is_none_or(|d| a.valid_on(d))),
+            );
+            print!(
+                "{}",
+                service::render(&table, format == Format::Csv, format == Format::Json)?
+            );
+        }
+        Command::Indicators { search, format } => {
+            let store = SqliteStore::open(&data)?;
+            let inds = store.indicators()?;
+            let table = service::indicator_table(&inds, search.as_deref());
+            print!(
+                "{}",
+                service::render(&table, format == Format::Csv, format == Format::Json)?
+            );
+        }
+        Command::Check => {
+            let store = SqliteStore::open(&data)?;
+            store.check()?;
+            let s = store.stats()?;
+            println!(
+                "ok: {} area versions, {} indicators, {} series, {} vintages, {} imports",
+                s.areas, s.indicators, s.series, s.vintages, s.imports
+            );
+        }
+        Command::Audit { limit } => {
+            let store = SqliteStore::open(&data)?;
+            for e in store.audit(limit)? {
+                println!(
+                    "{}  {}  {}  {}",
+                    timefmt::format_micros(e.at),
+                    e.actor,
+                    e.action,
+                    e.detail
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,6 @@
+//! The solieu application: use cases shared by the CLI (and, later, the
+//! HTTP server), the demo data set, and time formatting.
+
+pub mod demo;
+pub mod service;
+pub mod timefmt;

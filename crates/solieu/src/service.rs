@@ -1,0 +1,495 @@
+//! Use cases: import files, read the catalogue, query, export. The CLI
+//! calls these; the HTTP server will call the same functions.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use solieu_ingest::{Catalog, Input, ReadOptions};
+use solieu_model::{AreaRegistry, Indicator, IndicatorFields, Period, Vintage};
+use solieu_store::{ImportBatch, ImportSummary, Store};
+
+use crate::timefmt::format_micros;
+
+/// Largest file accepted by an import.
+pub const MAX_FILE_BYTES: u64 = 1 << 30;
+
+/// The next period of the same kind.
+pub fn next_period(p: Period) -> Period {
+    match p {
+        Period::Year(y) => Period::Year(y + 1),
+        Period::Half(y, 2) => Period::Half(y + 1, 1),
+        Period::Half(y, h) => Period::Half(y, h + 1),
+        Period::Quarter(y, 4) => Period::Quarter(y + 1, 1),
+        Period::Quarter(y, q) => Period::Quarter(y, q + 1),
+        Period::Month(y, 12) => Period::Month(y + 1, 1),
+        Period::Month(y, m) => Period::Month(y, m + 1),
+        Period::Cumulative(y, 12) => Period::Cumulative(y + 1, 1),
+        Period::Cumulative(y, m) => Period::Cumulative(y, m + 1),
+    }
+}
+
+/// Reads an indicator catalogue CSV. Errors name file, row and column.
+pub fn parse_catalog(bytes: &[u8], file: &str) -> Result<Vec<Indicator>, Vec<String>> {
+    let (text, _) = solieu_ingest::legacy::decode_text_file(bytes);
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let header: Vec<String> = match rdr.headers() {
+        Ok(h) => h.iter().map(|s| s.trim().to_ascii_lowercase()).collect(),
+        Err(e) => return Err(vec![format!("{file}:1: not a CSV file: {e}")]),
+    };
+    let required = [
+        "code",
+        "name_vi",
+        "name_en",
+        "unit",
+        "time_aggregation",
+        "area_aggregation",
+        "decimals",
+    ];
+    let missing: Vec<&str> = required
+        .iter()
+        .filter(|c| !header.iter().any(|h| h == *c))
+        .copied()
+        .collect();
+    if !missing.is_empty() {
+        return Err(vec![format!(
+            "{file}:1:header: missing column(s) {}; expected {}",
+            missing.join(", "),
+            required.join(",")
+        )]);
+    }
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let (mut out, mut errors) = (vec![], vec![]);
+    let mut seen = BTreeSet::new();
+    for (n, rec) in rdr.records().enumerate() {
+        let row = n + 2;
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(format!("{file}:{row}: unreadable row: {e}"));
+                continue;
+            }
+        };
+        let get = |name: &str| col(name).and_then(|i| rec.get(i)).unwrap_or("");
+        let fields = IndicatorFields {
+            code: get("code"),
+            name_vi: get("name_vi"),
+            name_en: get("name_en"),
+            unit: get("unit"),
+            time_aggregation: get("time_aggregation"),
+            area_aggregation: get("area_aggregation"),
+            decimals: get("decimals"),
+            scope_note: get("scope_note"),
+            reporting_unit: get("reporting_unit"),
+            dimensions: get("dimensions"),
+        };
+        match Indicator::parse(&fields) {
+            Ok(i) if !seen.insert(i.code.clone()) => {
+                errors.push(format!("{file}:{row}:code: {} is defined twice", i.code))
+            }
+            Ok(i) => out.push(i),
+            Err(e) => errors.push(format!(
+                "{file}:{row}:{}: {} (value: '{}')",
+                e.field,
+                e.message,
+                get(e.field)
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Outcome of an import request.
+pub enum ImportResult {
+    /// Errors found; nothing written.
+    Rejected(Vec<String>),
+    /// Dry run: valid.
+    Checked {
+        /// Observations that would be imported.
+        rows: usize,
+        /// Notes.
+        notes: Vec<String>,
+    },
+    /// Written.
+    Committed {
+        /// What was written.
+        summary: ImportSummary,
+        /// Notes.
+        notes: Vec<String>,
+    },
+}
+
+/// Reads, validates and (unless `dry_run`) commits files, all or nothing.
+pub fn import_files(
+    store: &mut dyn Store,
+    files: &[PathBuf],
+    opts: &ReadOptions,
+    submitter: &str,
+    dry_run: bool,
+) -> Result<ImportResult> {
+    let mut contents = vec![];
+    for f in files {
+        let meta = std::fs::metadata(f).with_context(|| format!("{}: cannot read", f.display()))?;
+        if meta.len() > MAX_FILE_BYTES {
+            return Ok(ImportResult::Rejected(vec![format!(
+                "{}: {} bytes; expected at most {MAX_FILE_BYTES} bytes per file",
+                f.display(),
+                meta.len()
+            )]));
+        }
+        contents.push((
+            f.display().to_string(),
+            std::fs::read(f).with_context(|| format!("{}: cannot read", f.display()))?,
+        ));
+    }
+    let inputs: Vec<Input<'_>> = contents
+        .iter()
+        .map(|(n, b)| Input { name: n, bytes: b })
+        .collect();
+    let indicators = store.indicators()?;
+    let areas = store.areas()?;
+    let cat = Catalog::new(&indicators, &areas);
+    let read = match solieu_ingest::read_files(&inputs, &cat, opts) {
+        Ok(r) => r,
+        Err(diags) => {
+            return Ok(ImportResult::Rejected(
+                diags.iter().map(ToString::to_string).collect(),
+            ))
+        }
+    };
+    if dry_run {
+        return Ok(ImportResult::Checked {
+            rows: read.observations.len(),
+            notes: read.notes,
+        });
+    }
+    let batch = ImportBatch {
+        observations: read.observations,
+        submitter: submitter.to_string(),
+        origin: contents
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        sha256: read.sha256,
+        recorded_at: None,
+    };
+    let bar = (batch.observations.len() >= 50_000).then(|| {
+        let b = indicatif::ProgressBar::new(batch.observations.len() as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} observations ({per_sec}, {eta})",
+            )
+            .expect("valid template"),
+        );
+        b
+    });
+    let summary = store.commit_import(&batch, &mut |n| {
+        if let Some(b) = &bar {
+            b.set_position(n as u64);
+        }
+    })?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok(ImportResult::Committed {
+        summary,
+        notes: read.notes,
+    })
+}
+
+/// Area keys for codes: the versions that hold figures for any of the
+/// periods, or every version when no period is given.
+pub fn area_keys(reg: &AreaRegistry, codes: &[String], periods: &[Period]) -> Result<Vec<String>> {
+    let mut out = vec![];
+    for code in codes {
+        let versions = reg.versions(code);
+        if versions.is_empty() {
+            bail!("unknown area code '{code}' (see `solieu areas --search …`)");
+        }
+        out.extend(
+            versions
+                .into_iter()
+                .filter(|a| periods.is_empty() || periods.iter().any(|p| a.accepts(*p)))
+                .map(|a| a.key.clone()),
+        );
+    }
+    Ok(out)
+}
+
+/// A printable table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    /// Column names.
+    pub headers: Vec<String>,
+    /// Rows.
+    pub rows: Vec<Vec<String>>,
+}
+
+/// Shortest text that reads back as the same double.
+pub fn fmt_value(v: f64) -> String {
+    format!("{v}")
+}
+
+/// Neutralises text that a spreadsheet would run as a formula.
+pub fn inert(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
+/// Observations as a table.
+pub fn vintage_table(rows: &[Vintage], areas: &AreaRegistry, history: bool) -> Table {
+    let mut headers: Vec<String> = [
+        "indicator",
+        "area",
+        "period",
+        "measure",
+        "value",
+        "status",
+        "source",
+        "note",
+        "area_name",
+        "recorded_at",
+    ]
+    .map(String::from)
+    .to_vec();
+    if history {
+        headers.extend(["submitter".to_string(), "import".to_string()]);
+    }
+    let rows = rows
+        .iter()
+        .map(|v| {
+            let area = areas.by_key(&v.obs.area);
+            let mut r = vec![
+                v.obs.indicator.clone(),
+                area.map_or(v.obs.area.clone(), |a| a.code.clone()),
+                v.obs.period.to_string(),
+                v.obs.measure.as_str().to_string(),
+                fmt_value(v.obs.value),
+                v.obs.status.code().to_string(),
+                v.obs.source.clone(),
+                v.obs.note.clone(),
+                area.map_or(String::new(), |a| a.name_vi.clone()),
+                format_micros(v.recorded_at),
+            ];
+            if history {
+                r.extend([v.submitter.clone(), v.import_id.to_string()]);
+            }
+            r
+        })
+        .collect();
+    Table { headers, rows }
+}
+
+/// Areas as a table.
+pub fn area_table<'a>(areas: impl Iterator<Item = &'a solieu_model::Area>) -> Table {
+    let headers = [
+        "code",
+        "name_vi",
+        "name_en",
+        "level",
+        "parent",
+        "valid_from",
+        "valid_to",
+    ]
+    .map(String::from)
+    .to_vec();
+    let rows = areas
+        .map(|a| {
+            vec![
+                a.code.clone(),
+                a.name_vi.clone(),
+                a.name_en.clone(),
+                a.level.as_str().to_string(),
+                a.parent.clone().unwrap_or_default(),
+                a.valid_from.map(|d| d.to_string()).unwrap_or_default(),
+                a.valid_to.map(|d| d.to_string()).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    Table { headers, rows }
+}
+
+/// Indicators as a table (the catalogue CSV columns).
+pub fn indicator_table(inds: &[Indicator], search: Option<&str>) -> Table {
+    let q = search
+        .map(|s| solieu_model::text::fold(s))
+        .unwrap_or_default();
+    let headers = [
+        "code",
+        "name_vi",
+        "name_en",
+        "unit",
+        "time_aggregation",
+        "area_aggregation",
+        "decimals",
+        "scope_note",
+        "reporting_unit",
+        "dimensions",
+    ]
+    .map(String::from)
+    .to_vec();
+    let rows = inds
+        .iter()
+        .filter(|i| {
+            use solieu_model::text::fold;
+            q.is_empty()
+                || fold(&i.code).contains(&q)
+                || fold(&i.name_vi).contains(&q)
+                || fold(&i.name_en).contains(&q)
+        })
+        .map(|i| {
+            vec![
+                i.code.clone(),
+                i.name_vi.clone(),
+                i.name_en.clone(),
+                i.unit.label.clone(),
+                i.time_aggregation.as_str().to_string(),
+                i.area_aggregation.to_string(),
+                i.decimals.to_string(),
+                i.scope_note.clone(),
+                i.reporting_unit.clone(),
+                i.dimensions_text(),
+            ]
+        })
+        .collect();
+    Table { headers, rows }
+}
+
+/// Renders a table as aligned text, CSV (formula-safe) or JSON (an array of objects).
+pub fn render(t: &Table, csv_out: bool, json: bool) -> Result<String> {
+    if json {
+        let arr: Vec<serde_json::Value> = t
+            .rows
+            .iter()
+            .map(|r| {
+                serde_json::Value::Object(
+                    t.headers
+                        .iter()
+                        .cloned()
+                        .zip(r.iter().map(|v| serde_json::Value::String(v.clone())))
+                        .collect(),
+                )
+            })
+            .collect();
+        return Ok(serde_json::to_string_pretty(&arr)? + "\n");
+    }
+    if csv_out {
+        let mut w = csv::Writer::from_writer(vec![]);
+        w.write_record(&t.headers)?;
+        for r in &t.rows {
+            w.write_record(r.iter().map(|c| inert(c)))?;
+        }
+        return Ok(String::from_utf8(w.into_inner()?)?);
+    }
+    let width = |i: usize| {
+        t.rows
+            .iter()
+            .map(|r| r[i].chars().count())
+            .chain(std::iter::once(t.headers[i].chars().count()))
+            .max()
+            .unwrap_or(0)
+    };
+    let widths: Vec<usize> = (0..t.headers.len()).map(width).collect();
+    let mut out = String::new();
+    let line = |cells: &[String], out: &mut String| {
+        let parts: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c}{}", " ".repeat(w - c.chars().count())))
+            .collect();
+        out.push_str(parts.join("  ").trim_end());
+        out.push('\n');
+    };
+    line(&t.headers, &mut out);
+    for r in &t.rows {
+        line(r, &mut out);
+    }
+    if t.rows.is_empty() {
+        out.push_str("(no rows)\n");
+    }
+    Ok(out)
+}
+
+/// Writes observations as the canonical CSV that `solieu import` reads
+/// back; returns the number of rows written. Written to a temporary file
+/// and renamed, so a failed export leaves no half file.
+pub fn export_csv(
+    store: &dyn Store,
+    rows: &[Vintage],
+    areas: &AreaRegistry,
+    out: &Path,
+) -> Result<usize> {
+    let inds = store.indicators()?;
+    let dim_names: BTreeSet<String> = inds
+        .iter()
+        .flat_map(|i| i.dimensions.iter().map(|d| d.name.clone()))
+        .collect();
+    let dim_names: Vec<String> = dim_names.into_iter().collect();
+    let tmp = out.with_extension("csv.partial");
+    {
+        let mut w = csv::Writer::from_path(&tmp)
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        let mut header: Vec<String> = [
+            "indicator",
+            "area",
+            "period",
+            "measure",
+            "value",
+            "status",
+            "unit",
+            "source",
+            "note",
+        ]
+        .map(String::from)
+        .to_vec();
+        header.extend(dim_names.iter().cloned());
+        w.write_record(&header)?;
+        for v in rows {
+            let o = &v.obs;
+            let unit = if o.measure.in_indicator_unit() {
+                inds.iter()
+                    .find(|i| i.code == o.indicator)
+                    .map(|i| i.unit.label.clone())
+                    .unwrap_or_default()
+            } else {
+                "%".to_string()
+            };
+            let code = areas
+                .by_key(&o.area)
+                .map_or(o.area.clone(), |a| a.code.clone());
+            let mut rec = vec![
+                o.indicator.clone(),
+                code,
+                o.period.to_string(),
+                o.measure.as_str().to_string(),
+                fmt_value(o.value),
+                o.status.code().to_string(),
+                unit,
+                inert(&o.source),
+                inert(&o.note),
+            ];
+            for d in &dim_names {
+                let val = o
+                    .dims
+                    .split(';')
+                    .find_map(|p| p.strip_prefix(&format!("{d}=")))
+                    .unwrap_or("");
+                rec.push(val.to_string());
+            }
+            w.write_record(&rec)?;
+        }
+        w.flush()?;
+    }
+    std::fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))?;
+    Ok(rows.len())
+}

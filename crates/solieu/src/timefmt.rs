@@ -1,0 +1,52 @@
+//! Times as users write them. Vintages are stored in µs since the epoch
+//! (UTC); users think in Vietnam time (UTC+07:00, no daylight saving).
+
+use anyhow::{bail, Result};
+use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
+
+fn vietnam() -> FixedOffset {
+    FixedOffset::east_opt(7 * 3600).expect("valid offset")
+}
+
+/// Parses an `--as-of` value: a day `2020-11-15` means the end of that day
+/// in Vietnam time; otherwise an RFC 3339 time (`2020-11-15T09:00:00+07:00`).
+pub fn parse_as_of(s: &str) -> Result<i64> {
+    let s = s.trim();
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        let end = d
+            .and_hms_micro_opt(23, 59, 59, 999_999)
+            .expect("valid time");
+        let Some(t) = vietnam().from_local_datetime(&end).single() else {
+            bail!("--as-of {s}: not a valid day")
+        };
+        return Ok(t.timestamp_micros());
+    }
+    match DateTime::parse_from_rfc3339(s) {
+        Ok(t) => Ok(t.timestamp_micros()),
+        Err(_) => bail!("--as-of '{s}': expected a day (2020-11-15) or an RFC 3339 time (2020-11-15T09:00:00+07:00)"),
+    }
+}
+
+/// Formats a stored time in Vietnam time, RFC 3339.
+pub fn format_micros(us: i64) -> String {
+    match vietnam().timestamp_micros(us).single() {
+        Some(t) => t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        None => us.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_is_end_of_day_in_vietnam() {
+        let t = parse_as_of("2020-11-15").unwrap();
+        assert_eq!(format_micros(t), "2020-11-15T23:59:59+07:00");
+        assert_eq!(
+            parse_as_of("2020-11-15T09:00:00+07:00").unwrap() + 1,
+            parse_as_of("2020-11-15T02:00:00.000001Z").unwrap()
+        );
+        assert!(parse_as_of("yesterday").is_err());
+    }
+}
