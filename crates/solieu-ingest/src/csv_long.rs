@@ -106,6 +106,7 @@ impl Header {
                     column: column_label(*i),
                 })
                 .collect(),
+            index_form: false,
         }
     }
 }

@@ -116,6 +116,8 @@ pub struct RawRecord {
     pub note: Field,
     /// Dimension columns: (name, value).
     pub dims: Vec<Field<(String, String)>>,
+    /// The value is in index form (same period = 100): 105,5 means +5,5 %.
+    pub index_form: bool,
 }
 
 /// What validation needs to know.
@@ -221,6 +223,7 @@ pub fn validate(records: &[RawRecord], cat: &Catalog<'_>, default_source: &str) 
             );
         }
         let mut value = match decimal_of(&r.value.text) {
+            Ok(d) if r.index_form => d.minus(100),
             Ok(d) => Some(d),
             Err(m) => {
                 err(&r.value.column, &r.value.text.to_string(), m);

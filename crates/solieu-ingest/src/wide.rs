@@ -58,6 +58,7 @@ struct Role {
     period: Period,
     status: Status,
     unit: Option<String>,
+    index_form: bool,
 }
 
 /// What a header text says, before the report month is known.
@@ -72,6 +73,7 @@ struct Parsed {
     measure: Option<Measure>,
     status: Option<Status>,
     unit: Option<String>,
+    growth_form: bool,
 }
 
 fn numbers_after(f: &str, word: &str) -> Vec<(usize, String)> {
@@ -186,6 +188,8 @@ fn parse_header(text: &str) -> Parsed {
     } else {
         None
     };
+    // "tăng (+), giảm (-) %" columns hold growth; plain "so với cùng kỳ (%)" columns hold the index (= 100)
+    p.growth_form = has(&["tang", "giam"]);
     p.same_period_last_year = p.measure.is_none() && has(&["cung ky"]);
     p.status = if has(&["uoc"]) {
         Some(Status::Estimate)
@@ -396,6 +400,7 @@ pub fn read(
         } else {
             Some("%".to_string())
         };
+        let index_form = matches!(measure, Measure::YoyPct | Measure::MomPct) && !p.growth_form;
         cols.insert(
             c,
             Col::Value(Role {
@@ -403,6 +408,7 @@ pub fn read(
                 period,
                 status,
                 unit,
+                index_form,
             }),
         );
     }
@@ -494,6 +500,7 @@ pub fn read(
                 source: Field::new("", ""),
                 note: Field::new("", ""),
                 dims: vec![],
+                index_form: role.index_form,
             });
         }
     }

@@ -67,6 +67,22 @@ impl Decimal {
         }
     }
 
+    /// The number minus a whole number, exactly (index form 105,5 → growth 5,5).
+    pub fn minus(self, n: i64) -> Option<Decimal> {
+        let shift = u32::try_from(-self.exponent.min(0)).ok()?;
+        let sub = i128::from(n).checked_mul(10i128.checked_pow(shift)?)?;
+        let m = if self.exponent > 0 {
+            self.mantissa
+                .checked_mul(10i128.checked_pow(u32::try_from(self.exponent).ok()?)?)?
+        } else {
+            self.mantissa
+        };
+        Some(Decimal {
+            mantissa: m.checked_sub(sub)?,
+            exponent: self.exponent.min(0),
+        })
+    }
+
     /// The nearest `f64` (correctly rounded, via the standard parser).
     pub fn to_f64(self) -> f64 {
         let v: f64 = format!("{}e{}", self.mantissa, self.exponent)
@@ -272,5 +288,23 @@ mod tests {
         assert_eq!(d.scale(3).to_f64(), 36700.0);
         let d = parse_decimal("0.1", NumberStyle::Canonical).unwrap();
         assert_eq!(d.scale(9).to_f64(), 100_000_000.0);
+        let idx = parse_decimal("105,5", NumberStyle::Vietnamese).unwrap();
+        assert_eq!(idx.minus(100).unwrap().to_f64(), 5.5);
+        assert_eq!(
+            parse_decimal("75,4", NumberStyle::Vietnamese)
+                .unwrap()
+                .minus(100)
+                .unwrap()
+                .to_f64(),
+            -24.6
+        );
+        assert_eq!(
+            parse_decimal("1e2", NumberStyle::Canonical)
+                .unwrap()
+                .minus(100)
+                .unwrap()
+                .to_f64(),
+            0.0
+        );
     }
 }
