@@ -160,8 +160,9 @@ fn decimal_of(v: &RawValue) -> Result<Decimal, String> {
 /// Validates records against the catalogue. `default_source` fills empty sources.
 pub fn validate(records: &[RawRecord], cat: &Catalog<'_>, default_source: &str) -> Validated {
     let mut out = Validated::default();
-    let mut seen: HashMap<(String, String, Period, Measure, String), (usize, Option<String>)> =
-        HashMap::new();
+    /// (indicator, area key, period, measure, dims) → (row, sheet) where first given
+    type Seen = HashMap<(String, String, Period, Measure, String), (usize, Option<String>)>;
+    let mut seen: Seen = HashMap::new();
     for r in records {
         let at = |column: &str| Loc {
             file: r.file.clone(),

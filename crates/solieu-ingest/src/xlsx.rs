@@ -238,11 +238,7 @@ fn shared_strings(xml: &[u8]) -> Vec<Runs> {
                 "rPh" => in_rph = true,
                 _ => {}
             },
-            Ok(Event::Empty(e)) => {
-                if e.local_name().as_ref() == "rFont" {
-                    font = attr(&e, "val");
-                }
-            }
+            Ok(Event::Empty(e)) if e.local_name().as_ref() == "rFont" => font = attr(&e, "val"),
             Ok(Event::Text(t)) if in_t => {
                 if let Some(last) = cur.last_mut() {
                     last.0.push_str(&t.xml10_content());
@@ -380,10 +376,11 @@ fn decode_runs(runs: &Runs, cell_font: Option<LegacyFont>) -> Option<(String, Le
     any.map(|f| (nfc(&text), f))
 }
 
+/// Decoded text and font of the legacy-font cells of one sheet.
+type LegacyCells = HashMap<(usize, usize), (String, LegacyFont)>;
+
 /// For each sheet, the decoded text of cells whose text is set in a legacy font.
-fn legacy_cells(
-    bytes: &[u8],
-) -> Option<HashMap<String, HashMap<(usize, usize), (String, LegacyFont)>>> {
+fn legacy_cells(bytes: &[u8]) -> Option<HashMap<String, LegacyCells>> {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
     let xf_fonts: Vec<Option<LegacyFont>> = part(&mut zip, "xl/styles.xml")
         .map(|x| style_fonts(&x))

@@ -222,7 +222,7 @@ impl Indicator {
             }
             let codes: Vec<String> = codes
                 .split('|')
-                .map(|c| nfc(c))
+                .map(nfc)
                 .filter(|c| !c.is_empty())
                 .collect();
             if codes.is_empty() {

@@ -321,9 +321,7 @@ pub fn area_table<'a>(areas: impl Iterator<Item = &'a solieu_model::Area>) -> Ta
 
 /// Indicators as a table (the catalogue CSV columns).
 pub fn indicator_table(inds: &[Indicator], search: Option<&str>) -> Table {
-    let q = search
-        .map(|s| solieu_model::text::fold(s))
-        .unwrap_or_default();
+    let q = search.map(solieu_model::text::fold).unwrap_or_default();
     let headers = [
         "code",
         "name_vi",
