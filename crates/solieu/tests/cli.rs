@@ -650,3 +650,34 @@ fn demo_loads_and_reproduces_the_seed_figures() {
     env.ok(&["demo"]);
     assert_eq!(env.counts(), before);
 }
+
+#[test]
+fn dimensions_are_declared_checked_and_stored() {
+    let env = Env::new();
+    let cat = env.file(
+        "cat.csv",
+        "code,name_vi,name_en,unit,time_aggregation,area_aggregation,decimals,dimensions\n\
+         EXPORTS_BY_PRODUCT,Kim ngạch xuất khẩu theo mặt hàng,Exports by product,triệu USD,flow,sum,1,PRODUCT=GIAY_DEP|DET_MAY|HANG_KHAC\n"
+            .as_bytes(),
+    );
+    env.ok(&["catalog", "import", &cat]);
+    let good = env.file(
+        "d.csv",
+        "indicator,area,period,value,product\nEXPORTS_BY_PRODUCT,79,2020-02,120.5,GIAY_DEP\nEXPORTS_BY_PRODUCT,79,2020-02,300,DET_MAY\n".as_bytes(),
+    );
+    let out = env.ok(&["import", &good]);
+    assert!(out.contains("2 new vintages"), "{out}");
+    let bad = env.file("e.csv", "indicator,area,period,value,product\nEXPORTS_BY_PRODUCT,79,2020-02,1,CAO_SU\n".as_bytes());
+    let err = stderr(&env.run(&["import", &bad]));
+    assert!(err.contains("e.csv:2:product") && err.contains("not a code of dimension PRODUCT"), "{err}");
+    let missing = env.file("f.csv", "indicator,area,period,value\nEXPORTS_BY_PRODUCT,79,2020-03,1\n".as_bytes());
+    let err = stderr(&env.run(&["import", &missing]));
+    assert!(err.contains("disaggregated by PRODUCT"), "{err}");
+    // the export carries the dimension column and round-trips
+    let out = env.dir.path().join("x.csv");
+    env.ok(&["export", "--format", "csv", "--indicator", "EXPORTS_BY_PRODUCT", "-o", out.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.lines().next().unwrap().ends_with(",PRODUCT"), "{text}");
+    let again = env.ok(&["import", out.to_str().unwrap()]);
+    assert!(again.contains("0 new vintages"), "{again}");
+}
