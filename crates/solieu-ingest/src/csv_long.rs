@@ -10,6 +10,19 @@ pub const REQUIRED: [&str; 4] = ["indicator", "area", "period", "value"];
 /// Optional columns.
 pub const OPTIONAL: [&str; 5] = ["measure", "status", "unit", "source", "note"];
 
+/// The columns of an export, in order (dimension columns follow).
+pub const CANONICAL_COLUMNS: [&str; 9] = [
+    "indicator",
+    "area",
+    "period",
+    "measure",
+    "value",
+    "status",
+    "unit",
+    "source",
+    "note",
+];
+
 /// Maps a header row to column indexes; errors name the missing columns.
 pub struct Header {
     idx: [Option<usize>; 9],

@@ -127,6 +127,20 @@ pub struct IndicatorError {
     pub message: String,
 }
 
+/// The columns of the indicator catalogue CSV, in order; the first seven are required.
+pub const CATALOG_COLUMNS: [&str; 10] = [
+    "code",
+    "name_vi",
+    "name_en",
+    "unit",
+    "time_aggregation",
+    "area_aggregation",
+    "decimals",
+    "scope_note",
+    "reporting_unit",
+    "dimensions",
+];
+
 /// The raw text fields of an indicator definition, as in the catalogue CSV.
 #[derive(Debug, Clone, Default)]
 pub struct IndicatorFields<'a> {
@@ -150,6 +164,24 @@ pub struct IndicatorFields<'a> {
     pub reporting_unit: &'a str,
     /// `dimensions` (optional): `NAME=code1|code2;NAME2=…`
     pub dimensions: &'a str,
+}
+
+impl<'a> IndicatorFields<'a> {
+    /// The fields from values in [`CATALOG_COLUMNS`] order.
+    pub fn from_columns(c: &'a [&'a str; 10]) -> Self {
+        IndicatorFields {
+            code: c[0],
+            name_vi: c[1],
+            name_en: c[2],
+            unit: c[3],
+            time_aggregation: c[4],
+            area_aggregation: c[5],
+            decimals: c[6],
+            scope_note: c[7],
+            reporting_unit: c[8],
+            dimensions: c[9],
+        }
+    }
 }
 
 impl Indicator {

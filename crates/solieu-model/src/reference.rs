@@ -105,19 +105,9 @@ pub fn areas() -> AreaRegistry {
 pub fn indicators() -> Vec<Indicator> {
     rows(INDICATORS_CSV)
         .map(|r| {
-            Indicator::parse(&IndicatorFields {
-                code: &r[0],
-                name_vi: &r[1],
-                name_en: &r[2],
-                unit: &r[3],
-                time_aggregation: &r[4],
-                area_aggregation: &r[5],
-                decimals: &r[6],
-                scope_note: &r[7],
-                reporting_unit: &r[8],
-                dimensions: &r[9],
-            })
-            .expect("built-in catalogue is valid")
+            let cols: [&str; 10] = std::array::from_fn(|i| r.get(i).unwrap_or(""));
+            Indicator::parse(&IndicatorFields::from_columns(&cols))
+                .expect("built-in catalogue is valid")
         })
         .collect()
 }

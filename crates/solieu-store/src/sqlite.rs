@@ -294,19 +294,9 @@ impl Store for SqliteStore {
             .collect::<std::result::Result<_, _>>()?;
         rows.iter()
             .map(|f| {
-                Indicator::parse(&IndicatorFields {
-                    code: &f[0],
-                    name_vi: &f[1],
-                    name_en: &f[2],
-                    unit: &f[3],
-                    time_aggregation: &f[4],
-                    area_aggregation: &f[5],
-                    decimals: &f[6],
-                    scope_note: &f[7],
-                    reporting_unit: &f[8],
-                    dimensions: &f[9],
-                })
-                .map_err(|e| StoreError::Corrupt(format!("indicator {}: {e}", f[0])))
+                let cols: [&str; 10] = std::array::from_fn(|i| f[i].as_str());
+                Indicator::parse(&IndicatorFields::from_columns(&cols))
+                    .map_err(|e| StoreError::Corrupt(format!("indicator {}: {e}", f[0])))
             })
             .collect()
     }

@@ -189,17 +189,7 @@ pub fn load(store: &mut SqliteStore) -> Result<Option<DemoReport>> {
     let vintages = by_date.len();
     for (date, rows) in &by_date {
         let mut w = csv::Writer::from_writer(vec![]);
-        w.write_record([
-            "indicator",
-            "area",
-            "period",
-            "measure",
-            "value",
-            "status",
-            "unit",
-            "source",
-            "note",
-        ])?;
+        w.write_record(solieu_ingest::csv_long::CANONICAL_COLUMNS)?;
         for r in rows {
             w.write_record(r)?;
         }

@@ -5,7 +5,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use solieu_ingest::csv_long::CANONICAL_COLUMNS;
 use solieu_ingest::{Catalog, Input, ReadOptions};
+use solieu_model::indicator::CATALOG_COLUMNS;
 use solieu_model::{AreaRegistry, Indicator, IndicatorFields, Period, Vintage};
 use solieu_store::{ImportBatch, ImportSummary, Store};
 
@@ -39,15 +41,7 @@ pub fn parse_catalog(bytes: &[u8], file: &str) -> Result<Vec<Indicator>, Vec<Str
         Ok(h) => h.iter().map(|s| s.trim().to_ascii_lowercase()).collect(),
         Err(e) => return Err(vec![format!("{file}:1: not a CSV file: {e}")]),
     };
-    let required = [
-        "code",
-        "name_vi",
-        "name_en",
-        "unit",
-        "time_aggregation",
-        "area_aggregation",
-        "decimals",
-    ];
+    let required = &CATALOG_COLUMNS[..7];
     let missing: Vec<&str> = required
         .iter()
         .filter(|c| !header.iter().any(|h| h == *c))
@@ -73,19 +67,8 @@ pub fn parse_catalog(bytes: &[u8], file: &str) -> Result<Vec<Indicator>, Vec<Str
             }
         };
         let get = |name: &str| col(name).and_then(|i| rec.get(i)).unwrap_or("");
-        let fields = IndicatorFields {
-            code: get("code"),
-            name_vi: get("name_vi"),
-            name_en: get("name_en"),
-            unit: get("unit"),
-            time_aggregation: get("time_aggregation"),
-            area_aggregation: get("area_aggregation"),
-            decimals: get("decimals"),
-            scope_note: get("scope_note"),
-            reporting_unit: get("reporting_unit"),
-            dimensions: get("dimensions"),
-        };
-        match Indicator::parse(&fields) {
+        let cols: [&str; 10] = CATALOG_COLUMNS.map(get);
+        match Indicator::parse(&IndicatorFields::from_columns(&cols)) {
             Ok(i) if !seen.insert(i.code.clone()) => {
                 errors.push(format!("{file}:{row}:code: {} is defined twice", i.code))
             }
@@ -322,20 +305,7 @@ pub fn area_table<'a>(areas: impl Iterator<Item = &'a solieu_model::Area>) -> Ta
 /// Indicators as a table (the catalogue CSV columns).
 pub fn indicator_table(inds: &[Indicator], search: Option<&str>) -> Table {
     let q = search.map(solieu_model::text::fold).unwrap_or_default();
-    let headers = [
-        "code",
-        "name_vi",
-        "name_en",
-        "unit",
-        "time_aggregation",
-        "area_aggregation",
-        "decimals",
-        "scope_note",
-        "reporting_unit",
-        "dimensions",
-    ]
-    .map(String::from)
-    .to_vec();
+    let headers = CATALOG_COLUMNS.map(String::from).to_vec();
     let rows = inds
         .iter()
         .filter(|i| {
@@ -437,19 +407,7 @@ pub fn export_csv(
     {
         let mut w = csv::Writer::from_path(&tmp)
             .with_context(|| format!("cannot write {}", tmp.display()))?;
-        let mut header: Vec<String> = [
-            "indicator",
-            "area",
-            "period",
-            "measure",
-            "value",
-            "status",
-            "unit",
-            "source",
-            "note",
-        ]
-        .map(String::from)
-        .to_vec();
+        let mut header: Vec<String> = CANONICAL_COLUMNS.map(String::from).to_vec();
         header.extend(dim_names.iter().cloned());
         w.write_record(&header)?;
         for v in rows {

@@ -667,15 +667,32 @@ fn dimensions_are_declared_checked_and_stored() {
     );
     let out = env.ok(&["import", &good]);
     assert!(out.contains("2 new vintages"), "{out}");
-    let bad = env.file("e.csv", "indicator,area,period,value,product\nEXPORTS_BY_PRODUCT,79,2020-02,1,CAO_SU\n".as_bytes());
+    let bad = env.file(
+        "e.csv",
+        "indicator,area,period,value,product\nEXPORTS_BY_PRODUCT,79,2020-02,1,CAO_SU\n".as_bytes(),
+    );
     let err = stderr(&env.run(&["import", &bad]));
-    assert!(err.contains("e.csv:2:product") && err.contains("not a code of dimension PRODUCT"), "{err}");
-    let missing = env.file("f.csv", "indicator,area,period,value\nEXPORTS_BY_PRODUCT,79,2020-03,1\n".as_bytes());
+    assert!(
+        err.contains("e.csv:2:product") && err.contains("not a code of dimension PRODUCT"),
+        "{err}"
+    );
+    let missing = env.file(
+        "f.csv",
+        "indicator,area,period,value\nEXPORTS_BY_PRODUCT,79,2020-03,1\n".as_bytes(),
+    );
     let err = stderr(&env.run(&["import", &missing]));
     assert!(err.contains("disaggregated by PRODUCT"), "{err}");
     // the export carries the dimension column and round-trips
     let out = env.dir.path().join("x.csv");
-    env.ok(&["export", "--format", "csv", "--indicator", "EXPORTS_BY_PRODUCT", "-o", out.to_str().unwrap()]);
+    env.ok(&[
+        "export",
+        "--format",
+        "csv",
+        "--indicator",
+        "EXPORTS_BY_PRODUCT",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.lines().next().unwrap().ends_with(",PRODUCT"), "{text}");
     let again = env.ok(&["import", out.to_str().unwrap()]);
