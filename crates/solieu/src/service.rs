@@ -336,6 +336,12 @@ pub fn indicator_table(inds: &[Indicator], search: Option<&str>) -> Table {
 /// Renders a table as aligned text, CSV (formula-safe) or JSON (an array of objects).
 pub fn render(t: &Table, csv_out: bool, json: bool) -> Result<String> {
     if json {
+        // numbers stay numbers: `value` is a JSON number, everything else text
+        let cell = |h: &str, v: &str| match (h, v.parse::<f64>()) {
+            ("value", Ok(n)) => serde_json::Number::from_f64(n)
+                .map_or(serde_json::Value::Null, serde_json::Value::Number),
+            _ => serde_json::Value::String(v.to_string()),
+        };
         let arr: Vec<serde_json::Value> = t
             .rows
             .iter()
@@ -343,8 +349,8 @@ pub fn render(t: &Table, csv_out: bool, json: bool) -> Result<String> {
                 serde_json::Value::Object(
                     t.headers
                         .iter()
-                        .cloned()
-                        .zip(r.iter().map(|v| serde_json::Value::String(v.clone())))
+                        .zip(r)
+                        .map(|(h, v)| (h.clone(), cell(h, v)))
                         .collect(),
                 )
             })

@@ -225,6 +225,10 @@ fn revisions_are_kept_and_as_of_returns_what_was_known() {
         hist.iter().map(|r| r[4].as_str()).collect::<Vec<_>>(),
         ["7.86", "7.83"]
     );
+    let json = env.ok(&["query", "--indicator", "GRDP_CONST", "--format", "json"]);
+    let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(parsed[0]["value"], serde_json::json!(7.83));
+    assert_eq!(parsed[0]["status"], "A");
     let before_any = env.query_csv(&["--indicator", "GRDP_CONST", "--as-of", "2000-01-01"]);
     assert!(before_any.is_empty());
 }
