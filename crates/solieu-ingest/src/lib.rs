@@ -88,7 +88,8 @@ pub fn read_files(
                 Ok(r) => records.extend(r),
                 Err(e) => errors.extend(e),
             }
-        } else if input.name.to_ascii_lowercase().ends_with(".csv") || !input.bytes.is_empty() {
+        } else {
+            // anything else is read as CSV text; an empty file is refused there
             let (text, encoding) = legacy::decode_text_file(input.bytes);
             if encoding != "UTF-8" {
                 notes.push(format!("{}: not UTF-8, decoded as {encoding}", input.name));
@@ -97,11 +98,6 @@ pub fn read_files(
                 Ok(r) => records.extend(r),
                 Err(e) => errors.extend(e),
             }
-        } else {
-            errors.push(file_error(
-                input.name,
-                "empty file; expected a CSV or .xlsx file".into(),
-            ));
         }
     }
     let v = validate::validate(&records, cat, &opts.default_source);

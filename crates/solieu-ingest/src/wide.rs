@@ -153,7 +153,7 @@ fn parse_header(text: &str) -> Parsed {
         p.months_cum = Some(6);
     }
     p.cumulative = p.months_cum.is_some()
-        || ["luy ke", "cong don", "tinh chung", "luy ke"]
+        || ["luy ke", "cong don", "tinh chung"]
             .iter()
             .any(|w| f.contains(w));
     let has = |ws: &[&str]| ws.iter().any(|w| f.contains(w));

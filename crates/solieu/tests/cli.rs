@@ -598,6 +598,23 @@ fn catalog_import_adds_indicators_and_locates_errors() {
     );
 }
 
+/// Sum of the ten monthly levels Jan–Oct of `year` for HCMC (all ten must exist).
+fn jan_to_oct_levels(env: &Env, indicator: &str, year: i32) -> f64 {
+    let period = format!("{year}-01..{year}-10");
+    let rows = env.query_csv(&[
+        "--indicator",
+        indicator,
+        "--area",
+        "79",
+        "--period",
+        &period,
+        "--measure",
+        "level",
+    ]);
+    assert_eq!(rows.len(), 10, "{indicator} {year}: {rows:?}");
+    rows.iter().map(|r| r[4].parse::<f64>().unwrap()).sum()
+}
+
 #[test]
 fn demo_loads_and_reproduces_the_seed_figures() {
     let env = Env::new();
@@ -615,38 +632,13 @@ fn demo_loads_and_reproduces_the_seed_figures() {
     ]);
     assert_eq!(rows[0][4], "9.9");
     // the synthetic months of Jan–Oct 2020 and 2019 reproduce the published +9,9 %
-    let months = |y: i32| -> f64 {
-        let rows = env.query_csv(&[
-            "--indicator",
-            "RETAIL_GOODS",
-            "--area",
-            "79",
-            "--period",
-            &format!("{y}-01..{y}-10"),
-            "--measure",
-            "level",
-        ]);
-        assert_eq!(rows.len(), 10, "{y}: {rows:?}");
-        rows.iter().map(|r| r[4].parse::<f64>().unwrap()).sum()
-    };
+    let months = |y: i32| jan_to_oct_levels(&env, "RETAIL_GOODS", y);
     let growth = (months(2020) / months(2019) - 1.0) * 100.0;
     assert!(
         (growth - 9.9).abs() < 0.05,
         "synthetic months give {growth:.3} %"
     );
-    let exports = |y: i32| -> f64 {
-        let rows = env.query_csv(&[
-            "--indicator",
-            "EXPORTS",
-            "--area",
-            "79",
-            "--period",
-            &format!("{y}-01..{y}-10"),
-            "--measure",
-            "level",
-        ]);
-        rows.iter().map(|r| r[4].parse::<f64>().unwrap()).sum()
-    };
+    let exports = |y: i32| jan_to_oct_levels(&env, "EXPORTS", y);
     assert!((exports(2020) - 36_700.0).abs() < 1.0, "{}", exports(2020));
     assert!(((exports(2020) / exports(2019) - 1.0) * 100.0 - 5.5).abs() < 0.05);
     // a second run adds nothing
