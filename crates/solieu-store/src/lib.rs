@@ -115,6 +115,42 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
+/// A series as stored: indicator × area version × measure × dimension codes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesRow {
+    /// Store-assigned number, stable for the life of the store.
+    pub id: i64,
+    /// Indicator code.
+    pub indicator: String,
+    /// Area key.
+    pub area: String,
+    /// Measure.
+    pub measure: Measure,
+    /// Dimension codes (`NAME=code;…`).
+    pub dims: String,
+}
+
+/// One vintage as read by [`Store::scan`]: compact, borrowed, for bulk loads.
+#[derive(Debug, Clone, Copy)]
+pub struct ScanRow<'a> {
+    /// [`SeriesRow::id`].
+    pub series: i64,
+    /// [`Period::key`].
+    pub period: i64,
+    /// Recording time (µs since epoch).
+    pub recorded_at: i64,
+    /// Import number.
+    pub import_id: i64,
+    /// Value.
+    pub value: f64,
+    /// Status.
+    pub status: solieu_model::Status,
+    /// Source.
+    pub source: &'a str,
+    /// Note.
+    pub note: &'a str,
+}
+
 /// Progress callback: called with the number of observations handled so far.
 pub type Progress<'a> = &'a mut dyn FnMut(usize);
 
@@ -137,6 +173,11 @@ pub trait Store {
     /// Every vintage of the matching keys recorded up to the query's time,
     /// oldest first.
     fn history(&self, q: &ObsQuery) -> Result<Vec<Vintage>>;
+    /// Every series.
+    fn series(&self) -> Result<Vec<SeriesRow>>;
+    /// Calls `f` with every vintage, ordered by series, period and
+    /// recording time. Returns the number of the last import committed.
+    fn scan(&self, f: &mut dyn FnMut(ScanRow<'_>)) -> Result<i64>;
     /// Counts.
     fn stats(&self) -> Result<StoreStats>;
     /// The audit log, newest first.

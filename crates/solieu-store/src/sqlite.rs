@@ -15,8 +15,8 @@ use solieu_model::{
 };
 
 use crate::{
-    AuditEntry, ImportBatch, ImportSummary, ObsQuery, Progress, Result, Store, StoreError,
-    StoreStats,
+    AuditEntry, ImportBatch, ImportSummary, ObsQuery, Progress, Result, ScanRow, SeriesRow, Store,
+    StoreError, StoreStats,
 };
 
 /// File name of the database inside the data directory.
@@ -55,7 +55,21 @@ impl SqliteStore {
     pub fn create(dir: &Path) -> Result<SqliteStore> {
         std::fs::create_dir_all(dir)?;
         let mut store = Self::connect(dir.join(DB_FILE))?;
-        store.load_reference()?;
+        store.load_reference(&reference::areas(), &reference::indicators())?;
+        Ok(store)
+    }
+
+    /// Like [`SqliteStore::create`], with other reference data: areas,
+    /// successions, memberships and a catalogue (tests, benchmarks, a
+    /// deployment with its own commune list).
+    pub fn create_with(
+        dir: &Path,
+        areas: &AreaRegistry,
+        indicators: &[Indicator],
+    ) -> Result<SqliteStore> {
+        std::fs::create_dir_all(dir)?;
+        let mut store = Self::connect(dir.join(DB_FILE))?;
+        store.load_reference(areas, indicators)?;
         Ok(store)
     }
 
@@ -74,14 +88,13 @@ impl SqliteStore {
         &self.path
     }
 
-    fn load_reference(&mut self) -> Result<()> {
+    fn load_reference(&mut self, reg: &AreaRegistry, indicators: &[Indicator]) -> Result<()> {
         let n: i64 = self
             .conn
             .query_row("SELECT count(*) FROM area", [], |r| r.get(0))?;
         if n > 0 {
             return Ok(());
         }
-        let reg = reference::areas();
         let tx = self.conn.transaction()?;
         {
             let mut ins = tx.prepare(
@@ -127,7 +140,7 @@ impl SqliteStore {
             )?;
         }
         tx.commit()?;
-        self.upsert_indicators(&reference::indicators(), "system")?;
+        self.upsert_indicators(indicators, "system")?;
         Ok(())
     }
 }
@@ -508,6 +521,66 @@ impl Store for SqliteStore {
             .query_map(params_from_iter(args.iter()), row_to_vintage)?
             .collect::<std::result::Result<Vec<_>, _>>()?;
         finish(rows)
+    }
+
+    fn series(&self) -> Result<Vec<SeriesRow>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT id, indicator, area_key, measure, dims FROM series ORDER BY id")?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })?
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(id, indicator, area, measure, dims)| {
+                Ok(SeriesRow {
+                    id,
+                    indicator,
+                    area,
+                    measure: Measure::parse(&measure)
+                        .ok_or_else(|| StoreError::Corrupt(format!("measure '{measure}'")))?,
+                    dims,
+                })
+            })
+            .collect()
+    }
+
+    fn scan(&self, f: &mut dyn FnMut(ScanRow<'_>)) -> Result<i64> {
+        // one read transaction: the rows and the import number agree
+        let tx = self.conn.unchecked_transaction()?;
+        let last: i64 =
+            tx.query_row("SELECT coalesce(max(id), 0) FROM import", [], |r| r.get(0))?;
+        {
+            let mut st = tx.prepare(
+                "SELECT series_id, period, recorded_at, import_id, value, status, source, note FROM vintage \
+                 WHERE import_id <= ?1 ORDER BY series_id, period, recorded_at",
+            )?;
+            let mut rows = st.query([last])?;
+            while let Some(r) = rows.next()? {
+                let status = r.get_ref(5)?.as_str().map_err(rusqlite::Error::from)?;
+                let status = Status::parse(status)
+                    .ok_or_else(|| StoreError::Corrupt(format!("status '{status}'")))?;
+                f(ScanRow {
+                    series: r.get(0)?,
+                    period: r.get(1)?,
+                    recorded_at: r.get(2)?,
+                    import_id: r.get(3)?,
+                    value: r.get(4)?,
+                    status,
+                    source: r.get_ref(6)?.as_str().map_err(rusqlite::Error::from)?,
+                    note: r.get_ref(7)?.as_str().map_err(rusqlite::Error::from)?,
+                });
+            }
+        }
+        tx.finish()?;
+        Ok(last)
     }
 
     fn stats(&self) -> Result<StoreStats> {

@@ -1,0 +1,934 @@
+//! Evaluation of derived measures. Each measure is defined once here, in
+//! the order a statistician applies the rules:
+//!
+//! 1. a figure **stored** for the exact key wins (a reported level, a reported
+//!    growth rate); the computed value is still worked out beside it and a
+//!    disagreement beyond rounding is flagged as a discrepancy;
+//! 2. a **region** is the aggregate of the members it had at the end of the
+//!    period, by the indicator's area rule (sum, weighted mean, none);
+//! 3. an area asked for a period before it existed is evaluated on the
+//!    **comparable basis**: the aggregate of its predecessors (a merger),
+//!    its predecessor (a rename; a split where the indicator is intensive);
+//! 4. otherwise the figure comes from other periods by the indicator's time
+//!    rule: a flow's quarter, half, year and year-to-date are sums of months
+//!    (or differences of stored cumulative figures), a month of a flow can be
+//!    derived by differencing stored cumulative figures, a stock's period is
+//!    its last month, an index's multi-month figure is the average of its
+//!    months ("bình quân N tháng").
+//!
+//! Anything that cannot be computed is absent with a [`Why`]; nothing here
+//! panics or divides by zero.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use solieu_model::{AreaAggregation, Measure, Period, Status, TimeAggregation};
+
+use crate::cube::pkey;
+use crate::model::{Engine, EngineError, Origin, Query};
+
+/// The measures the engine derives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Derived {
+    /// The level for the period.
+    Value,
+    /// The level from January to the end of the period ("lũy kế").
+    Cumulative,
+    /// % change on the previous period of the same kind.
+    MomPct,
+    /// % change on the same period of the previous year ("so với cùng kỳ").
+    YoyPct,
+    /// % change of the year-to-date on the same months of the previous year.
+    CumulativeYoyPct,
+    /// Year-to-date as % of the annual plan.
+    PlanPct,
+    /// The annual plan level.
+    Plan,
+    /// Year-to-date growth minus the planned growth rate, in points.
+    TargetGapPp,
+    /// % of the total of the area's region (or parent).
+    SharePct,
+    /// Rank by value among the region's (or parent's) members, 1 = largest.
+    Rank,
+    /// Rank by year-on-year growth among the same group, 1 = fastest.
+    RankYoy,
+}
+
+impl Derived {
+    /// Every measure, in display order.
+    pub const ALL: [Derived; 11] = [
+        Derived::Value,
+        Derived::Cumulative,
+        Derived::MomPct,
+        Derived::YoyPct,
+        Derived::CumulativeYoyPct,
+        Derived::PlanPct,
+        Derived::Plan,
+        Derived::TargetGapPp,
+        Derived::SharePct,
+        Derived::Rank,
+        Derived::RankYoy,
+    ];
+
+    /// Name on the command line and in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Derived::Value => "value",
+            Derived::Cumulative => "cumulative",
+            Derived::MomPct => "mom_pct",
+            Derived::YoyPct => "yoy_pct",
+            Derived::CumulativeYoyPct => "cumulative_yoy_pct",
+            Derived::PlanPct => "plan_pct",
+            Derived::Plan => "plan",
+            Derived::TargetGapPp => "target_gap_pp",
+            Derived::SharePct => "share_pct",
+            Derived::Rank => "rank",
+            Derived::RankYoy => "rank_yoy",
+        }
+    }
+
+    /// Parses [`Derived::as_str`]; `level` is accepted for `value`.
+    pub fn parse(s: &str) -> Option<Derived> {
+        let s = s.trim();
+        if s == "level" {
+            return Some(Derived::Value);
+        }
+        Derived::ALL.iter().copied().find(|d| d.as_str() == s)
+    }
+
+    /// Whether the value is in the indicator's unit (else %, points or a rank).
+    pub fn in_indicator_unit(self) -> bool {
+        matches!(self, Derived::Value | Derived::Cumulative | Derived::Plan)
+    }
+}
+
+impl fmt::Display for Derived {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a figure is absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    /// Nothing stored, and nothing to derive it from.
+    NoData,
+    /// No figure for the same period of the previous year.
+    NoPreviousYear,
+    /// No figure for the previous period.
+    NoPreviousPeriod,
+    /// The base of a ratio is zero.
+    ZeroBase,
+    /// Months of the period are missing.
+    Incomplete {
+        /// How many.
+        missing: u16,
+    },
+    /// Members of the region (or predecessors of the area) lack the figure.
+    PartialGroup {
+        /// How many.
+        missing: u16,
+    },
+    /// The indicator is not aggregated across areas.
+    NotAggregated,
+    /// The weights of a weighted mean are missing.
+    NoWeight,
+    /// The area was split: a summed indicator has no comparable basis.
+    Split,
+    /// The area did not exist in the period and has no predecessors.
+    OutsideValidity,
+    /// The measure does not apply here.
+    NotApplicable(&'static str),
+    /// No plan level for the year.
+    NoPlan,
+    /// No planned growth rate for the year.
+    NoTarget,
+    /// The area has no region or parent to compare within.
+    NoGroup,
+    /// The result is not a finite number.
+    Overflow,
+}
+
+impl fmt::Display for Why {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Why::NoData => f.write_str("no figure stored or derivable"),
+            Why::NoPreviousYear => {
+                f.write_str("no figure for the same period of the previous year")
+            }
+            Why::NoPreviousPeriod => f.write_str("no figure for the previous period"),
+            Why::ZeroBase => f.write_str("the base is zero"),
+            Why::Incomplete { missing } => write!(f, "{missing} month(s) of the period missing"),
+            Why::PartialGroup { missing } => {
+                write!(f, "{missing} member area(s) without the figure")
+            }
+            Why::NotAggregated => f.write_str("the indicator is not aggregated across areas"),
+            Why::NoWeight => f.write_str("the weights of the weighted mean are missing"),
+            Why::Split => {
+                f.write_str("the area was split: no comparable basis for a summed indicator")
+            }
+            Why::OutsideValidity => {
+                f.write_str("the area did not exist in the period and has no predecessors")
+            }
+            Why::NotApplicable(s) => write!(f, "not applicable: {s}"),
+            Why::NoPlan => f.write_str("no plan level for the year"),
+            Why::NoTarget => f.write_str("no planned growth rate for the year"),
+            Why::NoGroup => f.write_str("the area belongs to no region or parent"),
+            Why::Overflow => f.write_str("the result is not a finite number"),
+        }
+    }
+}
+
+/// How a figure was obtained (bit set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Flags(pub u8);
+
+impl Flags {
+    /// Stored as reported by a source.
+    pub const REPORTED: u8 = 1;
+    /// Derived from other periods: differencing cumulative figures, or
+    /// averaging an index's months.
+    pub const DERIVED: u8 = 2;
+    /// Aggregated over a region's members.
+    pub const AGGREGATED: u8 = 4;
+    /// On the comparable basis: from predecessors of the area.
+    pub const COMPARABLE: u8 = 8;
+
+    /// Whether a flag is set.
+    pub fn has(self, bit: u8) -> bool {
+        self.0 & bit != 0
+    }
+
+    /// The flags as words.
+    pub fn words(self) -> Vec<&'static str> {
+        [
+            (Self::REPORTED, "reported"),
+            (Self::DERIVED, "derived"),
+            (Self::AGGREGATED, "aggregated"),
+            (Self::COMPARABLE, "comparable basis"),
+        ]
+        .iter()
+        .filter(|(b, _)| self.has(*b))
+        .map(|(_, w)| *w)
+        .collect()
+    }
+}
+
+/// A stored vintage a figure was computed from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Input {
+    /// Indicator code.
+    pub indicator: String,
+    /// Area key.
+    pub area: String,
+    /// Stored measure.
+    pub measure: Measure,
+    /// Dimension codes.
+    pub dims: String,
+    /// Period.
+    pub period: Period,
+    /// Value.
+    pub value: f64,
+    /// Status.
+    pub status: Status,
+    /// Import number.
+    pub import_id: u32,
+    /// Recording time, µs since the epoch.
+    pub recorded_at: i64,
+    /// Source (and note, after a tab).
+    pub source: String,
+}
+
+/// One derived figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    /// The value; `None` when absent (see `why`).
+    pub value: Option<f64>,
+    /// Why it is absent.
+    pub why: Option<Why>,
+    /// The weakest status of its inputs.
+    pub status: Status,
+    /// How it was obtained.
+    pub flags: Flags,
+    /// The reported figure, when one is stored.
+    pub reported: Option<f64>,
+    /// The computed figure, when it can be computed.
+    pub computed: Option<f64>,
+    /// Reported and computed disagree beyond rounding.
+    pub discrepancy: bool,
+    /// For ranks: the number of areas ranked.
+    pub out_of: Option<u32>,
+    /// The stored vintages used (with [`Options::explain`]).
+    pub inputs: Vec<Input>,
+}
+
+impl Figure {
+    fn absent(why: Why) -> Figure {
+        Figure {
+            value: None,
+            why: Some(why),
+            status: Status::Final,
+            flags: Flags::default(),
+            reported: None,
+            computed: None,
+            discrepancy: false,
+            out_of: None,
+            inputs: vec![],
+        }
+    }
+
+    fn of(r: R) -> Figure {
+        match r {
+            Ok(v) if !v.v.is_finite() => Figure::absent(Why::Overflow),
+            Ok(v) => Figure {
+                value: Some(v.v),
+                why: None,
+                status: v.status,
+                flags: Flags(v.flags),
+                reported: None,
+                computed: Some(v.v),
+                discrepancy: false,
+                out_of: None,
+                inputs: vec![],
+            },
+            Err(w) => Figure::absent(w),
+        }
+    }
+}
+
+/// Which of a reported and a computed figure to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Prefer {
+    /// The reported one where stored (the default: sources know more, e.g.
+    /// growth at constant prices).
+    #[default]
+    Reported,
+    /// The computed one, always (the reported one is still returned beside).
+    Computed,
+}
+
+/// Whether to reach across boundary changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Basis {
+    /// An area asked for a period before it existed is evaluated from its
+    /// predecessors (the default).
+    #[default]
+    Comparable,
+    /// Only figures of the area itself.
+    AsReported,
+}
+
+/// Evaluation options.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Evaluate over the vintages recorded up to this time (µs); `None`: all.
+    pub as_of: Option<i64>,
+    /// Reported or computed.
+    pub prefer: Prefer,
+    /// Comparable basis or not.
+    pub basis: Basis,
+    /// Collect the inputs of every figure.
+    pub explain: bool,
+}
+
+/// Tolerance of a reported growth rate against the computed one, in points:
+/// published rates carry one decimal and are computed from unrounded levels.
+pub const PCT_TOLERANCE: f64 = 0.1;
+/// Relative tolerance of a reported level against the computed one (the sum
+/// of rounded months differs from the rounded total).
+pub const LEVEL_TOLERANCE: f64 = 0.001;
+
+#[derive(Debug, Clone, Copy)]
+struct V {
+    v: f64,
+    status: Status,
+    flags: u8,
+}
+
+type R = Result<V, Why>;
+
+fn join(a: V, b: V, v: f64) -> V {
+    V {
+        v,
+        status: a.status.weakest(b.status),
+        flags: a.flags | b.flags,
+    }
+}
+
+fn ratio_pct(cur: V, base: V) -> R {
+    if base.v == 0.0 {
+        return Err(Why::ZeroBase);
+    }
+    Ok(join(cur, base, (cur.v / base.v - 1.0) * 100.0))
+}
+
+fn prev_of(p: Period) -> Option<Period> {
+    Some(match p {
+        Period::Month(y, 1) => Period::Month(y - 1, 12),
+        Period::Month(y, m) => Period::Month(y, m - 1),
+        Period::Quarter(y, 1) => Period::Quarter(y - 1, 4),
+        Period::Quarter(y, q) => Period::Quarter(y, q - 1),
+        Period::Half(y, 1) => Period::Half(y - 1, 2),
+        Period::Half(y, h) => Period::Half(y, h - 1),
+        Period::Year(_) | Period::Cumulative(..) => return None,
+    })
+}
+
+/// The year-to-date period ending with `p`.
+fn ytd(p: Period) -> Period {
+    match p {
+        Period::Year(y) => Period::Year(y),
+        _ => Period::Cumulative(p.year(), p.months().1),
+    }
+}
+
+type GroupMemo = HashMap<(u16, u32, u32, u32, bool), Vec<(u32, R)>>;
+
+struct Ev<'e> {
+    e: &'e Engine,
+    o: Options,
+    dims: u32,
+    depth: u8,
+    trace: Vec<Input>,
+    groups: GroupMemo,
+}
+
+impl Engine {
+    /// Evaluates one figure.
+    pub fn eval(&self, q: &Query<'_>, o: &Options) -> Result<Figure, EngineError> {
+        Ok(self.eval_many(std::slice::from_ref(q), o)?.remove(0))
+    }
+
+    /// Evaluates many figures, sharing the work of regional groups (ranks).
+    pub fn eval_many(&self, qs: &[Query<'_>], o: &Options) -> Result<Vec<Figure>, EngineError> {
+        let mut ev = Ev {
+            e: self,
+            o: *o,
+            dims: 0,
+            depth: 0,
+            trace: vec![],
+            groups: HashMap::new(),
+        };
+        qs.iter()
+            .map(|q| {
+                let (ind, area, dims) = self.resolve(q)?;
+                ev.dims = dims;
+                ev.trace.clear();
+                let mut f = ev.measure(ind, area, q.period, q.measure);
+                f.inputs = std::mem::take(&mut ev.trace);
+                Ok(f)
+            })
+            .collect()
+    }
+}
+
+impl Ev<'_> {
+    fn measure(&mut self, ind: u16, area: u32, p: Period, m: Derived) -> Figure {
+        let time = self.e.ind_info[ind as usize].time;
+        match m {
+            Derived::Value => self.value(ind, area, p),
+            Derived::Cumulative => match time {
+                TimeAggregation::Stock => self.value(ind, area, p),
+                _ => self.value(ind, area, ytd(p)),
+            },
+            Derived::YoyPct => self.yoy(ind, area, p),
+            Derived::CumulativeYoyPct => self.yoy(ind, area, ytd(p)),
+            Derived::MomPct => self.mom(ind, area, p),
+            Derived::Plan => Figure::of(self.plan_level(ind, area, p.year())),
+            Derived::PlanPct => self.plan_pct(ind, area, p),
+            Derived::TargetGapPp => self.target_gap(ind, area, p),
+            Derived::SharePct => Figure::of(self.share(ind, area, p)),
+            Derived::Rank => self.rank(ind, area, p, false),
+            Derived::RankYoy => self.rank(ind, area, p, true),
+        }
+    }
+
+    // ---- stored figures ----------------------------------------------
+
+    fn stored(&mut self, ind: u16, area: u32, m: Measure, p: Period) -> Option<V> {
+        let key = self.e.key(ind, area, m, self.dims);
+        let s = self.e.cube.lookup(key)?;
+        let c = self.e.cube.get(s, pkey(p), self.o.as_of)?;
+        if self.o.explain {
+            self.note(ind, area, m, p, c);
+        }
+        Some(V {
+            v: c.value,
+            status: c.status,
+            flags: 0,
+        })
+    }
+
+    fn note(&mut self, ind: u16, area: u32, m: Measure, p: Period, c: crate::Cell) {
+        let meta = self.e.cube.metas.resolve(c.meta).replace('\u{1f}', "\t");
+        self.trace.push(Input {
+            indicator: self.e.ind_code(ind).to_string(),
+            area: self.e.area_key(area).to_string(),
+            measure: m,
+            dims: self.e.cube.dims.resolve(self.dims).to_string(),
+            period: p,
+            value: c.value,
+            status: c.status,
+            import_id: c.import,
+            recorded_at: self.e.cube.recorded_at(c.import),
+            source: meta.trim_end().to_string(),
+        });
+    }
+
+    /// A stored figure under the key or its equivalent: for a flow (and an
+    /// index) January is the year-to-date of one month, and a flow's year is
+    /// its year-to-date of twelve.
+    fn stored_alias(&mut self, ind: u16, area: u32, m: Measure, p: Period) -> Option<V> {
+        if let Some(v) = self.stored(ind, area, m, p) {
+            return Some(v);
+        }
+        let time = self.e.ind_info[ind as usize].time;
+        let alias = match (time, p) {
+            (TimeAggregation::Stock, _) => None,
+            (_, Period::Month(y, 1)) => Some(Period::Cumulative(y, 1)),
+            (_, Period::Cumulative(y, 1)) => Some(Period::Month(y, 1)),
+            (TimeAggregation::Flow, Period::Year(y)) => Some(Period::Cumulative(y, 12)),
+            (TimeAggregation::Flow, Period::Cumulative(y, 12)) => Some(Period::Year(y)),
+            _ => None,
+        };
+        alias.and_then(|a| self.stored(ind, area, m, a))
+    }
+
+    // ---- levels --------------------------------------------------------
+
+    fn level(&mut self, ind: u16, area: u32, p: Period) -> R {
+        self.level_with(ind, area, p, false)
+    }
+
+    fn level_with(&mut self, ind: u16, area: u32, p: Period, skip_stored: bool) -> R {
+        if self.depth > 24 {
+            return Err(Why::NoData);
+        }
+        if !skip_stored {
+            if let Some(v) = self.stored_alias(ind, area, Measure::Level, p) {
+                return Ok(v);
+            }
+        }
+        self.depth += 1;
+        let r = if self.e.areas[area as usize].is_region {
+            let members = self.e.members_on(area, p.end_date());
+            if members.is_empty() {
+                Err(Why::NoGroup)
+            } else {
+                self.aggregate(ind, &members, p, Flags::AGGREGATED)
+            }
+        } else if !self.e.accepts(area, p) {
+            self.comparable(ind, area, p)
+        } else {
+            self.over_time(ind, area, p)
+        };
+        self.depth -= 1;
+        r
+    }
+
+    fn comparable(&mut self, ind: u16, area: u32, p: Period) -> R {
+        let a = &self.e.areas[area as usize];
+        if self.o.basis == Basis::AsReported || a.preds.is_empty() {
+            return Err(Why::OutsideValidity);
+        }
+        let preds = a.preds.clone();
+        let mark = |r: R| {
+            r.map(|v| V {
+                flags: v.flags | Flags::COMPARABLE,
+                ..v
+            })
+        };
+        match a.origin {
+            Some(Origin::Continuation) => mark(self.level(ind, preds[0], p)),
+            Some(Origin::Merge) => self.aggregate(ind, &preds, p, Flags::COMPARABLE),
+            Some(Origin::Split) | None => {
+                let intensive = !matches!(self.e.ind_info[ind as usize].area, AreaAggregation::Sum);
+                if intensive && preds.len() == 1 {
+                    mark(self.level(ind, preds[0], p))
+                } else {
+                    Err(Why::Split)
+                }
+            }
+        }
+    }
+
+    fn aggregate(&mut self, ind: u16, areas: &[u32], p: Period, flag: u8) -> R {
+        let rule = self.e.ind_info[ind as usize].area.clone();
+        let weight = self.e.ind_info[ind as usize].weight;
+        let mut acc = V {
+            v: 0.0,
+            status: Status::Final,
+            flags: flag,
+        };
+        let mut missing = 0u16;
+        match rule {
+            AreaAggregation::None => Err(Why::NotAggregated),
+            AreaAggregation::Sum => {
+                for a in areas {
+                    match self.level(ind, *a, p) {
+                        Ok(v) => acc = join(acc, v, acc.v + v.v),
+                        Err(_) => missing += 1,
+                    }
+                }
+                if missing > 0 {
+                    Err(Why::PartialGroup { missing })
+                } else {
+                    Ok(acc)
+                }
+            }
+            AreaAggregation::Weighted(_) => {
+                let Some(w) = weight else {
+                    return Err(Why::NoWeight);
+                };
+                let mut total_w = 0.0;
+                for a in areas {
+                    let Ok(v) = self.level(ind, *a, p) else {
+                        missing += 1;
+                        continue;
+                    };
+                    let dims = std::mem::replace(&mut self.dims, 0);
+                    let wv = self
+                        .level(w, *a, p)
+                        .or_else(|_| self.level(w, *a, Period::Year(p.year())));
+                    self.dims = dims;
+                    let Ok(wv) = wv else {
+                        return Err(Why::NoWeight);
+                    };
+                    total_w += wv.v;
+                    acc = join(join(acc, v, acc.v + v.v * wv.v), wv, acc.v + v.v * wv.v);
+                }
+                if missing > 0 {
+                    Err(Why::PartialGroup { missing })
+                } else if total_w == 0.0 {
+                    Err(Why::ZeroBase)
+                } else {
+                    acc.v /= total_w;
+                    Ok(acc)
+                }
+            }
+        }
+    }
+
+    fn over_time(&mut self, ind: u16, area: u32, p: Period) -> R {
+        let y = p.year();
+        let (first, last) = p.months();
+        match (self.e.ind_info[ind as usize].time, p) {
+            (TimeAggregation::Flow, Period::Month(y, m)) => {
+                // a month from two stored year-to-date figures
+                if m == 1 {
+                    return Err(Why::NoData);
+                }
+                let cur = self.stored_alias(ind, area, Measure::Level, Period::Cumulative(y, m));
+                let prev = cur.and_then(|_| {
+                    self.stored_alias(ind, area, Measure::Level, Period::Cumulative(y, m - 1))
+                });
+                match (cur, prev) {
+                    (Some(c), Some(b)) => Ok(V {
+                        flags: Flags::DERIVED,
+                        ..join(c, b, c.v - b.v)
+                    }),
+                    _ => Err(Why::NoData),
+                }
+            }
+            (TimeAggregation::Flow, _) => {
+                let summed = self.sum_months(ind, area, y, first, last);
+                if summed.is_err() && first > 1 {
+                    // a quarter or half from two stored year-to-date figures
+                    let cur =
+                        self.stored_alias(ind, area, Measure::Level, Period::Cumulative(y, last));
+                    let base = cur.and_then(|_| {
+                        self.stored_alias(
+                            ind,
+                            area,
+                            Measure::Level,
+                            Period::Cumulative(y, first - 1),
+                        )
+                    });
+                    if let (Some(c), Some(b)) = (cur, base) {
+                        return Ok(V {
+                            flags: c.flags | b.flags | Flags::DERIVED,
+                            ..join(c, b, c.v - b.v)
+                        });
+                    }
+                }
+                summed
+            }
+            (TimeAggregation::Stock, Period::Month(..)) => Err(Why::NoData),
+            (TimeAggregation::Stock, _) => self.level(ind, area, Period::Month(y, last)),
+            (TimeAggregation::Index, Period::Month(..)) => Err(Why::NoData),
+            (TimeAggregation::Index, _) => {
+                let s = self.sum_months(ind, area, y, first, last)?;
+                Ok(V {
+                    v: s.v / f64::from(last - first + 1),
+                    flags: s.flags | Flags::DERIVED,
+                    ..s
+                })
+            }
+        }
+    }
+
+    /// Sum of the months `first..=last` of year `y`: a run of stored current
+    /// cells read straight from the series, else month by month.
+    fn sum_months(&mut self, ind: u16, area: u32, y: i32, first: u8, last: u8) -> R {
+        let mut acc = V {
+            v: 0.0,
+            status: Status::Final,
+            flags: 0,
+        };
+        let mut m = first;
+        let key = self.e.key(ind, area, Measure::Level, self.dims);
+        if let Some(s) = self.e.cube.lookup(key) {
+            let mut i = s.lower_bound(pkey(Period::Month(y, first)));
+            while m <= last
+                && s.period_at(i) == Some(pkey(Period::Month(y, m)))
+                && self.e.cube.visible(s, i, self.o.as_of)
+            {
+                let c = s.cell_at(i);
+                acc.v += c.value;
+                acc.status = acc.status.weakest(c.status);
+                if self.o.explain {
+                    self.note(ind, area, Measure::Level, Period::Month(y, m), c);
+                }
+                m += 1;
+                i += 1;
+            }
+        }
+        let mut missing = 0u16;
+        while m <= last {
+            match self.level(ind, area, Period::Month(y, m)) {
+                Ok(v) => acc = join(acc, v, acc.v + v.v),
+                Err(_) => missing += 1,
+            }
+            m += 1;
+        }
+        if missing > 0 {
+            Err(Why::Incomplete { missing })
+        } else {
+            Ok(acc)
+        }
+    }
+
+    // ---- measures ------------------------------------------------------
+
+    fn combine(&mut self, reported: Option<V>, computed: R, pct: bool, ind: u16) -> Figure {
+        let Some(r) = reported else {
+            return Figure::of(computed);
+        };
+        let c = computed.ok().filter(|c| c.v.is_finite());
+        let discrepancy = c.is_some_and(|c| {
+            if pct {
+                (r.v - c.v).abs() > PCT_TOLERANCE + 1e-9
+            } else {
+                let unit = 10f64.powi(-i32::from(self.e.ind_info[ind as usize].decimals));
+                (r.v - c.v).abs() > LEVEL_TOLERANCE * r.v.abs() + unit
+            }
+        });
+        let mut f = match (self.o.prefer, computed) {
+            (Prefer::Computed, computed) => Figure::of(computed),
+            (Prefer::Reported, _) => Figure::of(Ok(V {
+                flags: r.flags | Flags::REPORTED,
+                ..r
+            })),
+        };
+        f.reported = Some(r.v);
+        f.computed = c.map(|c| c.v);
+        f.discrepancy = discrepancy;
+        f
+    }
+
+    fn value(&mut self, ind: u16, area: u32, p: Period) -> Figure {
+        match self.stored_alias(ind, area, Measure::Level, p) {
+            Some(r) => {
+                let c = self.level_with(ind, area, p, true);
+                self.combine(Some(r), c, false, ind)
+            }
+            None => Figure::of(self.level_with(ind, area, p, true)),
+        }
+    }
+
+    fn computed_yoy(&mut self, ind: u16, area: u32, p: Period) -> R {
+        if self.e.ind_info[ind as usize].time == TimeAggregation::Index {
+            // an index on the same period of the previous year = 100
+            return self.level(ind, area, p).map(|v| V {
+                v: v.v - 100.0,
+                ..v
+            });
+        }
+        let cur = self.level(ind, area, p)?;
+        let base = match self.level(ind, area, p.previous_year()) {
+            Ok(b) => b,
+            Err(Why::NoData | Why::Incomplete { .. }) => return Err(Why::NoPreviousYear),
+            Err(w) => return Err(w),
+        };
+        ratio_pct(cur, base)
+    }
+
+    fn yoy(&mut self, ind: u16, area: u32, p: Period) -> Figure {
+        let reported = self.stored_alias(ind, area, Measure::YoyPct, p);
+        let computed = self.computed_yoy(ind, area, p);
+        self.combine(reported, computed, true, ind)
+    }
+
+    fn mom(&mut self, ind: u16, area: u32, p: Period) -> Figure {
+        let reported = self.stored(ind, area, Measure::MomPct, p);
+        let computed = if self.e.ind_info[ind as usize].time == TimeAggregation::Index {
+            Err(Why::NotApplicable(
+                "an index on the same period of the previous year gives no change on the previous period",
+            ))
+        } else {
+            match prev_of(p) {
+                None => Err(Why::NotApplicable(
+                    "a year or year-to-date has no previous period; use yoy_pct",
+                )),
+                Some(prev) => self.level(ind, area, p).and_then(|cur| {
+                    let base = match self.level(ind, area, prev) {
+                        Ok(b) => b,
+                        Err(Why::NoData | Why::Incomplete { .. }) => {
+                            return Err(Why::NoPreviousPeriod)
+                        }
+                        Err(w) => return Err(w),
+                    };
+                    ratio_pct(cur, base)
+                }),
+            }
+        };
+        self.combine(reported, computed, true, ind)
+    }
+
+    fn plan_level(&mut self, ind: u16, area: u32, year: i32) -> R {
+        if let Some(v) = self.stored(ind, area, Measure::Plan, Period::Year(year)) {
+            return Ok(v);
+        }
+        let info = &self.e.ind_info[ind as usize];
+        if self.e.areas[area as usize].is_region && info.area == AreaAggregation::Sum {
+            let members = self.e.members_on(area, Period::Year(year).end_date());
+            let mut acc = V {
+                v: 0.0,
+                status: Status::Final,
+                flags: Flags::AGGREGATED,
+            };
+            for a in members {
+                let v = self.plan_level(ind, a, year).map_err(|_| Why::NoPlan)?;
+                acc = join(acc, v, acc.v + v.v);
+            }
+            return Ok(acc);
+        }
+        Err(Why::NoPlan)
+    }
+
+    fn plan_pct(&mut self, ind: u16, area: u32, p: Period) -> Figure {
+        let reported = self.stored_alias(ind, area, Measure::PlanPct, p);
+        let computed = (|| {
+            let actual = match self.e.ind_info[ind as usize].time {
+                TimeAggregation::Flow => self.level(ind, area, ytd(p))?,
+                TimeAggregation::Stock => self.level(ind, area, p)?,
+                TimeAggregation::Index => {
+                    return Err(Why::NotApplicable(
+                        "an index has no plan level; use target_gap_pp",
+                    ))
+                }
+            };
+            let plan = self.plan_level(ind, area, p.year())?;
+            if plan.v == 0.0 {
+                return Err(Why::ZeroBase);
+            }
+            Ok(join(actual, plan, actual.v / plan.v * 100.0))
+        })();
+        self.combine(reported, computed, true, ind)
+    }
+
+    fn target_gap(&mut self, ind: u16, area: u32, p: Period) -> Figure {
+        let Some(target) = self.stored(ind, area, Measure::PlanYoyPct, Period::Year(p.year()))
+        else {
+            return Figure::absent(Why::NoTarget);
+        };
+        let growth = self.yoy(ind, area, ytd(p));
+        match growth.value {
+            Some(g) => Figure::of(Ok(V {
+                v: g - target.v,
+                status: growth.status.weakest(target.status),
+                flags: growth.flags.0,
+            })),
+            None => Figure::absent(growth.why.unwrap_or(Why::NoData)),
+        }
+    }
+
+    fn share(&mut self, ind: u16, area: u32, p: Period) -> R {
+        if self.e.ind_info[ind as usize].area != AreaAggregation::Sum {
+            return Err(Why::NotAggregated);
+        }
+        let (group, _) = self.e.group_of(area, p.end_date()).ok_or(Why::NoGroup)?;
+        let own = self.level(ind, area, p)?;
+        let total = self.level(ind, group, p)?;
+        if total.v == 0.0 {
+            return Err(Why::ZeroBase);
+        }
+        Ok(join(own, total, own.v / total.v * 100.0))
+    }
+
+    fn rank(&mut self, ind: u16, area: u32, p: Period, by_growth: bool) -> Figure {
+        let Some((group, peers)) = self.e.group_of(area, p.end_date()) else {
+            return Figure::absent(Why::NoGroup);
+        };
+        let memo_key = (ind, group, self.dims, pkey(p), by_growth);
+        // the memo is skipped when explaining, so that every rank lists its inputs
+        let memo = if self.o.explain {
+            None
+        } else {
+            self.groups.get(&memo_key)
+        };
+        let scores = match memo {
+            Some(s) => s.clone(),
+            None => {
+                let s: Vec<(u32, R)> = peers
+                    .iter()
+                    .map(|a| {
+                        let r = if by_growth {
+                            let f = self.yoy(ind, *a, p);
+                            match f.value {
+                                Some(v) => Ok(V {
+                                    v,
+                                    status: f.status,
+                                    flags: f.flags.0,
+                                }),
+                                None => Err(f.why.unwrap_or(Why::NoData)),
+                            }
+                        } else {
+                            self.level(ind, *a, p)
+                        };
+                        (*a, r)
+                    })
+                    .collect();
+                self.groups.insert(memo_key, s.clone());
+                s
+            }
+        };
+        let Some((_, own)) = scores.iter().find(|(a, _)| *a == area) else {
+            return Figure::absent(Why::NoGroup);
+        };
+        let own = match own {
+            Ok(v) => *v,
+            Err(w) => return Figure::absent(*w),
+        };
+        let missing = scores.iter().filter(|(_, r)| r.is_err()).count();
+        if missing > 0 {
+            return Figure::absent(Why::PartialGroup {
+                missing: u16::try_from(missing).unwrap_or(u16::MAX),
+            });
+        }
+        let mut status = Status::Final;
+        let mut above = 0u32;
+        for (_, r) in &scores {
+            let v = r.expect("checked above");
+            status = status.weakest(v.status);
+            above += u32::from(v.v > own.v);
+        }
+        let mut f = Figure::of(Ok(V {
+            v: f64::from(above + 1),
+            status,
+            flags: own.flags,
+        }));
+        f.out_of = Some(u32::try_from(scores.len()).unwrap_or(u32::MAX));
+        f
+    }
+}

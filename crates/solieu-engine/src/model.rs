@@ -1,0 +1,351 @@
+//! The engine: the cube plus what the evaluator needs to know of areas and
+//! indicators, in numbered form.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use solieu_model::{
+    AreaAggregation, AreaRegistry, Indicator, Level, Measure, Observation, Period, TimeAggregation,
+};
+use solieu_store::{ImportSummary, Store, StoreError};
+
+use crate::cube::{meta_text, Cube, SeriesKey};
+
+/// Engine errors: a request that names something unknown, or a store error.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Unknown indicator code.
+    #[error("unknown indicator '{0}'")]
+    UnknownIndicator(String),
+    /// Unknown area key.
+    #[error("unknown area '{0}'")]
+    UnknownArea(String),
+    /// Unknown dimension codes.
+    #[error("no series with dimensions '{0}'")]
+    UnknownDims(String),
+}
+
+/// How an area came from its predecessors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// One predecessor that went wholly into this area alone (a rename).
+    Continuation,
+    /// Several predecessors that each went wholly into this area.
+    Merge,
+    /// A predecessor that was divided between several areas.
+    Split,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct AreaInfo {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub is_region: bool,
+    pub preds: Vec<u32>,
+    pub origin: Option<Origin>,
+    /// (region, member, from, to) where this area is the region
+    pub members: Vec<(u32, Option<NaiveDate>, Option<NaiveDate>)>,
+    /// regions this area belongs to, with validity
+    pub regions: Vec<(u32, Option<NaiveDate>, Option<NaiveDate>)>,
+    /// the parent's code
+    pub parent: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct IndInfo {
+    pub time: TimeAggregation,
+    pub area: AreaAggregation,
+    pub weight: Option<u16>,
+    pub decimals: u8,
+}
+
+/// A request for one derived figure.
+#[derive(Debug, Clone)]
+pub struct Query<'a> {
+    /// Indicator code.
+    pub indicator: &'a str,
+    /// Area key (a version: `79`, `79@2025-07-01`).
+    pub area: &'a str,
+    /// Dimension codes (`""`: the total).
+    pub dims: &'a str,
+    /// Period.
+    pub period: Period,
+    /// Measure.
+    pub measure: crate::Derived,
+}
+
+/// The engine.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    pub(crate) registry: AreaRegistry,
+    pub(crate) indicators: Vec<Indicator>,
+    pub(crate) ind_info: Vec<IndInfo>,
+    pub(crate) ind_ix: HashMap<String, u16>,
+    pub(crate) area_ix: HashMap<String, u32>,
+    pub(crate) areas: Vec<AreaInfo>,
+    /// children by parent code
+    pub(crate) children: HashMap<String, Vec<u32>>,
+    pub(crate) cube: Cube,
+}
+
+impl Engine {
+    /// An engine with no vintages.
+    pub fn new(registry: AreaRegistry, indicators: Vec<Indicator>) -> Engine {
+        let area_ix: HashMap<String, u32> = registry
+            .all()
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.key.clone(), i as u32))
+            .collect();
+        let ix = |k: &str| area_ix.get(k).copied();
+        let mut areas: Vec<AreaInfo> = registry
+            .all()
+            .iter()
+            .map(|a| AreaInfo {
+                from: a.valid_from,
+                to: a.valid_to,
+                is_region: a.level == Level::Region,
+                preds: vec![],
+                origin: None,
+                members: vec![],
+                regions: vec![],
+                parent: a.parent.clone(),
+            })
+            .collect();
+        let mut children: HashMap<String, Vec<u32>> = HashMap::new();
+        for (i, a) in registry.all().iter().enumerate() {
+            if let Some(p) = &a.parent {
+                children.entry(p.clone()).or_default().push(i as u32);
+            }
+            let preds: Vec<u32> = registry
+                .predecessors(&a.key)
+                .iter()
+                .filter_map(|s| ix(&s.from))
+                .collect();
+            if preds.is_empty() {
+                continue;
+            }
+            let split = registry
+                .predecessors(&a.key)
+                .iter()
+                .any(|s| registry.successors(&s.from).len() > 1);
+            areas[i].origin = Some(if split {
+                Origin::Split
+            } else if preds.len() == 1 {
+                Origin::Continuation
+            } else {
+                Origin::Merge
+            });
+            areas[i].preds = preds;
+        }
+        for m in registry.memberships() {
+            if let (Some(r), Some(x)) = (ix(&m.region), ix(&m.member)) {
+                areas[r as usize]
+                    .members
+                    .push((x, m.valid_from, m.valid_to));
+                areas[x as usize]
+                    .regions
+                    .push((r, m.valid_from, m.valid_to));
+            }
+        }
+        let ind_ix: HashMap<String, u16> = indicators
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.code.clone(), i as u16))
+            .collect();
+        let ind_info = indicators
+            .iter()
+            .map(|d| IndInfo {
+                time: d.time_aggregation,
+                weight: match &d.area_aggregation {
+                    AreaAggregation::Weighted(w) => ind_ix.get(w).copied(),
+                    _ => None,
+                },
+                area: d.area_aggregation.clone(),
+                decimals: d.decimals,
+            })
+            .collect();
+        let cube = Cube::new(indicators.len(), areas.len());
+        Engine {
+            registry,
+            indicators,
+            ind_info,
+            ind_ix,
+            area_ix,
+            areas,
+            children,
+            cube,
+        }
+    }
+
+    /// Loads every vintage of a store.
+    pub fn load(store: &dyn Store) -> Result<Engine, EngineError> {
+        let mut e = Engine::new(store.areas()?, store.indicators()?);
+        let rows = store.series()?;
+        let max_id = rows.iter().map(|r| r.id).max().unwrap_or(0);
+        let mut by_store_id = vec![u32::MAX; usize::try_from(max_id).unwrap_or(0) + 1];
+        for r in &rows {
+            let (Some(ind), Some(area)) = (e.ind_ix.get(&r.indicator), e.area_ix.get(&r.area))
+            else {
+                continue;
+            };
+            let dims = e.cube.dims.intern(&r.dims);
+            let key = SeriesKey {
+                indicator: *ind,
+                area: *area,
+                measure: r.measure,
+                dims,
+            };
+            by_store_id[r.id as usize] = e.cube.ensure(key);
+        }
+        let mut last_meta: (String, u32) = (String::from("\u{0}"), 0);
+        let mut imports: HashMap<i64, i64> = HashMap::new();
+        let cube = &mut e.cube;
+        let last = store.scan(&mut |row| {
+            let Some(&ix) = by_store_id.get(row.series as usize) else {
+                return;
+            };
+            if ix == u32::MAX {
+                return;
+            }
+            let text = meta_text(row.source, row.note);
+            if text != last_meta.0 {
+                last_meta = (text.clone(), cube.metas.intern(&text));
+            }
+            imports.entry(row.import_id).or_insert(row.recorded_at);
+            cube.load_row(ix, &row, last_meta.1);
+        })?;
+        for (id, at) in imports {
+            e.cube.set_import(id, at);
+        }
+        e.cube.note_last_import(last);
+        e.cube.shrink();
+        Ok(e)
+    }
+
+    /// Adds a committed import: the same observations the store was given,
+    /// with the number and time it assigned. Returns how many vintages were
+    /// new (equal to the store's count).
+    pub fn apply(&mut self, observations: &[Observation], summary: &ImportSummary) -> usize {
+        self.cube.set_import(summary.import_id, summary.recorded_at);
+        let mut n = 0;
+        for o in observations {
+            let (Some(&ind), Some(&area)) =
+                (self.ind_ix.get(&o.indicator), self.area_ix.get(&o.area))
+            else {
+                continue;
+            };
+            let dims = self.cube.dims.intern(&o.dims);
+            let key = SeriesKey {
+                indicator: ind,
+                area,
+                measure: o.measure,
+                dims,
+            };
+            n += usize::from(self.cube.apply(key, o, summary.import_id));
+        }
+        n
+    }
+
+    /// The cube.
+    pub fn cube(&self) -> &Cube {
+        &self.cube
+    }
+
+    /// The areas.
+    pub fn registry(&self) -> &AreaRegistry {
+        &self.registry
+    }
+
+    /// The catalogue.
+    pub fn indicators(&self) -> &[Indicator] {
+        &self.indicators
+    }
+
+    /// An indicator by code.
+    pub fn indicator(&self, code: &str) -> Option<&Indicator> {
+        self.ind_ix.get(code).map(|i| &self.indicators[*i as usize])
+    }
+
+    pub(crate) fn accepts(&self, area: u32, p: Period) -> bool {
+        let a = &self.areas[area as usize];
+        let within = |d: NaiveDate| a.from.is_none_or(|f| f <= d) && a.to.is_none_or(|t| d <= t);
+        // a period from 1 January is accepted when it ends inside the
+        // validity (a successor's year-to-date covers its whole territory)
+        within(p.end_date()) && (p.months().0 == 1 || within(p.start_date()))
+    }
+
+    /// Members of a region on a day.
+    pub(crate) fn members_on(&self, region: u32, day: NaiveDate) -> Vec<u32> {
+        self.areas[region as usize]
+            .members
+            .iter()
+            .filter(|(_, f, t)| f.is_none_or(|f| f <= day) && t.is_none_or(|t| day <= t))
+            .map(|(m, _, _)| *m)
+            .collect()
+    }
+
+    /// The group an area is compared within on a day: the region it belongs
+    /// to, else its parent; and the group's members on that day.
+    pub(crate) fn group_of(&self, area: u32, day: NaiveDate) -> Option<(u32, Vec<u32>)> {
+        let a = &self.areas[area as usize];
+        if let Some((r, _, _)) = a
+            .regions
+            .iter()
+            .find(|(_, f, t)| f.is_none_or(|f| f <= day) && t.is_none_or(|t| day <= t))
+        {
+            return Some((*r, self.members_on(*r, day)));
+        }
+        let parent = a.parent.as_ref()?;
+        let p = self.registry.resolve_on(parent, day)?;
+        let p = *self.area_ix.get(&p.key)?;
+        let peers = self
+            .children
+            .get(parent)?
+            .iter()
+            .copied()
+            .filter(|c| {
+                let i = &self.areas[*c as usize];
+                i.from.is_none_or(|f| f <= day) && i.to.is_none_or(|t| day <= t)
+            })
+            .collect();
+        Some((p, peers))
+    }
+
+    pub(crate) fn area_key(&self, area: u32) -> &str {
+        &self.registry.all()[area as usize].key
+    }
+
+    pub(crate) fn ind_code(&self, ind: u16) -> &str {
+        &self.indicators[ind as usize].code
+    }
+
+    pub(crate) fn resolve(&self, q: &Query<'_>) -> Result<(u16, u32, u32), EngineError> {
+        let ind = *self
+            .ind_ix
+            .get(q.indicator)
+            .ok_or_else(|| EngineError::UnknownIndicator(q.indicator.to_string()))?;
+        let area = *self
+            .area_ix
+            .get(q.area)
+            .ok_or_else(|| EngineError::UnknownArea(q.area.to_string()))?;
+        let dims = self
+            .cube
+            .dims
+            .get(q.dims)
+            .ok_or_else(|| EngineError::UnknownDims(q.dims.to_string()))?;
+        Ok((ind, area, dims))
+    }
+
+    pub(crate) fn key(&self, ind: u16, area: u32, measure: Measure, dims: u32) -> SeriesKey {
+        SeriesKey {
+            indicator: ind,
+            area,
+            measure,
+            dims,
+        }
+    }
+}
