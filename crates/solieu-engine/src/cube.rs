@@ -135,6 +135,11 @@ impl Series {
         self.values[i]
     }
 
+    /// The current status at index `i`.
+    pub fn status_at(&self, i: usize) -> Status {
+        status_of(self.status[i])
+    }
+
     /// The current cell at index `i`.
     pub fn cell_at(&self, i: usize) -> Cell {
         self.cell(i)

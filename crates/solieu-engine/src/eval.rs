@@ -382,6 +382,9 @@ fn ytd(p: Period) -> Period {
     }
 }
 
+/// Indicator, area and dimension numbers of a request.
+type Resolved = (u16, u32, u32);
+
 type GroupMemo = HashMap<(u16, u32, u32, u32, bool), Vec<(u32, R)>>;
 
 struct Ev<'e> {
@@ -399,8 +402,33 @@ impl Engine {
         Ok(self.eval_many(std::slice::from_ref(q), o)?.remove(0))
     }
 
-    /// Evaluates many figures, sharing the work of regional groups (ranks).
+    /// Evaluates many figures, sharing the work of regional groups (ranks);
+    /// large requests are split over the machine's cores.
     pub fn eval_many(&self, qs: &[Query<'_>], o: &Options) -> Result<Vec<Figure>, EngineError> {
+        const PER_THREAD: usize = 20_000;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if qs.len() < 2 * PER_THREAD || threads < 2 || o.explain {
+            return self.eval_serial(qs, o);
+        }
+        let size = qs.len().div_ceil(threads);
+        let parts: Vec<Result<Vec<Figure>, EngineError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = qs
+                .chunks(size)
+                .map(|c| s.spawn(move || self.eval_serial(c, o)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("evaluation does not panic"))
+                .collect()
+        });
+        let mut out = Vec::with_capacity(qs.len());
+        for p in parts {
+            out.extend(p?);
+        }
+        Ok(out)
+    }
+
+    fn eval_serial(&self, qs: &[Query<'_>], o: &Options) -> Result<Vec<Figure>, EngineError> {
         let mut ev = Ev {
             e: self,
             o: *o,
@@ -409,9 +437,18 @@ impl Engine {
             trace: vec![],
             groups: HashMap::new(),
         };
+        // requests come in runs of one indicator or one area: resolve once per run
+        let mut last: Option<(&str, &str, &str, Resolved)> = None;
         qs.iter()
             .map(|q| {
-                let (ind, area, dims) = self.resolve(q)?;
+                let (ind, area, dims) = match last {
+                    Some((i, a, d, ids)) if i == q.indicator && a == q.area && d == q.dims => ids,
+                    _ => {
+                        let ids = self.resolve(q)?;
+                        last = Some((q.indicator, q.area, q.dims, ids));
+                        ids
+                    }
+                };
                 ev.dims = dims;
                 ev.trace.clear();
                 let mut f = ev.measure(ind, area, q.period, q.measure);
@@ -683,10 +720,10 @@ impl Ev<'_> {
                 && s.period_at(i) == Some(pkey(Period::Month(y, m)))
                 && self.e.cube.visible(s, i, self.o.as_of)
             {
-                let c = s.cell_at(i);
-                acc.v += c.value;
-                acc.status = acc.status.weakest(c.status);
+                acc.v += s.value_at(i);
+                acc.status = acc.status.weakest(s.status_at(i));
                 if self.o.explain {
+                    let c = s.cell_at(i);
                     self.note(ind, area, Measure::Level, Period::Month(y, m), c);
                 }
                 m += 1;

@@ -272,6 +272,9 @@ impl Engine {
 
     pub(crate) fn accepts(&self, area: u32, p: Period) -> bool {
         let a = &self.areas[area as usize];
+        if a.from.is_none() && a.to.is_none() {
+            return true;
+        }
         let within = |d: NaiveDate| a.from.is_none_or(|f| f <= d) && a.to.is_none_or(|t| d <= t);
         // a period from 1 January is accepted when it ends inside the
         // validity (a successor's year-to-date covers its whole territory)
@@ -332,11 +335,12 @@ impl Engine {
             .area_ix
             .get(q.area)
             .ok_or_else(|| EngineError::UnknownArea(q.area.to_string()))?;
-        let dims = self
-            .cube
-            .dims
-            .get(q.dims)
-            .ok_or_else(|| EngineError::UnknownDims(q.dims.to_string()))?;
+        let dims = if q.dims.is_empty() {
+            Some(0)
+        } else {
+            self.cube.dims.get(q.dims)
+        };
+        let dims = dims.ok_or_else(|| EngineError::UnknownDims(q.dims.to_string()))?;
         Ok((ind, area, dims))
     }
 

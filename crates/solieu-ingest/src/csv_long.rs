@@ -130,7 +130,24 @@ pub fn read(
     file: &str,
     dimension_names: &[String],
 ) -> Result<Vec<RawRecord>, Vec<Diagnostic>> {
-    let diag = |row: usize, column: &str, value: &str, message: String| Diagnostic {
+    if let Some(pos) = text.find('\0') {
+        let line = text[..pos].matches('\n').count() + 1;
+        return Err(vec![diag(
+            file,
+            line,
+            "-",
+            "\\0",
+            "NUL byte in a text file; expected a CSV text".into(),
+        )]);
+    }
+    let mut stream = CsvStream::new(text.as_bytes(), file, dimension_names)?;
+    stream
+        .next_records(usize::MAX)
+        .map(Option::unwrap_or_default)
+}
+
+fn diag(file: &str, row: usize, column: &str, value: &str, message: String) -> Diagnostic {
+    Diagnostic {
         loc: Loc {
             file: file.to_string(),
             sheet: None,
@@ -139,75 +156,108 @@ pub fn read(
         },
         value: value.to_string(),
         message,
-    };
-    if let Some(pos) = text.find('\0') {
-        let line = text[..pos].matches('\n').count() + 1;
-        return Err(vec![diag(
-            line,
-            "-",
-            "\\0",
-            "NUL byte in a text file; expected a CSV text".into(),
-        )]);
     }
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut records = rdr.records();
-    let header: Vec<String> = match records.next() {
-        None => {
-            return Err(vec![diag(
-                1,
-                "-",
-                "",
-                "empty file; expected a header row and data rows".into(),
-            )])
-        }
-        Some(Err(e)) => return Err(vec![diag(1, "-", "", format!("not a CSV file: {e}"))]),
-        Some(Ok(r)) => r.iter().map(str::to_string).collect(),
-    };
-    let head = Header::parse(&header, dimension_names)
-        .map_err(|m| vec![diag(1, "header", &header.join(","), m)])?;
-    let label = |i: usize| {
-        header
-            .get(i)
-            .cloned()
-            .unwrap_or_else(|| format!("column {}", i + 1))
-    };
-    let mut out = vec![];
-    let mut errors = vec![];
-    for (n, rec) in records.enumerate() {
-        let row = n + 2;
-        match rec {
-            Err(e) => errors.push(diag(row, "-", "", format!("unreadable CSV row: {e}"))),
-            Ok(r) => {
-                if r.iter().all(|c| c.trim().is_empty()) {
-                    continue;
+}
+
+/// A canonical CSV read a chunk of rows at a time (files too large to hold).
+pub struct CsvStream<R: std::io::Read> {
+    records: csv::StringRecordsIntoIter<R>,
+    file: String,
+    header: Vec<String>,
+    head: Header,
+    row: usize,
+}
+
+impl<R: std::io::Read> CsvStream<R> {
+    /// Reads the header.
+    pub fn new(reader: R, file: &str, dimension_names: &[String]) -> Result<Self, Vec<Diagnostic>> {
+        let rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .buffer_capacity(1 << 20)
+            .from_reader(reader);
+        let mut records = rdr.into_records();
+        let header: Vec<String> = match records.next() {
+            None => {
+                return Err(vec![diag(
+                    file,
+                    1,
+                    "-",
+                    "",
+                    "empty file; expected a header row and data rows".into(),
+                )])
+            }
+            Some(Err(e)) => {
+                return Err(vec![diag(file, 1, "-", "", format!("not a CSV file: {e}"))])
+            }
+            Some(Ok(r)) => r.iter().map(str::to_string).collect(),
+        };
+        let head = Header::parse(&header, dimension_names)
+            .map_err(|m| vec![diag(file, 1, "header", &header.join(","), m)])?;
+        Ok(CsvStream {
+            records,
+            file: file.to_string(),
+            header,
+            head,
+            row: 1,
+        })
+    }
+
+    /// The next `n` data rows as records (`None` at the end); all the
+    /// located errors of the chunk otherwise.
+    pub fn next_records(&mut self, n: usize) -> Result<Option<Vec<RawRecord>>, Vec<Diagnostic>> {
+        let mut out = vec![];
+        let mut errors = vec![];
+        let mut seen = 0usize;
+        let header = &self.header;
+        let label = |i: usize| {
+            header
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| format!("column {}", i + 1))
+        };
+        for rec in self.records.by_ref() {
+            self.row += 1;
+            seen += 1;
+            let row = self.row;
+            match rec {
+                Err(e) => errors.push(diag(
+                    &self.file,
+                    row,
+                    "-",
+                    "",
+                    format!("unreadable CSV row: {e}"),
+                )),
+                Ok(r) => {
+                    if r.iter().all(|c| c.trim().is_empty()) {
+                    } else if r.len() != header.len() {
+                        errors.push(diag(
+                            &self.file,
+                            row,
+                            "-",
+                            &r.iter().collect::<Vec<_>>().join(","),
+                            format!(
+                                "{} fields; expected {} as in the header",
+                                r.len(),
+                                header.len()
+                            ),
+                        ));
+                    } else {
+                        let cells: Vec<RawValue> = r
+                            .iter()
+                            .map(|c| RawValue::Text(c.to_string(), NumberStyle::Canonical))
+                            .collect();
+                        out.push(self.head.record(&cells, &self.file, None, row, &label));
+                    }
                 }
-                if r.len() != header.len() {
-                    errors.push(diag(
-                        row,
-                        "-",
-                        &r.iter().collect::<Vec<_>>().join(","),
-                        format!(
-                            "{} fields; expected {} as in the header",
-                            r.len(),
-                            header.len()
-                        ),
-                    ));
-                    continue;
-                }
-                let cells: Vec<RawValue> = r
-                    .iter()
-                    .map(|c| RawValue::Text(c.to_string(), NumberStyle::Canonical))
-                    .collect();
-                out.push(head.record(&cells, file, None, row, &label));
+            }
+            if seen >= n {
+                break;
             }
         }
-    }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok((seen > 0).then_some(out))
     }
 }

@@ -224,3 +224,49 @@ fn read_xlsx(
         Err(errors)
     }
 }
+
+/// A canonical CSV (UTF-8) read and validated a chunk at a time, for files
+/// too large to hold. Duplicate keys are found within a chunk here and
+/// across chunks by the store, which refuses the whole import.
+pub struct CsvChunks<'c, R: std::io::Read> {
+    stream: csv_long::CsvStream<R>,
+    cat: &'c Catalog<'c>,
+    default_source: String,
+    chunk_rows: usize,
+}
+
+impl<'c, R: std::io::Read> CsvChunks<'c, R> {
+    /// Opens the stream and reads the header.
+    pub fn new(
+        reader: R,
+        name: &str,
+        cat: &'c Catalog<'c>,
+        opts: &ReadOptions,
+        chunk_rows: usize,
+    ) -> Result<Self, Vec<Diagnostic>> {
+        let dims: Vec<String> = cat
+            .indicators
+            .values()
+            .flat_map(|i| i.dimensions.iter().map(|d| d.name.clone()))
+            .collect();
+        Ok(CsvChunks {
+            stream: csv_long::CsvStream::new(reader, name, &dims)?,
+            cat,
+            default_source: opts.default_source.clone(),
+            chunk_rows: chunk_rows.max(1),
+        })
+    }
+
+    /// The next chunk of validated observations; `None` at the end.
+    pub fn next_chunk(&mut self) -> Result<Option<Vec<Observation>>, Vec<Diagnostic>> {
+        let Some(records) = self.stream.next_records(self.chunk_rows)? else {
+            return Ok(None);
+        };
+        let v = validate::validate(&records, self.cat, &self.default_source);
+        if v.errors.is_empty() {
+            Ok(Some(v.observations))
+        } else {
+            Err(v.errors)
+        }
+    }
+}

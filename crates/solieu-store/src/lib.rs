@@ -168,6 +168,16 @@ pub trait Store {
         batch: &ImportBatch,
         progress: Progress<'_>,
     ) -> Result<ImportSummary>;
+    /// Writes an import whose observations arrive in chunks (a file too
+    /// large to hold), in one transaction: `next` returns the next chunk,
+    /// `None` at the end, or an error that rolls everything back. The
+    /// batch's `observations` are ignored.
+    fn commit_stream(
+        &mut self,
+        meta: &ImportBatch,
+        next: &mut dyn FnMut() -> std::result::Result<Option<Vec<Observation>>, String>,
+        progress: Progress<'_>,
+    ) -> Result<ImportSummary>;
     /// The latest vintage of each matching key, as of the query's time.
     fn observations(&self, q: &ObsQuery) -> Result<Vec<Vintage>>;
     /// Every vintage of the matching keys recorded up to the query's time,

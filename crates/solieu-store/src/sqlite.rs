@@ -153,6 +153,55 @@ fn audit(conn: &Connection, actor: &str, action: &str, detail: &str) -> Result<(
     Ok(())
 }
 
+/// The prepared statements and caches of one import.
+struct Writer<'t> {
+    find_series: rusqlite::Statement<'t>,
+    add_series: rusqlite::Statement<'t>,
+    latest: rusqlite::Statement<'t>,
+    insert: rusqlite::Statement<'t>,
+    series_ids: HashMap<(String, String, Measure, String), (i64, bool)>,
+    /// the previous row's series: files are mostly sorted by series
+    last: Option<(Observation, i64, bool)>,
+}
+
+impl Writer<'_> {
+    /// The series id of an observation, and whether this import created it.
+    fn series(&mut self, o: &Observation) -> Result<(i64, bool)> {
+        if let Some((p, id, fresh)) = &self.last {
+            if p.indicator == o.indicator
+                && p.area == o.area
+                && p.measure == o.measure
+                && p.dims == o.dims
+            {
+                return Ok((*id, *fresh));
+            }
+        }
+        let skey = (
+            o.indicator.clone(),
+            o.area.clone(),
+            o.measure,
+            o.dims.clone(),
+        );
+        let (id, fresh) = match self.series_ids.get(&skey) {
+            Some(v) => *v,
+            None => {
+                let args = params![o.indicator, o.area, o.measure.as_str(), o.dims];
+                let v = match self.find_series.query_row(args, |r| r.get(0)).optional()? {
+                    Some(id) => (id, false),
+                    None => (self.add_series.insert(args)?, true),
+                };
+                self.series_ids.insert(skey, v);
+                v
+            }
+        };
+        let mut probe = o.clone();
+        probe.source.clear();
+        probe.note.clear();
+        self.last = Some((probe, id, fresh));
+        Ok((id, fresh))
+    }
+}
+
 struct Latest {
     recorded_at: i64,
     value: f64,
@@ -372,122 +421,135 @@ impl Store for SqliteStore {
         batch: &ImportBatch,
         progress: Progress<'_>,
     ) -> Result<ImportSummary> {
+        let mut chunks = batch.observations.chunks(50_000);
+        self.commit_stream(
+            batch,
+            &mut || Ok(chunks.next().map(<[Observation]>::to_vec)),
+            progress,
+        )
+    }
+
+    fn commit_stream(
+        &mut self,
+        meta: &ImportBatch,
+        next: &mut dyn FnMut() -> std::result::Result<Option<Vec<Observation>>, String>,
+        progress: Progress<'_>,
+    ) -> Result<ImportSummary> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let last: Option<i64> =
             tx.query_row("SELECT max(recorded_at) FROM import", [], |r| r.get(0))?;
-        let recorded_at = match batch.recorded_at {
+        let recorded_at = match meta.recorded_at {
             Some(t) => t,
             None => crate::now_micros().max(last.map_or(i64::MIN, |l| l + 1)),
         };
         tx.execute(
-            "INSERT INTO import (recorded_at, submitter, origin, sha256, rows, new_vintages) VALUES (?1,?2,?3,?4,?5,0)",
-            params![recorded_at, batch.submitter, batch.origin, batch.sha256, batch.observations.len() as i64],
+            "INSERT INTO import (recorded_at, submitter, origin, sha256, rows, new_vintages) VALUES (?1,?2,?3,?4,0,0)",
+            params![recorded_at, meta.submitter, meta.origin, meta.sha256],
         )?;
         let import_id = tx.last_insert_rowid();
-        let (mut new_vintages, mut revisions) = (0usize, 0usize);
+        let (mut rows, mut new_vintages, mut revisions) = (0usize, 0usize, 0usize);
         {
-            let mut series_ids: HashMap<(String, String, Measure, String), i64> = HashMap::new();
-            let mut find_series =
-                tx.prepare("SELECT id FROM series WHERE indicator=?1 AND area_key=?2 AND measure=?3 AND dims=?4")?;
-            let mut add_series = tx.prepare(
-                "INSERT INTO series (indicator, area_key, measure, dims) VALUES (?1,?2,?3,?4)",
-            )?;
-            let mut latest = tx.prepare(
-                "SELECT recorded_at, value, status, source, note FROM vintage WHERE series_id=?1 AND period=?2 \
-                 ORDER BY recorded_at DESC LIMIT 1",
-            )?;
-            let mut insert = tx.prepare(
-                "INSERT INTO vintage (series_id, period, recorded_at, value, status, source, note, submitter, import_id) \
-                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
-            )?;
-            for (n, o) in batch.observations.iter().enumerate() {
-                let skey = (
-                    o.indicator.clone(),
-                    o.area.clone(),
-                    o.measure,
-                    o.dims.clone(),
-                );
-                let sid = match series_ids.get(&skey) {
-                    Some(id) => *id,
-                    None => {
-                        let args = params![o.indicator, o.area, o.measure.as_str(), o.dims];
-                        let id = match find_series.query_row(args, |r| r.get(0)).optional()? {
-                            Some(id) => id,
-                            None => {
-                                add_series.execute(args)?;
-                                tx.last_insert_rowid()
-                            }
-                        };
-                        series_ids.insert(skey, id);
-                        id
+            let mut w = Writer {
+                find_series: tx.prepare(
+                    "SELECT id FROM series WHERE indicator=?1 AND area_key=?2 AND measure=?3 AND dims=?4",
+                )?,
+                add_series: tx.prepare(
+                    "INSERT INTO series (indicator, area_key, measure, dims) VALUES (?1,?2,?3,?4)",
+                )?,
+                latest: tx.prepare(
+                    "SELECT recorded_at, value, status, source, note FROM vintage WHERE series_id=?1 AND period=?2 \
+                     ORDER BY recorded_at DESC LIMIT 1",
+                )?,
+                insert: tx.prepare(
+                    "INSERT INTO vintage (series_id, period, recorded_at, value, status, source, note, submitter, import_id) \
+                     VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+                )?,
+                series_ids: HashMap::new(),
+                last: None,
+            };
+            while let Some(chunk) = next().map_err(StoreError::Refused)? {
+                for o in &chunk {
+                    let (sid, fresh) = w.series(o)?;
+                    let period = o.period.key();
+                    // a series created by this import has no earlier vintage to compare with
+                    let prev = if fresh {
+                        None
+                    } else {
+                        w.latest
+                            .query_row(params![sid, period], |r| {
+                                Ok(Latest {
+                                    recorded_at: r.get(0)?,
+                                    value: r.get(1)?,
+                                    status: r.get(2)?,
+                                    source: r.get(3)?,
+                                    note: r.get(4)?,
+                                })
+                            })
+                            .optional()?
+                    };
+                    if let Some(p) = &prev {
+                        if p.value.to_bits() == o.value.to_bits()
+                            && p.status == o.status.code()
+                            && p.source == o.source
+                            && p.note == o.note
+                        {
+                            continue; // unchanged: no new vintage
+                        }
+                        if p.recorded_at >= recorded_at {
+                            return Err(StoreError::Refused(format!(
+                                "{} {} {} {}: a vintage recorded at {} already exists, not before the batch's time {}",
+                                o.indicator, o.area, o.period, o.measure, p.recorded_at, recorded_at
+                            )));
+                        }
+                        revisions += 1;
                     }
-                };
-                let period = o.period.key();
-                let prev = latest
-                    .query_row(params![sid, period], |r| {
-                        Ok(Latest {
-                            recorded_at: r.get(0)?,
-                            value: r.get(1)?,
-                            status: r.get(2)?,
-                            source: r.get(3)?,
-                            note: r.get(4)?,
-                        })
-                    })
-                    .optional()?;
-                if let Some(p) = &prev {
-                    if p.value.to_bits() == o.value.to_bits()
-                        && p.status == o.status.code()
-                        && p.source == o.source
-                        && p.note == o.note
-                    {
-                        continue; // unchanged: no new vintage
-                    }
-                    if p.recorded_at >= recorded_at {
-                        return Err(StoreError::Refused(format!(
-                            "{} {} {} {}: a vintage recorded at {} already exists, not before the batch's time {}",
-                            o.indicator, o.area, o.period, o.measure, p.recorded_at, recorded_at
-                        )));
-                    }
-                    revisions += 1;
+                    let inserted = w.insert.execute(params![
+                        sid,
+                        period,
+                        recorded_at,
+                        o.value,
+                        o.status.code(),
+                        o.source,
+                        o.note,
+                        meta.submitter,
+                        import_id
+                    ]);
+                    match inserted {
+                        Err(rusqlite::Error::SqliteFailure(e, _))
+                            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+                        {
+                            return Err(StoreError::Refused(format!(
+                                "{} {} {} {}: given twice in the import",
+                                o.indicator, o.area, o.period, o.measure
+                            )));
+                        }
+                        r => r?,
+                    };
+                    new_vintages += 1;
                 }
-                insert.execute(params![
-                    sid,
-                    period,
-                    recorded_at,
-                    o.value,
-                    o.status.code(),
-                    o.source,
-                    o.note,
-                    batch.submitter,
-                    import_id
-                ])?;
-                new_vintages += 1;
-                if n % 10_000 == 0 {
-                    progress(n);
-                }
+                rows += chunk.len();
+                progress(rows);
             }
         }
         tx.execute(
-            "UPDATE import SET new_vintages=?1 WHERE id=?2",
-            params![new_vintages as i64, import_id],
+            "UPDATE import SET new_vintages=?1, rows=?2 WHERE id=?3",
+            params![new_vintages as i64, rows as i64, import_id],
         )?;
         audit(
             &tx,
-            &batch.submitter,
+            &meta.submitter,
             "import",
             &format!(
-                "import {import_id} from {}: {} rows, {new_vintages} new vintages ({revisions} revisions)",
-                batch.origin,
-                batch.observations.len()
+                "import {import_id} from {}: {rows} rows, {new_vintages} new vintages ({revisions} revisions)",
+                meta.origin,
             ),
         )?;
         tx.commit()?;
-        progress(batch.observations.len());
         Ok(ImportSummary {
             import_id,
-            rows: batch.observations.len(),
+            rows,
             new_vintages,
             revisions,
             recorded_at,

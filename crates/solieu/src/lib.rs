@@ -2,5 +2,6 @@
 //! HTTP server), the demo data set, and time formatting.
 
 pub mod demo;
+pub mod figures;
 pub mod service;
 pub mod timefmt;

@@ -75,9 +75,21 @@ enum Command {
         /// Periods, comma-separated (2020-10, 2020-01/2020-10, 2020-Q3, 2020), or a range FROM..TO.
         #[arg(long, value_delimiter = ',')]
         period: Vec<String>,
-        /// Measures, comma-separated (level, yoy_pct, mom_pct, plan_pct, plan, plan_yoy_pct; `value` = level).
+        /// Measures, comma-separated. With --period, derived figures: value, cumulative,
+        /// mom_pct, yoy_pct, cumulative_yoy_pct, plan_pct, plan, target_gap_pp, share_pct,
+        /// rank, rank_yoy (reported figures preferred). Without --period, stored measures
+        /// (level, yoy_pct, mom_pct, plan_pct, plan, plan_yoy_pct).
         #[arg(long, value_delimiter = ',')]
         measure: Vec<String>,
+        /// List the stored vintages each derived figure came from.
+        #[arg(long)]
+        explain: bool,
+        /// Show computed figures even where a reported one is stored.
+        #[arg(long)]
+        computed: bool,
+        /// Do not reach across boundary changes (no comparable basis).
+        #[arg(long)]
+        no_comparable: bool,
         /// Read as of a time: 2020-11-15 (end of that day, Vietnam time) or RFC 3339.
         #[arg(long)]
         as_of: Option<String>,
@@ -292,8 +304,69 @@ fn run(cli: Cli) -> Result<ExitCode> {
             as_of,
             history,
             format,
+            explain,
+            computed,
+            no_comparable,
         } => {
             let store = SqliteStore::open(&data)?;
+            let derived = !history && !period.is_empty() && (!measure.is_empty() || explain);
+            if derived {
+                let periods = parse_periods(&period)?;
+                let grid = solieu::figures::Grid {
+                    indicators: indicator
+                        .iter()
+                        .map(|i| i.trim().to_ascii_uppercase())
+                        .collect(),
+                    areas: area.clone(),
+                    periods,
+                    measures: if measure.is_empty() {
+                        vec![solieu_engine::Derived::Value]
+                    } else {
+                        solieu::figures::parse_derived(&measure)?
+                    },
+                };
+                let opts = solieu_engine::Options {
+                    as_of: as_of.as_deref().map(timefmt::parse_as_of).transpose()?,
+                    prefer: if computed {
+                        solieu_engine::Prefer::Computed
+                    } else {
+                        solieu_engine::Prefer::Reported
+                    },
+                    basis: if no_comparable {
+                        solieu_engine::Basis::AsReported
+                    } else {
+                        solieu_engine::Basis::Comparable
+                    },
+                    explain,
+                };
+                let engine = solieu_engine::Engine::load(&store)?;
+                let rows = solieu::figures::evaluate(&engine, &grid, &opts)?;
+                match format {
+                    Format::Json => print!("{}", solieu::figures::json(&engine, &rows, explain)?),
+                    Format::Csv if explain => {
+                        bail!("--explain prints to the screen or JSON; use --format table or json")
+                    }
+                    Format::Csv => print!(
+                        "{}",
+                        service::render(
+                            &solieu::figures::table(&engine, &rows, false),
+                            true,
+                            false
+                        )?
+                    ),
+                    Format::Table => {
+                        let t = solieu::figures::table(&engine, &rows, true);
+                        print!("{}", service::render(&t, false, false)?);
+                        if explain {
+                            print!("{}", solieu::figures::explain_text(&engine, &rows));
+                        }
+                    }
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            if explain || computed || no_comparable {
+                bail!("--explain, --computed and --no-comparable apply to derived figures: give --period and --measure");
+            }
             let areas = store.areas()?;
             let periods = parse_periods(&period)?;
             let as_of = as_of.as_deref().map(timefmt::parse_as_of).transpose()?;

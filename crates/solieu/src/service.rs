@@ -108,6 +108,114 @@ pub enum ImportResult {
     },
 }
 
+/// CSV files larger than this are read and committed in chunks (UTF-8 only).
+pub const STREAM_FROM_BYTES: u64 = 256 << 20;
+
+/// Rows per chunk of a streamed import.
+pub const CHUNK_ROWS: usize = 100_000;
+
+/// A reader that hashes what passes through it.
+struct Hashing<R> {
+    inner: R,
+    hash: sha2::Sha256,
+    bytes: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use sha2::Digest;
+        let n = self.inner.read(buf)?;
+        self.hash.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+/// Imports one large canonical CSV a chunk at a time, in one transaction:
+/// memory stays bounded, and an error anywhere writes nothing.
+pub fn import_csv_stream(
+    store: &mut dyn Store,
+    file: &Path,
+    opts: &ReadOptions,
+    submitter: &str,
+    chunk_rows: usize,
+) -> Result<ImportResult> {
+    use sha2::Digest;
+    let name = file.display().to_string();
+    let f = std::fs::File::open(file).with_context(|| format!("{name}: cannot read"))?;
+    let total = f.metadata()?.len();
+    let hashing = std::cell::RefCell::new(Hashing {
+        inner: std::io::BufReader::with_capacity(1 << 20, f),
+        hash: sha2::Sha256::new(),
+        bytes: 0,
+    });
+    let indicators = store.indicators()?;
+    let areas = store.areas()?;
+    let cat = Catalog::new(&indicators, &areas);
+    struct Shared<'a, R>(&'a std::cell::RefCell<R>);
+    impl<R: std::io::Read> std::io::Read for Shared<'_, R> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.0.borrow_mut().read(buf)
+        }
+    }
+    let mut chunks =
+        match solieu_ingest::CsvChunks::new(Shared(&hashing), &name, &cat, opts, chunk_rows) {
+            Ok(c) => c,
+            Err(d) => {
+                return Ok(ImportResult::Rejected(
+                    d.iter().map(ToString::to_string).collect(),
+                ))
+            }
+        };
+    let mut rejected: Vec<String> = vec![];
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+        )
+        .expect("valid template"),
+    );
+    let meta = ImportBatch {
+        observations: vec![],
+        submitter: submitter.to_string(),
+        origin: name.clone(),
+        sha256: String::new(),
+        recorded_at: None,
+    };
+    let result = store.commit_stream(
+        &meta,
+        &mut || match chunks.next_chunk() {
+            Ok(c) => Ok(c),
+            Err(d) => {
+                rejected = d.iter().map(ToString::to_string).collect();
+                Err(format!("{} error(s) in {name}", d.len()))
+            }
+        },
+        &mut |_| bar.set_position(hashing.borrow().bytes),
+    );
+    bar.finish_and_clear();
+    match result {
+        Ok(summary) => Ok(ImportResult::Committed {
+            summary,
+            notes: vec![format!(
+                "{name}: streamed in chunks of {chunk_rows} rows (sha256 {})",
+                hashing
+                    .into_inner()
+                    .hash
+                    .finalize()
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>()
+            )],
+        }),
+        Err(_) if !rejected.is_empty() => Ok(ImportResult::Rejected(rejected)),
+        Err(solieu_store::StoreError::Refused(m)) => {
+            Ok(ImportResult::Rejected(vec![format!("{name}: {m}")]))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Reads, validates and (unless `dry_run`) commits files, all or nothing.
 pub fn import_files(
     store: &mut dyn Store,
@@ -116,6 +224,15 @@ pub fn import_files(
     submitter: &str,
     dry_run: bool,
 ) -> Result<ImportResult> {
+    if let [f] = files {
+        let meta = std::fs::metadata(f).with_context(|| format!("{}: cannot read", f.display()))?;
+        let xlsx = f
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+        if meta.len() > STREAM_FROM_BYTES && !xlsx && !dry_run {
+            return import_csv_stream(store, f, opts, submitter, CHUNK_ROWS);
+        }
+    }
     let mut contents = vec![];
     for f in files {
         let meta = std::fs::metadata(f).with_context(|| format!("{}: cannot read", f.display()))?;
@@ -454,4 +571,43 @@ pub fn export_csv(
     }
     std::fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))?;
     Ok(rows.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use solieu_store::SqliteStore;
+
+    fn stream(store: &mut SqliteStore, dir: &Path, body: &str) -> ImportResult {
+        let f = dir.join("big.csv");
+        std::fs::write(&f, format!("indicator,area,period,value\n{body}")).unwrap();
+        import_csv_stream(store, &f, &ReadOptions::default(), "t", 2).unwrap()
+    }
+
+    #[test]
+    fn a_streamed_import_is_all_or_nothing_across_chunks() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::create(dir.path()).unwrap();
+        let rows = "EXPORTS,79,2020-01,1\nEXPORTS,79,2020-02,2\nEXPORTS,79,2020-03,3\n";
+        // an error in the third chunk: nothing of the first two stays
+        let bad = format!("{rows}EXPORTS,79,2020-04,1\nEXPORTS,79,2020-05,x\n");
+        match stream(&mut store, dir.path(), &bad) {
+            ImportResult::Rejected(e) => assert!(e[0].contains("big.csv:6:value"), "{e:?}"),
+            _ => panic!("accepted"),
+        }
+        assert_eq!(store.stats().unwrap().vintages, 0);
+        // the same key in two chunks: refused by the store, nothing written
+        let dup = format!("{rows}EXPORTS,79,2020-01,9\n");
+        match stream(&mut store, dir.path(), &dup) {
+            ImportResult::Rejected(e) => assert!(e[0].contains("given twice"), "{e:?}"),
+            _ => panic!("accepted"),
+        }
+        assert_eq!(store.stats().unwrap().vintages, 0);
+        match stream(&mut store, dir.path(), rows) {
+            ImportResult::Committed { summary, .. } => {
+                assert_eq!((summary.rows, summary.new_vintages), (3, 3))
+            }
+            _ => panic!("refused"),
+        }
+    }
 }

@@ -694,3 +694,172 @@ fn dimensions_are_declared_checked_and_stored() {
     let again = env.ok(&["import", out.to_str().unwrap()]);
     assert!(again.contains("0 new vintages"), "{again}");
 }
+
+/// `query` rows as (value, status, basis, note) for derived figures.
+fn derived(env: &Env, args: &[&str]) -> Vec<(String, String, String, String)> {
+    env.query_csv(args)
+        .into_iter()
+        .map(|r| (r[4].clone(), r[5].clone(), r[6].clone(), r[7].clone()))
+        .collect()
+}
+
+#[test]
+fn seed_growth_rates_come_out_of_the_stored_levels() {
+    let env = Env::new();
+    env.ok(&["demo"]);
+    // computed from the months of 2019 and 2020, not read from the reported rates
+    for (indicator, published) in [("RETAIL_GOODS", 9.9), ("EXPORTS", 5.5)] {
+        let rows = derived(
+            &env,
+            &[
+                "--indicator",
+                indicator,
+                "--area",
+                "79",
+                "--period",
+                "2020-10",
+                "--measure",
+                "cumulative_yoy_pct",
+                "--computed",
+            ],
+        );
+        let (value, _, basis, note) = &rows[0];
+        let v: f64 = value.parse().unwrap();
+        assert!((v - published).abs() < 0.05, "{indicator}: {v}");
+        assert!(!basis.contains("reported"), "{basis}");
+        assert!(!note.contains("DISCREPANCY"), "{note}");
+    }
+    // the default shows the reported figure, agreeing with the computed one
+    let rows = derived(
+        &env,
+        &[
+            "--indicator",
+            "RETAIL_GOODS",
+            "--area",
+            "79",
+            "--period",
+            "2020-01/2020-10",
+            "--measure",
+            "yoy_pct",
+        ],
+    );
+    assert_eq!(
+        (rows[0].0.as_str(), rows[0].2.as_str()),
+        ("9.9", "reported")
+    );
+}
+
+const MERGER: &str = "indicator,area,period,value,status\n\
+    RETAIL_GOODS,79,2024-10,1000,A\nRETAIL_GOODS,74,2024-10,300,A\nRETAIL_GOODS,77,2024-10,200,A\n\
+    RETAIL_GOODS,79,2025-10,1650,E\n";
+
+#[test]
+fn a_merged_province_is_compared_with_its_predecessors() {
+    let env = Env::new();
+    let f = env.file("m.csv", MERGER.as_bytes());
+    env.ok(&["import", &f]);
+    let q = [
+        "--indicator",
+        "RETAIL_GOODS",
+        "--area",
+        "79",
+        "--period",
+        "2025-10",
+        "--measure",
+        "yoy_pct,value",
+    ];
+    let rows = derived(&env, &q);
+    // 1650 against 1000 + 300 + 200 = 1500: +10 %, on the comparable basis, an estimate
+    assert_eq!(rows[0].0, "10");
+    assert_eq!(rows[0].1, "E");
+    assert!(rows[0].2.contains("comparable basis"), "{:?}", rows[0]);
+    assert_eq!(rows[1].0, "1650");
+    // without the comparable basis there is nothing to compare with, and it says why
+    let mut strict = q.to_vec();
+    strict.push("--no-comparable");
+    let rows = derived(&env, &strict);
+    assert_eq!(rows[0].0, "");
+    assert!(rows[0].3.contains("did not exist"), "{:?}", rows[0]);
+    // --explain names every vintage used: the four stored levels
+    let json = env.ok(&[
+        "query",
+        "--indicator",
+        "RETAIL_GOODS",
+        "--area",
+        "79",
+        "--period",
+        "2025-10",
+        "--measure",
+        "yoy_pct",
+        "--explain",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let inputs = v[0]["inputs"].as_array().unwrap();
+    let mut areas: Vec<&str> = inputs
+        .iter()
+        .map(|i| i["area_key"].as_str().unwrap())
+        .collect();
+    areas.sort_unstable();
+    assert_eq!(areas, ["74", "77", "79", "79@2025-07-01"]);
+    assert_eq!(v[0]["value"], serde_json::json!(10.0));
+}
+
+#[test]
+fn derived_figures_as_of_a_past_time_and_discrepancies() {
+    let env = Env::new();
+    let f = env.file("m.csv", MERGER.as_bytes());
+    env.ok(&["import", &f]);
+    let between = chrono::Utc::now().to_rfc3339();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    // the estimate is revised, and a source reports a growth rate that disagrees
+    let g = env.file(
+        "r.csv",
+        "indicator,area,period,measure,value,status\n\
+         RETAIL_GOODS,79,2025-10,level,1800,P\nRETAIL_GOODS,79,2025-10,yoy_pct,15,P\n"
+            .as_bytes(),
+    );
+    env.ok(&["import", &g]);
+    let q = [
+        "--indicator",
+        "RETAIL_GOODS",
+        "--area",
+        "79",
+        "--period",
+        "2025-10",
+        "--measure",
+        "yoy_pct",
+    ];
+    let now = derived(&env, &q);
+    assert_eq!(now[0].0, "15");
+    assert!(
+        now[0].3.contains("DISCREPANCY: reported 15 vs computed 20"),
+        "{:?}",
+        now[0]
+    );
+    let mut then = q.to_vec();
+    then.extend(["--as-of", &between]);
+    let then = derived(&env, &then);
+    assert_eq!((then[0].0.as_str(), then[0].1.as_str()), ("10", "E"));
+    // the region: members of the period, partial when one lacks the figure
+    let r = derived(
+        &env,
+        &[
+            "--indicator",
+            "RETAIL_GOODS",
+            "--area",
+            "VKTTDPN",
+            "--period",
+            "2024-10",
+            "--measure",
+            "value",
+        ],
+    );
+    assert_eq!(r[0].0, "");
+    assert!(
+        r[0].3.contains("member area(s) without the figure"),
+        "{:?}",
+        r[0]
+    );
+}

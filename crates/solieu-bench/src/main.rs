@@ -1,0 +1,430 @@
+//! `solieu-bench gen` writes a synthetic data set of any scale (the national
+//! one: 3,355 areas × 100 indicators × 144 months = 48.3 million
+//! observations); `solieu-bench run` ingests it into a fresh store, loads the
+//! engine and times the four queries of BENCHMARKS.md, printing JSON.
+//! `bench/run.sh` runs both and DuckDB on the same CSV and prints the ratios.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use solieu_engine::{Derived, Engine, Options, Query};
+use solieu_model::{
+    Area, AreaRegistry, Indicator, IndicatorFields, Level, Measure, Membership, Observation,
+    Period, Status,
+};
+use solieu_store::{ImportBatch, SqliteStore, Store};
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Write DIR/data.csv and DIR/areas.csv.
+    Gen {
+        #[command(flatten)]
+        scale: Scale,
+        /// Output directory.
+        #[arg(long)]
+        dir: PathBuf,
+    },
+    /// Ingest DIR/data.csv into DIR/store and time the queries.
+    Run {
+        #[command(flatten)]
+        scale: Scale,
+        /// The directory written by `gen`.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Repetitions of each query (the median is reported).
+        #[arg(long, default_value_t = 7)]
+        reps: usize,
+    },
+    /// In a fresh process: open DIR/store and load the engine (the server's
+    /// start); print the time and the resident memory per observation.
+    Load {
+        /// The directory written by `gen` and `run`.
+        #[arg(long)]
+        dir: PathBuf,
+    },
+}
+
+#[derive(clap::Args, Clone, Copy)]
+struct Scale {
+    /// Provinces (members of one region).
+    #[arg(long, default_value_t = 34)]
+    provinces: usize,
+    /// Communes, spread over the provinces.
+    #[arg(long, default_value_t = 3321)]
+    communes: usize,
+    /// Indicators (flows summed across areas).
+    #[arg(long, default_value_t = 100)]
+    indicators: usize,
+    /// Months, ending December 2025.
+    #[arg(long, default_value_t = 144)]
+    months: usize,
+}
+
+const REGION: &str = "R";
+const YEAR: i32 = 2025;
+const MONTH: u8 = 10;
+
+fn province_code(p: usize) -> String {
+    format!("{:02}", p + 1)
+}
+
+fn commune_code(c: usize) -> String {
+    format!("{:05}", c + 1)
+}
+
+fn area_codes(s: &Scale) -> Vec<(String, String)> {
+    // (code, group): provinces rank within the region, communes within their province
+    let mut v: Vec<(String, String)> = (0..s.provinces)
+        .map(|p| (province_code(p), REGION.to_string()))
+        .collect();
+    v.extend((0..s.communes).map(|c| (commune_code(c), province_code(c % s.provinces))));
+    v
+}
+
+fn world(s: &Scale) -> Result<(AreaRegistry, Vec<Indicator>)> {
+    let mut areas = vec![Area {
+        key: REGION.into(),
+        code: REGION.into(),
+        level: Level::Region,
+        name_vi: "Vùng".into(),
+        name_en: "Region".into(),
+        parent: None,
+        valid_from: None,
+        valid_to: None,
+    }];
+    let mut members = vec![];
+    for (code, group) in area_codes(s) {
+        let province = group == REGION;
+        areas.push(Area {
+            key: code.clone(),
+            code: code.clone(),
+            level: if province {
+                Level::Province
+            } else {
+                Level::Commune
+            },
+            name_vi: code.clone(),
+            name_en: code.clone(),
+            parent: (!province).then(|| group.clone()),
+            valid_from: None,
+            valid_to: None,
+        });
+        if province {
+            members.push(Membership {
+                region: REGION.into(),
+                member: code,
+                valid_from: None,
+                valid_to: None,
+            });
+        }
+    }
+    let inds = (0..s.indicators)
+        .map(|i| {
+            let code = format!("I{:03}", i + 1);
+            Indicator::parse(&IndicatorFields {
+                code: &code,
+                name_vi: &code,
+                name_en: &code,
+                unit: "tỷ đồng",
+                time_aggregation: "flow",
+                area_aggregation: "sum",
+                decimals: "1",
+                ..Default::default()
+            })
+            .map_err(|e| anyhow::anyhow!("{e}"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((AreaRegistry::new(areas, vec![], members), inds))
+}
+
+fn months(s: &Scale) -> Vec<(i32, u8)> {
+    let first = (YEAR + 1) * 12 - s.months as i32; // months since year 0, December 2025 last
+    (0..s.months as i32)
+        .map(|k| {
+            let m = first + k;
+            (m.div_euclid(12), (m.rem_euclid(12) + 1) as u8)
+        })
+        .collect()
+}
+
+fn value(i: usize, a: usize, y: i32, m: u8) -> f64 {
+    let mut z = (i as u64) << 40 ^ (a as u64) << 16 ^ (y as u64) << 4 ^ u64::from(m);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    let noise = (z >> 11) as f64 / (1u64 << 53) as f64;
+    let base = 100.0 + (a % 97) as f64 * 10.0 + (i % 13) as f64 * 50.0;
+    let trend = 1.07f64.powf(f64::from(y - 2014) + f64::from(m) / 12.0);
+    (base * trend * (0.9 + 0.2 * noise) * 10.0).round() / 10.0
+}
+
+fn gen(s: &Scale, dir: &std::path::Path) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut a = std::io::BufWriter::new(std::fs::File::create(dir.join("areas.csv"))?);
+    writeln!(a, "area,grp")?;
+    for (code, group) in area_codes(s) {
+        writeln!(a, "{code},{group}")?;
+    }
+    a.flush()?;
+    let mut w =
+        std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(dir.join("data.csv"))?);
+    writeln!(w, "indicator,area,period,value")?;
+    let ms = months(s);
+    let mut n = 0u64;
+    for i in 0..s.indicators {
+        for (ai, (code, _)) in area_codes(s).iter().enumerate() {
+            for (y, m) in &ms {
+                writeln!(
+                    w,
+                    "I{:03},{code},{y}-{m:02},{}",
+                    i + 1,
+                    value(i, ai, *y, *m)
+                )?;
+                n += 1;
+            }
+        }
+    }
+    w.flush()?;
+    eprintln!(
+        "{n} observations written to {}",
+        dir.join("data.csv").display()
+    );
+    Ok(())
+}
+
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+fn median_ms(reps: usize, mut f: impl FnMut() -> usize) -> (f64, usize) {
+    let mut times = vec![];
+    let mut n = 0;
+    for _ in 0..reps.max(1) {
+        let t = Instant::now();
+        n = std::hint::black_box(f());
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    (times[times.len() / 2], n)
+}
+
+fn run(s: &Scale, dir: &std::path::Path, reps: usize) -> Result<()> {
+    let (reg, inds) = world(s)?;
+    let store_dir = dir.join("store");
+    if store_dir.exists() {
+        std::fs::remove_dir_all(&store_dir)?;
+    }
+    let mut store = SqliteStore::create_with(&store_dir, &reg, &inds)?;
+    let csv = dir.join("data.csv");
+    let t = Instant::now();
+    let r = solieu::service::import_csv_stream(
+        &mut store,
+        &csv,
+        &Default::default(),
+        "bench",
+        solieu::service::CHUNK_ROWS,
+    )?;
+    let ingest_s = t.elapsed().as_secs_f64();
+    let rows = match r {
+        solieu::service::ImportResult::Committed { summary, .. } => summary.rows,
+        solieu::service::ImportResult::Rejected(e) => bail!("import refused: {}", e.join("\n")),
+        solieu::service::ImportResult::Checked { .. } => bail!("dry run"),
+    };
+    drop(store);
+    let db_bytes = std::fs::metadata(store_dir.join("solieu.db"))?.len();
+
+    // the server's start: open the store, load the engine
+    let t = Instant::now();
+    let store = SqliteStore::open(&store_dir)?;
+    let mut engine = Engine::load(&store).context("loading the engine")?;
+    let load_s = t.elapsed().as_secs_f64();
+
+    let codes: Vec<String> = area_codes(s).into_iter().map(|(c, _)| c).collect();
+    let ind_codes: Vec<String> = inds.iter().map(|i| i.code.clone()).collect();
+    let o = Options::default();
+    let month = Period::Month(YEAR, MONTH);
+    let one_area = codes[s.provinces + 41.min(s.communes.saturating_sub(1))].clone();
+
+    // Q1: one area, all indicators: month, cumulative, and the yoy of both
+    let q1: Vec<Query<'_>> = ind_codes
+        .iter()
+        .flat_map(|i| {
+            [
+                Derived::Value,
+                Derived::Cumulative,
+                Derived::YoyPct,
+                Derived::CumulativeYoyPct,
+            ]
+            .map(|m| Query {
+                indicator: i,
+                area: &one_area,
+                dims: "",
+                period: month,
+                measure: m,
+            })
+        })
+        .collect();
+    let (q1_ms, _) = median_ms(reps, || {
+        engine.eval_many(&q1, &o).map(|v| v.len()).unwrap_or(0)
+    });
+    // Q2: one indicator, all areas: cumulative yoy and rank by it
+    let q2: Vec<Query<'_>> = codes
+        .iter()
+        .flat_map(|a| {
+            [Derived::CumulativeYoyPct, Derived::RankYoy].map(|m| Query {
+                indicator: &ind_codes[0],
+                area: a,
+                dims: "",
+                period: Period::Cumulative(YEAR, MONTH),
+                measure: m,
+            })
+        })
+        .collect();
+    let (q2_ms, _) = median_ms(reps, || {
+        engine.eval_many(&q2, &o).map(|v| v.len()).unwrap_or(0)
+    });
+    // Q3: one series, all months
+    let q3: Vec<Query<'_>> = months(s)
+        .into_iter()
+        .map(|(y, m)| Query {
+            indicator: &ind_codes[0],
+            area: &one_area,
+            dims: "",
+            period: Period::Month(y, m),
+            measure: Derived::Value,
+        })
+        .collect();
+    let (q3_ms, _) = median_ms(reps, || {
+        engine.eval_many(&q3, &o).map(|v| v.len()).unwrap_or(0)
+    });
+    // Q4: the whole cube's cumulative yoy for one month
+    let q4: Vec<Query<'_>> = ind_codes
+        .iter()
+        .flat_map(|i| {
+            codes.iter().map(move |a| Query {
+                indicator: i,
+                area: a,
+                dims: "",
+                period: month,
+                measure: Derived::CumulativeYoyPct,
+            })
+        })
+        .collect();
+    let (q4_ms, q4_n) = median_ms(reps, || {
+        engine
+            .eval_many(&q4, &o)
+            .map(|v| v.iter().filter(|f| f.value.is_some()).count())
+            .unwrap_or(0)
+    });
+    // checksum: Q4's figures agree with a direct sum over the CSV values
+    let f = engine.eval(&q4[0], &o)?;
+    let direct = {
+        let cur: f64 = (1..=MONTH).map(|m| value(0, 0, YEAR, m)).sum();
+        let prev: f64 = (1..=MONTH).map(|m| value(0, 0, YEAR - 1, m)).sum();
+        (cur / prev - 1.0) * 100.0
+    };
+    if f.value.is_none_or(|v| (v - direct).abs() > 1e-6) {
+        bail!("Q4 check failed: engine {:?} vs direct {direct}", f.value);
+    }
+
+    // freshness: one submission of 1,000 revised observations, committed,
+    // applied, and read back through a derived figure
+    drop(store);
+    let mut store = SqliteStore::open(&store_dir)?;
+    let batch: Vec<Observation> = (0..1000)
+        .map(|k| Observation {
+            indicator: ind_codes[k % ind_codes.len()].clone(),
+            area: codes[k % codes.len()].clone(),
+            period: month,
+            measure: Measure::Level,
+            dims: String::new(),
+            value: 1_000_000.0 + k as f64,
+            status: Status::Preliminary,
+            source: "bench revision".into(),
+            note: String::new(),
+        })
+        .collect();
+    let t = Instant::now();
+    let summary = store.commit_import(
+        &ImportBatch {
+            observations: batch.clone(),
+            submitter: "bench".into(),
+            origin: "bench".into(),
+            ..Default::default()
+        },
+        &mut |_| {},
+    )?;
+    engine.apply(&batch, &summary);
+    let after = engine.eval(
+        &Query {
+            indicator: &batch[999].indicator,
+            area: &batch[999].area,
+            dims: "",
+            period: month,
+            measure: Derived::Value,
+        },
+        &o,
+    )?;
+    let fresh_ms = t.elapsed().as_secs_f64() * 1000.0;
+    if after.value != Some(1_000_999.0) {
+        bail!("freshness check failed: {:?}", after.value);
+    }
+
+    let out = serde_json::json!({
+        "observations": rows,
+        "ingest_s": ingest_s,
+        "ingest_obs_per_s": rows as f64 / ingest_s,
+        "store_bytes": db_bytes,
+        "load_s": load_s,
+        "q1_ms": q1_ms, "q2_ms": q2_ms, "q3_ms": q3_ms, "q4_ms": q4_ms,
+        "q4_figures": q4_n,
+        "fresh_1000_ms": fresh_ms,
+        "one_area": one_area,
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
+
+fn load(dir: &std::path::Path) -> Result<()> {
+    let rss0 = rss_bytes();
+    let t = Instant::now();
+    let store = SqliteStore::open(&dir.join("store"))?;
+    let engine = Engine::load(&store)?;
+    let load_s = t.elapsed().as_secs_f64();
+    let rss1 = rss_bytes();
+    let (cells, old) = engine.cube().counts();
+    let out = serde_json::json!({
+        "ready_s": load_s,
+        "vintages": cells + old,
+        "rss_bytes": rss1,
+        "rss_bytes_per_obs": rss1.saturating_sub(rss0) as f64 / (cells + old) as f64,
+        "cube_bytes_per_obs": engine.cube().heap_bytes() as f64 / (cells + old) as f64,
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.cmd {
+        Cmd::Gen { scale, dir } => gen(&scale, &dir),
+        Cmd::Run { scale, dir, reps } => run(&scale, &dir, reps),
+        Cmd::Load { dir } => load(&dir),
+    }
+}
