@@ -2,6 +2,7 @@
 //! `measure,status,unit,source,note` and dimension columns.
 
 use solieu_model::text::{nfc, NumberStyle};
+use std::sync::Arc;
 
 use crate::validate::{Diagnostic, Field, Loc, RawRecord, RawValue};
 
@@ -27,6 +28,8 @@ pub const CANONICAL_COLUMNS: [&str; 9] = [
 pub struct Header {
     idx: [Option<usize>; 9],
     dims: Vec<(usize, String)>,
+    /// names of the canonical columns, for fields of absent columns
+    absent: Vec<Arc<str>>,
 }
 
 impl Header {
@@ -67,55 +70,70 @@ impl Header {
                 REQUIRED.join(",")
             ));
         }
-        Ok(Header { idx, dims })
+        let absent = REQUIRED
+            .iter()
+            .chain(OPTIONAL.iter())
+            .map(|c| Arc::from(*c))
+            .collect();
+        Ok(Header { idx, dims, absent })
     }
 
-    /// Builds a record from one row. `column_label(i)` names column `i` in messages.
+    /// Builds a record from one row, taking its cells. `column_label(i)`
+    /// names column `i` in messages.
     pub fn record(
         &self,
-        cells: &[RawValue],
-        file: &str,
+        mut cells: Vec<RawValue>,
+        file: &Arc<str>,
         sheet: Option<&str>,
         row: usize,
-        column_label: &dyn Fn(usize) -> String,
+        column_label: &dyn Fn(usize) -> Arc<str>,
     ) -> RawRecord {
-        let text = |k: usize| -> Field {
+        let mut take = |i: usize| -> RawValue {
+            cells
+                .get_mut(i)
+                .map_or(RawValue::Text(String::new(), NumberStyle::Canonical), |c| {
+                    std::mem::replace(c, RawValue::Text(String::new(), NumberStyle::Canonical))
+                })
+        };
+        let mut text = |k: usize| -> Field {
             match self.idx[k] {
-                Some(i) => Field::new(
-                    cells.get(i).map(|v| v.to_string()).unwrap_or_default(),
-                    column_label(i),
-                ),
-                None => Field::new("", [REQUIRED.as_slice(), OPTIONAL.as_slice()].concat()[k]),
+                Some(i) => Field {
+                    text: match take(i) {
+                        RawValue::Text(t, _) => t,
+                        n => n.to_string(),
+                    },
+                    column: column_label(i),
+                },
+                None => Field {
+                    text: String::new(),
+                    column: self.absent[k].clone(),
+                },
             }
         };
+        let (indicator, area, period) = (text(0), text(1), text(2));
+        let (measure, status, unit, source, note) = (text(4), text(5), text(6), text(7), text(8));
         let vi = self.idx[3].expect("required");
         RawRecord {
-            file: file.to_string(),
+            file: file.clone(),
             sheet: sheet.map(str::to_string),
             row,
-            indicator: text(0),
-            area: text(1),
-            period: text(2),
+            indicator,
+            area,
+            period,
             value: Field {
-                text: cells
-                    .get(vi)
-                    .cloned()
-                    .unwrap_or(RawValue::Text(String::new(), NumberStyle::Canonical)),
+                text: take(vi),
                 column: column_label(vi),
             },
-            measure: text(4),
-            status: text(5),
-            unit: text(6),
-            source: text(7),
-            note: text(8),
+            measure,
+            status,
+            unit,
+            source,
+            note,
             dims: self
                 .dims
                 .iter()
                 .map(|(i, name)| Field {
-                    text: (
-                        name.clone(),
-                        cells.get(*i).map(|v| v.to_string()).unwrap_or_default(),
-                    ),
+                    text: (name.clone(), take(*i).to_string()),
                     column: column_label(*i),
                 })
                 .collect(),
@@ -162,8 +180,9 @@ fn diag(file: &str, row: usize, column: &str, value: &str, message: String) -> D
 /// A canonical CSV read a chunk of rows at a time (files too large to hold).
 pub struct CsvStream<R: std::io::Read> {
     records: csv::StringRecordsIntoIter<R>,
-    file: String,
+    file: Arc<str>,
     header: Vec<String>,
+    labels: Vec<Arc<str>>,
     head: Header,
     row: usize,
 }
@@ -196,7 +215,8 @@ impl<R: std::io::Read> CsvStream<R> {
             .map_err(|m| vec![diag(file, 1, "header", &header.join(","), m)])?;
         Ok(CsvStream {
             records,
-            file: file.to_string(),
+            file: file.into(),
+            labels: header.iter().map(|h| Arc::from(h.as_str())).collect(),
             header,
             head,
             row: 1,
@@ -210,11 +230,12 @@ impl<R: std::io::Read> CsvStream<R> {
         let mut errors = vec![];
         let mut seen = 0usize;
         let header = &self.header;
-        let label = |i: usize| {
-            header
+        let labels = &self.labels;
+        let label = |i: usize| -> Arc<str> {
+            labels
                 .get(i)
                 .cloned()
-                .unwrap_or_else(|| format!("column {}", i + 1))
+                .unwrap_or_else(|| format!("column {}", i + 1).into())
         };
         for rec in self.records.by_ref() {
             self.row += 1;
@@ -247,7 +268,7 @@ impl<R: std::io::Read> CsvStream<R> {
                             .iter()
                             .map(|c| RawValue::Text(c.to_string(), NumberStyle::Canonical))
                             .collect();
-                        out.push(self.head.record(&cells, &self.file, None, row, &label));
+                        out.push(self.head.record(cells, &self.file, None, row, &label));
                     }
                 }
             }

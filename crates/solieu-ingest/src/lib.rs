@@ -129,6 +129,7 @@ fn read_xlsx(
     let mut out = vec![];
     let mut errors = vec![];
     let mut used = 0;
+    let file: std::sync::Arc<str> = input.name.into();
     for sheet in &sheets {
         if !sheet.legacy.is_empty() {
             notes.push(format!(
@@ -193,11 +194,9 @@ fn read_xlsx(
                         Cell::Empty => RawValue::Text(String::new(), NumberStyle::Canonical),
                     })
                     .collect();
-                out.push(
-                    head.record(&cells, input.name, Some(&sheet.name), r + 1, &|c| {
-                        cell_ref(r, c)
-                    }),
-                );
+                out.push(head.record(cells, &file, Some(&sheet.name), r + 1, &|c| {
+                    cell_ref(r, c).into()
+                }));
             }
         } else if wide::find_label_header(sheet).is_some() {
             used += 1;

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use solieu_model::text::{nfc, parse_decimal, Decimal, NumberStyle};
 use solieu_model::{AreaRegistry, Indicator, Measure, Observation, Period, Status, Unit};
@@ -73,13 +74,13 @@ impl fmt::Display for RawValue {
 pub struct Field<T = String> {
     /// Content.
     pub text: T,
-    /// Column label for messages.
-    pub column: String,
+    /// Column label for messages (shared by every row of the column).
+    pub column: Arc<str>,
 }
 
 impl Field {
     /// A field.
-    pub fn new(text: impl Into<String>, column: impl Into<String>) -> Self {
+    pub fn new(text: impl Into<String>, column: impl Into<Arc<str>>) -> Self {
         Field {
             text: text.into(),
             column: column.into(),
@@ -91,7 +92,7 @@ impl Field {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RawRecord {
     /// File, sheet and row (the column is per field).
-    pub file: String,
+    pub file: Arc<str>,
     /// Sheet.
     pub sheet: Option<String>,
     /// Row.
@@ -160,12 +161,14 @@ fn decimal_of(v: &RawValue) -> Result<Decimal, String> {
 /// Validates records against the catalogue. `default_source` fills empty sources.
 pub fn validate(records: &[RawRecord], cat: &Catalog<'_>, default_source: &str) -> Validated {
     let mut out = Validated::default();
-    /// (indicator, area key, period, measure, dims) → (row, sheet) where first given
-    type Seen = HashMap<(String, String, Period, Measure, String), (usize, Option<String>)>;
+    /// (indicator, area, period, measure, dims) → (row, sheet) where first given;
+    /// indicators and areas by their address in the catalogue (one per key)
+    type Seen = HashMap<(usize, usize, Period, Measure, String), (usize, Option<String>)>;
     let mut seen: Seen = HashMap::new();
+    let default_source = nfc(default_source);
     for r in records {
         let at = |column: &str| Loc {
-            file: r.file.clone(),
+            file: r.file.to_string(),
             sheet: r.sheet.clone(),
             row: r.row,
             column: column.to_string(),
@@ -178,8 +181,11 @@ pub fn validate(records: &[RawRecord], cat: &Catalog<'_>, default_source: &str) 
                 message,
             })
         };
-        let code = r.indicator.text.trim().to_ascii_uppercase();
-        let indicator = cat.indicators.get(&code).copied();
+        let code = r.indicator.text.trim();
+        let indicator = match cat.indicators.get(code) {
+            Some(i) => Some(*i),
+            None => cat.indicators.get(&code.to_ascii_uppercase()).copied(),
+        };
         if indicator.is_none() {
             err(
                 &r.indicator.column,
@@ -329,8 +335,8 @@ pub fn validate(records: &[RawRecord], cat: &Catalog<'_>, default_source: &str) 
             value.expect("checked"),
         );
         let key = (
-            ind.code.clone(),
-            area.key.clone(),
+            std::ptr::from_ref(ind) as usize,
+            std::ptr::from_ref(area) as usize,
             period,
             measure,
             dims.clone(),
@@ -361,7 +367,7 @@ pub fn validate(records: &[RawRecord], cat: &Catalog<'_>, default_source: &str) 
             value,
             status,
             source: if source.is_empty() {
-                nfc(default_source)
+                default_source.clone()
             } else {
                 source
             },

@@ -481,7 +481,7 @@ pub fn read(
             let unit = role.unit.clone().unwrap_or_else(|| row_unit.clone());
             let col = cell_ref(r, *c);
             out.push(RawRecord {
-                file: file.to_string(),
+                file: file.into(),
                 sheet: Some(sheet.name.clone()),
                 row: r + 1,
                 indicator: Field::new(code.clone(), cell_ref(r, lc)),
@@ -489,7 +489,7 @@ pub fn read(
                 period: Field::new(role.period.to_string(), cell_ref(hr, *c)),
                 value: Field {
                     text: value,
-                    column: col.clone(),
+                    column: col.clone().into(),
                 },
                 measure: Field::new(role.measure.as_str(), cell_ref(hr, *c)),
                 status: Field::new(role.status.code(), cell_ref(hr, *c)),

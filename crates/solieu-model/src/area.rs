@@ -93,9 +93,11 @@ impl Area {
     /// year-to-date total starting on 1 January (which a successor reports
     /// for its whole territory, e.g. "9 tháng 2025" of the new Ho Chi Minh City).
     pub fn accepts(&self, p: Period) -> bool {
-        let start = p.start_date();
-        let ytd = start.format("%m-%d").to_string() == "01-01";
-        self.valid_on(p.end_date()) && (ytd || self.valid_on(start))
+        if self.valid_from.is_none() && self.valid_to.is_none() {
+            return true;
+        }
+        let ytd = p.months().0 == 1; // every period starts on the 1st of a month
+        self.valid_on(p.end_date()) && (ytd || self.valid_on(p.start_date()))
     }
 
     /// "from … to …" for messages.

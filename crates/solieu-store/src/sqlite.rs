@@ -159,12 +159,102 @@ struct Writer<'t> {
     add_series: rusqlite::Statement<'t>,
     latest: rusqlite::Statement<'t>,
     insert: rusqlite::Statement<'t>,
+    insert_many: rusqlite::Statement<'t>,
+    written: usize,
     series_ids: HashMap<(String, String, Measure, String), (i64, bool)>,
     /// the previous row's series: files are mostly sorted by series
     last: Option<(Observation, i64, bool)>,
 }
 
+/// Rows per multi-row INSERT.
+const INSERT_ROWS: usize = 64;
+
+fn insert_sql(rows: usize) -> String {
+    let one = "(?,?,?,?,?,?,?,?,?)";
+    format!(
+        "INSERT INTO vintage (series_id, period, recorded_at, value, status, source, note, submitter, import_id) VALUES {}",
+        vec![one; rows].join(",")
+    )
+}
+
 impl Writer<'_> {
+    /// Writes the pending rows; a key given twice refuses the import.
+    fn flush(
+        &mut self,
+        chunk: &[Observation],
+        pending: &mut Vec<(i64, i64, usize)>,
+        recorded_at: i64,
+        submitter: &str,
+        import_id: i64,
+    ) -> Result<()> {
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let mut args: Vec<&dyn ToSql> = Vec::with_capacity(pending.len() * 9);
+        let codes: Vec<&'static str> = pending
+            .iter()
+            .map(|(_, _, i)| chunk[*i].status.code())
+            .collect();
+        for ((sid, period, i), code) in pending.iter().zip(&codes) {
+            let o = &chunk[*i];
+            args.extend_from_slice(&[
+                sid as &dyn ToSql,
+                period,
+                &recorded_at,
+                &o.value,
+                code,
+                &o.source,
+                &o.note,
+                &submitter,
+                &import_id,
+            ]);
+        }
+        let stmt = if pending.len() == INSERT_ROWS {
+            &mut self.insert_many
+        } else {
+            &mut self.insert
+        };
+        let result = if pending.len() == INSERT_ROWS {
+            stmt.execute(params_from_iter(args.iter())).map(|_| ())
+        } else {
+            args.chunks(9)
+                .try_for_each(|row| stmt.execute(params_from_iter(row.iter())).map(|_| ()))
+        };
+        match result {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                // a key given twice: within the pending rows or in an earlier flush
+                let mut seen = std::collections::HashSet::new();
+                let mut twice = pending
+                    .iter()
+                    .find(|(sid, period, _)| !seen.insert((*sid, *period)))
+                    .map(|(_, _, i)| *i);
+                if twice.is_none() {
+                    for (sid, period, i) in pending.iter() {
+                        let at: Option<i64> = self
+                            .latest
+                            .query_row(params![sid, period], |r| r.get(0))
+                            .optional()?;
+                        if at == Some(recorded_at) {
+                            twice = Some(*i);
+                            break;
+                        }
+                    }
+                }
+                let o = &chunk[twice.unwrap_or(pending[0].2)];
+                return Err(StoreError::Refused(format!(
+                    "{} {} {} {}: given twice in the import",
+                    o.indicator, o.area, o.period, o.measure
+                )));
+            }
+            r => r?,
+        }
+        self.written += pending.len();
+        pending.clear();
+        Ok(())
+    }
+
     /// The series id of an observation, and whether this import created it.
     fn series(&mut self, o: &Observation) -> Result<(i64, bool)> {
         if let Some((p, id, fresh)) = &self.last {
@@ -462,15 +552,17 @@ impl Store for SqliteStore {
                     "SELECT recorded_at, value, status, source, note FROM vintage WHERE series_id=?1 AND period=?2 \
                      ORDER BY recorded_at DESC LIMIT 1",
                 )?,
-                insert: tx.prepare(
-                    "INSERT INTO vintage (series_id, period, recorded_at, value, status, source, note, submitter, import_id) \
-                     VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
-                )?,
+                insert: tx.prepare(&insert_sql(1))?,
+                insert_many: tx.prepare(&insert_sql(INSERT_ROWS))?,
+                written: 0,
                 series_ids: HashMap::new(),
                 last: None,
             };
+            // rows to insert: (series, period, index in the chunk), written
+            // INSERT_ROWS at a time
+            let mut pending: Vec<(i64, i64, usize)> = Vec::with_capacity(INSERT_ROWS);
             while let Some(chunk) = next().map_err(StoreError::Refused)? {
-                for o in &chunk {
+                for (n, o) in chunk.iter().enumerate() {
                     let (sid, fresh) = w.series(o)?;
                     let period = o.period.key();
                     // a series created by this import has no earlier vintage to compare with
@@ -505,30 +597,25 @@ impl Store for SqliteStore {
                         }
                         revisions += 1;
                     }
-                    let inserted = w.insert.execute(params![
-                        sid,
-                        period,
-                        recorded_at,
-                        o.value,
-                        o.status.code(),
-                        o.source,
-                        o.note,
-                        meta.submitter,
-                        import_id
-                    ]);
-                    match inserted {
-                        Err(rusqlite::Error::SqliteFailure(e, _))
-                            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-                        {
-                            return Err(StoreError::Refused(format!(
-                                "{} {} {} {}: given twice in the import",
-                                o.indicator, o.area, o.period, o.measure
-                            )));
-                        }
-                        r => r?,
-                    };
-                    new_vintages += 1;
+                    pending.push((sid, period, n));
+                    if pending.len() == INSERT_ROWS {
+                        w.flush(
+                            &chunk,
+                            &mut pending,
+                            recorded_at,
+                            &meta.submitter,
+                            import_id,
+                        )?;
+                    }
                 }
+                w.flush(
+                    &chunk,
+                    &mut pending,
+                    recorded_at,
+                    &meta.submitter,
+                    import_id,
+                )?;
+                new_vintages = w.written;
                 rows += chunk.len();
                 progress(rows);
             }

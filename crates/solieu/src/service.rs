@@ -114,25 +114,9 @@ pub const STREAM_FROM_BYTES: u64 = 256 << 20;
 /// Rows per chunk of a streamed import.
 pub const CHUNK_ROWS: usize = 100_000;
 
-/// A reader that hashes what passes through it.
-struct Hashing<R> {
-    inner: R,
-    hash: sha2::Sha256,
-    bytes: u64,
-}
-
-impl<R: std::io::Read> std::io::Read for Hashing<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        use sha2::Digest;
-        let n = self.inner.read(buf)?;
-        self.hash.update(&buf[..n]);
-        self.bytes += n as u64;
-        Ok(n)
-    }
-}
-
 /// Imports one large canonical CSV a chunk at a time, in one transaction:
-/// memory stays bounded, and an error anywhere writes nothing.
+/// memory stays bounded, and an error anywhere writes nothing. One thread
+/// reads and validates the next chunk while the store writes the last.
 pub fn import_csv_stream(
     store: &mut dyn Store,
     file: &Path,
@@ -141,40 +125,28 @@ pub fn import_csv_stream(
     chunk_rows: usize,
 ) -> Result<ImportResult> {
     use sha2::Digest;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    type Chunk = std::result::Result<Option<Vec<solieu_model::Observation>>, Vec<String>>;
     let name = file.display().to_string();
     let f = std::fs::File::open(file).with_context(|| format!("{name}: cannot read"))?;
     let total = f.metadata()?.len();
-    let hashing = std::cell::RefCell::new(Hashing {
-        inner: std::io::BufReader::with_capacity(1 << 20, f),
-        hash: sha2::Sha256::new(),
-        bytes: 0,
-    });
     let indicators = store.indicators()?;
     let areas = store.areas()?;
     let cat = Catalog::new(&indicators, &areas);
-    struct Shared<'a, R>(&'a std::cell::RefCell<R>);
-    impl<R: std::io::Read> std::io::Read for Shared<'_, R> {
+    let read_bytes = AtomicU64::new(0);
+    struct Counting<'a, R> {
+        inner: R,
+        hash: sha2::Sha256,
+        bytes: &'a AtomicU64,
+    }
+    impl<R: std::io::Read> std::io::Read for Counting<'_, R> {
         fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            self.0.borrow_mut().read(buf)
+            let n = self.inner.read(buf)?;
+            self.hash.update(&buf[..n]);
+            self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+            Ok(n)
         }
     }
-    let mut chunks =
-        match solieu_ingest::CsvChunks::new(Shared(&hashing), &name, &cat, opts, chunk_rows) {
-            Ok(c) => c,
-            Err(d) => {
-                return Ok(ImportResult::Rejected(
-                    d.iter().map(ToString::to_string).collect(),
-                ))
-            }
-        };
-    let mut rejected: Vec<String> = vec![];
-    let bar = indicatif::ProgressBar::new(total);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:40} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
-        )
-        .expect("valid template"),
-    );
     let meta = ImportBatch {
         observations: vec![],
         submitter: submitter.to_string(),
@@ -182,30 +154,69 @@ pub fn import_csv_stream(
         sha256: String::new(),
         recorded_at: None,
     };
-    let result = store.commit_stream(
-        &meta,
-        &mut || match chunks.next_chunk() {
-            Ok(c) => Ok(c),
-            Err(d) => {
-                rejected = d.iter().map(ToString::to_string).collect();
-                Err(format!("{} error(s) in {name}", d.len()))
-            }
-        },
-        &mut |_| bar.set_position(hashing.borrow().bytes),
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+        )
+        .expect("valid template"),
     );
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(2);
+    let mut rejected: Vec<String> = vec![];
+    let (result, sha) = std::thread::scope(|scope| {
+        let reader = scope.spawn(|| {
+            let mut counting = Counting {
+                inner: std::io::BufReader::with_capacity(1 << 20, f),
+                hash: sha2::Sha256::new(),
+                bytes: &read_bytes,
+            };
+            let chunks =
+                solieu_ingest::CsvChunks::new(&mut counting, &name, &cat, opts, chunk_rows);
+            match chunks {
+                Err(d) => {
+                    let _ = tx.send(Err(d.iter().map(ToString::to_string).collect()));
+                }
+                Ok(mut chunks) => loop {
+                    let next = chunks
+                        .next_chunk()
+                        .map_err(|d| d.iter().map(ToString::to_string).collect());
+                    let end = !matches!(next, Ok(Some(_)));
+                    // the writer stopped (an error): stop reading
+                    if tx.send(next).is_err() || end {
+                        break;
+                    }
+                },
+            }
+            drop(tx);
+            counting
+                .hash
+                .finalize()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        });
+        let result = store.commit_stream(
+            &meta,
+            &mut || match rx.recv() {
+                Ok(Ok(c)) => Ok(c),
+                Ok(Err(d)) => {
+                    let n = d.len();
+                    rejected = d;
+                    Err(format!("{n} error(s) in {name}"))
+                }
+                Err(_) => Ok(None),
+            },
+            &mut |_| bar.set_position(read_bytes.load(Ordering::Relaxed)),
+        );
+        drop(rx);
+        (result, reader.join().expect("the reader does not panic"))
+    });
     bar.finish_and_clear();
     match result {
         Ok(summary) => Ok(ImportResult::Committed {
             summary,
             notes: vec![format!(
-                "{name}: streamed in chunks of {chunk_rows} rows (sha256 {})",
-                hashing
-                    .into_inner()
-                    .hash
-                    .finalize()
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect::<String>()
+                "{name}: streamed in chunks of {chunk_rows} rows (sha256 {sha})"
             )],
         }),
         Err(_) if !rejected.is_empty() => Ok(ImportResult::Rejected(rejected)),
