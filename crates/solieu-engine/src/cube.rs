@@ -59,6 +59,29 @@ pub struct Series {
     metas: Vec<u32>,
     status: Vec<u8>,
     old: Vec<Old>,
+    /// Summary kept in step with the cells, so that most look-ups touch
+    /// one array: which period kinds are present (bit = kind digit of the
+    /// key), how many current cells are not final, and where the first month
+    /// is (months of a plain monthly series are found by position).
+    index: SeriesIndex,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct SeriesIndex {
+    kinds: u8,
+    not_final: u32,
+    /// index of the first month cell and its month number (year × 12 + m − 1)
+    first_month: Option<(u32, i32)>,
+}
+
+const MONTH_KIND: u32 = 4;
+
+fn kind_of(period: u32) -> u32 {
+    period / 100 % 10
+}
+
+fn month_number(period: u32) -> i32 {
+    (period / 1000) as i32 * 12 + (period % 100) as i32 - 1
 }
 
 fn status_code(s: Status) -> u8 {
@@ -93,7 +116,26 @@ impl Series {
             metas: vec![],
             status: vec![],
             old: vec![],
+            index: SeriesIndex::default(),
         }
+    }
+
+    fn reindex(&mut self) {
+        let mut ix = SeriesIndex::default();
+        for (i, p) in self.periods.iter().enumerate() {
+            ix.kinds |= 1 << kind_of(*p);
+            if ix.first_month.is_none() && kind_of(*p) == MONTH_KIND {
+                ix.first_month = Some((i as u32, month_number(*p)));
+            }
+        }
+        ix.not_final = self.status.iter().filter(|s| **s != 2).count() as u32;
+        self.index = ix;
+    }
+
+    /// Whether any current cell is not final (else the status of any sum
+    /// of cells is final without reading them).
+    pub fn all_final(&self) -> bool {
+        self.index.not_final == 0
     }
 
     fn cell(&self, i: usize) -> Cell {
@@ -117,12 +159,29 @@ impl Series {
 
     /// Index of the current cell of `period`.
     pub fn find(&self, period: u32) -> Option<usize> {
+        let kind = kind_of(period);
+        if self.index.kinds & (1 << kind) == 0 {
+            return None;
+        }
+        if kind == MONTH_KIND {
+            if let Some((i0, m0)) = self.index.first_month {
+                let guess = i64::from(i0) + i64::from(month_number(period) - m0);
+                if let Ok(g) = usize::try_from(guess) {
+                    if self.periods.get(g) == Some(&period) {
+                        return Some(g);
+                    }
+                }
+            }
+        }
         self.periods.binary_search(&period).ok()
     }
 
     /// First index whose period is ≥ `period`.
     pub fn lower_bound(&self, period: u32) -> usize {
-        self.periods.partition_point(|p| *p < period)
+        match self.find(period) {
+            Some(i) => i,
+            None => self.periods.partition_point(|p| *p < period),
+        }
     }
 
     /// The period key at index `i`.
@@ -163,6 +222,7 @@ impl Series {
     }
 
     fn shrink(&mut self) {
+        self.reindex();
         self.periods.shrink_to_fit();
         self.values.shrink_to_fit();
         self.imports.shrink_to_fit();
@@ -411,12 +471,23 @@ impl Cube {
                         value: s.values[i],
                     },
                 );
+                s.index.not_final = s.index.not_final + u32::from(code != 2) - u32::from(s.status[i] != 2);
                 s.values[i] = o.value;
                 s.imports[i] = import;
                 s.metas[i] = meta;
                 s.status[i] = code;
             }
             Err(i) => {
+                let ix = &mut s.index;
+                ix.kinds |= 1 << kind_of(period);
+                ix.not_final += u32::from(code != 2);
+                let month = kind_of(period) == MONTH_KIND;
+                ix.first_month = match ix.first_month {
+                    Some((i0, _)) if i as u32 <= i0 && month => Some((i as u32, month_number(period))),
+                    Some((i0, m0)) if i as u32 <= i0 => Some((i0 + 1, m0)),
+                    None if month => Some((i as u32, month_number(period))),
+                    other => other,
+                };
                 s.periods.insert(i, period);
                 s.values.insert(i, o.value);
                 s.imports.insert(i, import);

@@ -721,7 +721,9 @@ impl Ev<'_> {
                 && self.e.cube.visible(s, i, self.o.as_of)
             {
                 acc.v += s.value_at(i);
-                acc.status = acc.status.weakest(s.status_at(i));
+                if !s.all_final() {
+                    acc.status = acc.status.weakest(s.status_at(i));
+                }
                 if self.o.explain {
                     let c = s.cell_at(i);
                     self.note(ind, area, Measure::Level, Period::Month(y, m), c);
