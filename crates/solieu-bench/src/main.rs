@@ -347,9 +347,10 @@ fn run(s: &Scale, dir: &std::path::Path, reps: usize) -> Result<()> {
     // applied, and read back through a derived figure
     drop(store);
     let mut store = SqliteStore::open(&store_dir)?;
-    let batch: Vec<Observation> = (0..1000)
+    let n = 1000.min(ind_codes.len() * codes.len());
+    let batch: Vec<Observation> = (0..n)
         .map(|k| Observation {
-            indicator: ind_codes[k % ind_codes.len()].clone(),
+            indicator: ind_codes[k / codes.len() % ind_codes.len()].clone(),
             area: codes[k % codes.len()].clone(),
             period: month,
             measure: Measure::Level,
@@ -373,8 +374,8 @@ fn run(s: &Scale, dir: &std::path::Path, reps: usize) -> Result<()> {
     engine.apply(&batch, &summary);
     let after = engine.eval(
         &Query {
-            indicator: &batch[999].indicator,
-            area: &batch[999].area,
+            indicator: &batch[n - 1].indicator,
+            area: &batch[n - 1].area,
             dims: "",
             period: month,
             measure: Derived::Value,
@@ -382,7 +383,7 @@ fn run(s: &Scale, dir: &std::path::Path, reps: usize) -> Result<()> {
         &o,
     )?;
     let fresh_ms = t.elapsed().as_secs_f64() * 1000.0;
-    if after.value != Some(1_000_999.0) {
+    if after.value != Some(1_000_000.0 + (n - 1) as f64) {
         bail!("freshness check failed: {:?}", after.value);
     }
 

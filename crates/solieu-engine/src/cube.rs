@@ -1,9 +1,12 @@
 //! The cube: every vintage of every series, in memory, in a compact
 //! column layout (21 bytes per vintage), indexed for the evaluator.
 //!
-//! The current (latest) vintage of each series × period sits in parallel
-//! sorted columns; superseded vintages sit beside them, sorted by period and
-//! recording time, and are only read by as-of queries.
+//! The current (latest) vintage of each series × period sits in one arena
+//! of parallel columns shared by all series (a series owns a contiguous,
+//! sorted slot of it, with some room to grow); superseded vintages sit beside
+//! each series, sorted by period and recording time, and are only read by
+//! as-of queries. A load from the store appends series after series, so a
+//! scan of the whole cube reads memory in order.
 
 use std::collections::HashMap;
 
@@ -48,24 +51,21 @@ struct Old {
     value: f64,
 }
 
-/// One series: current cells by period, and superseded ones.
-#[derive(Debug, Clone)]
-pub struct Series {
-    /// Its key.
-    pub key: SeriesKey,
-    periods: Vec<u32>,
-    values: Vec<f64>,
-    imports: Vec<u32>,
-    metas: Vec<u32>,
-    status: Vec<u8>,
-    old: Vec<Old>,
-    /// Summary kept in step with the cells, so that most look-ups touch
-    /// one array: which period kinds are present (bit = kind digit of the
-    /// key), how many current cells are not final, and where the first month
-    /// is (months of a plain monthly series are found by position).
-    index: SeriesIndex,
+impl Old {
+    fn cell(&self) -> Cell {
+        Cell {
+            value: self.value,
+            status: status_of(self.status),
+            import: self.import,
+            meta: self.meta,
+        }
+    }
 }
 
+/// Summary kept in step with a series' cells, so that most look-ups touch
+/// one array: which period kinds are present (bit = kind digit of the key),
+/// how many current cells are not final, and where the first month is
+/// (months of a plain monthly series are found by position).
 #[derive(Debug, Clone, Copy, Default)]
 struct SeriesIndex {
     kinds: u8,
@@ -106,47 +106,30 @@ pub fn pkey(p: solieu_model::Period) -> u32 {
     u32::try_from(p.key()).expect("period keys of years 1900-2200 fit in u32")
 }
 
-impl Series {
-    fn new(key: SeriesKey) -> Series {
-        Series {
-            key,
-            periods: vec![],
-            values: vec![],
-            imports: vec![],
-            metas: vec![],
-            status: vec![],
-            old: vec![],
-            index: SeriesIndex::default(),
-        }
-    }
+/// A series: its slot in the arena and its superseded vintages.
+#[derive(Debug, Clone)]
+struct Series {
+    key: SeriesKey,
+    start: usize,
+    len: u32,
+    cap: u32,
+    index: SeriesIndex,
+    old: Vec<Old>,
+}
 
-    fn reindex(&mut self) {
-        let mut ix = SeriesIndex::default();
-        for (i, p) in self.periods.iter().enumerate() {
-            ix.kinds |= 1 << kind_of(*p);
-            if ix.first_month.is_none() && kind_of(*p) == MONTH_KIND {
-                ix.first_month = Some((i as u32, month_number(*p)));
-            }
-        }
-        ix.not_final = self.status.iter().filter(|s| **s != 2).count() as u32;
-        self.index = ix;
-    }
+/// A series as read by the evaluator: slices of the arena.
+#[derive(Debug, Clone, Copy)]
+pub struct SeriesRef<'a> {
+    periods: &'a [u32],
+    values: &'a [f64],
+    imports: &'a [u32],
+    metas: &'a [u32],
+    status: &'a [u8],
+    old: &'a [Old],
+    index: SeriesIndex,
+}
 
-    /// Whether any current cell is not final (else the status of any sum
-    /// of cells is final without reading them).
-    pub fn all_final(&self) -> bool {
-        self.index.not_final == 0
-    }
-
-    fn cell(&self, i: usize) -> Cell {
-        Cell {
-            value: self.values[i],
-            status: status_of(self.status[i]),
-            import: self.imports[i],
-            meta: self.metas[i],
-        }
-    }
-
+impl SeriesRef<'_> {
     /// Number of current cells.
     pub fn len(&self) -> usize {
         self.periods.len()
@@ -157,7 +140,20 @@ impl Series {
         self.periods.is_empty()
     }
 
+    /// Whether every current cell is final (then the status of any sum of
+    /// cells is final without reading them).
+    pub fn all_final(&self) -> bool {
+        self.index.not_final == 0
+    }
+
+    /// Whether every cell is a month (no stored quarter, year or
+    /// year-to-date that would take precedence over a sum of months).
+    pub fn only_months(&self) -> bool {
+        self.index.kinds == 1 << MONTH_KIND
+    }
+
     /// Index of the current cell of `period`.
+    #[inline]
     pub fn find(&self, period: u32) -> Option<usize> {
         let kind = kind_of(period);
         if self.index.kinds & (1 << kind) == 0 {
@@ -177,6 +173,7 @@ impl Series {
     }
 
     /// First index whose period is ≥ `period`.
+    #[inline]
     pub fn lower_bound(&self, period: u32) -> usize {
         match self.find(period) {
             Some(i) => i,
@@ -185,11 +182,13 @@ impl Series {
     }
 
     /// The period key at index `i`.
+    #[inline]
     pub fn period_at(&self, i: usize) -> Option<u32> {
         self.periods.get(i).copied()
     }
 
     /// The current value at index `i`.
+    #[inline]
     pub fn value_at(&self, i: usize) -> f64 {
         self.values[i]
     }
@@ -201,34 +200,25 @@ impl Series {
 
     /// The current cell at index `i`.
     pub fn cell_at(&self, i: usize) -> Cell {
-        self.cell(i)
+        Cell {
+            value: self.values[i],
+            status: status_of(self.status[i]),
+            import: self.imports[i],
+            meta: self.metas[i],
+        }
+    }
+
+    fn old_of(&self, period: u32) -> &[Old] {
+        let lo = self.old.partition_point(|o| o.period < period);
+        let hi = self.old.partition_point(|o| o.period <= period);
+        &self.old[lo..hi]
     }
 
     /// Every vintage of `period`, oldest first.
     pub fn vintages(&self, period: u32) -> Vec<Cell> {
-        let lo = self.old.partition_point(|o| o.period < period);
-        let hi = self.old.partition_point(|o| o.period <= period);
-        let mut out: Vec<Cell> = self.old[lo..hi]
-            .iter()
-            .map(|o| Cell {
-                value: o.value,
-                status: status_of(o.status),
-                import: o.import,
-                meta: o.meta,
-            })
-            .collect();
-        out.extend(self.find(period).map(|i| self.cell(i)));
+        let mut out: Vec<Cell> = self.old_of(period).iter().map(Old::cell).collect();
+        out.extend(self.find(period).map(|i| self.cell_at(i)));
         out
-    }
-
-    fn shrink(&mut self) {
-        self.reindex();
-        self.periods.shrink_to_fit();
-        self.values.shrink_to_fit();
-        self.imports.shrink_to_fit();
-        self.metas.shrink_to_fit();
-        self.status.shrink_to_fit();
-        self.old.shrink_to_fit();
     }
 }
 
@@ -262,10 +252,82 @@ impl Interner {
     }
 }
 
+/// The columns of the current cells of all series.
+#[derive(Debug, Clone, Default)]
+struct Arena {
+    periods: Vec<u32>,
+    values: Vec<f64>,
+    imports: Vec<u32>,
+    metas: Vec<u32>,
+    status: Vec<u8>,
+    /// cells in slots that series have moved out of
+    garbage: usize,
+}
+
+impl Arena {
+    fn len(&self) -> usize {
+        self.periods.len()
+    }
+
+    fn push(&mut self, period: u32, value: f64, import: u32, meta: u32, status: u8) {
+        self.periods.push(period);
+        self.values.push(value);
+        self.imports.push(import);
+        self.metas.push(meta);
+        self.status.push(status);
+    }
+
+    fn pad(&mut self, n: usize) {
+        for _ in 0..n {
+            self.push(u32::MAX, 0.0, 0, 0, 2);
+        }
+    }
+
+    fn reserve(&mut self, n: usize) {
+        self.periods.reserve_exact(n);
+        self.values.reserve_exact(n);
+        self.imports.reserve_exact(n);
+        self.metas.reserve_exact(n);
+        self.status.reserve_exact(n);
+    }
+
+    fn shrink(&mut self) {
+        self.periods.shrink_to_fit();
+        self.values.shrink_to_fit();
+        self.imports.shrink_to_fit();
+        self.metas.shrink_to_fit();
+        self.status.shrink_to_fit();
+    }
+
+    /// Moves `len` cells from `from` to `to` (overlapping allowed).
+    fn copy_within(&mut self, from: usize, len: usize, to: usize) {
+        self.periods.copy_within(from..from + len, to);
+        self.values.copy_within(from..from + len, to);
+        self.imports.copy_within(from..from + len, to);
+        self.metas.copy_within(from..from + len, to);
+        self.status.copy_within(from..from + len, to);
+    }
+
+    fn set(&mut self, i: usize, period: u32, value: f64, import: u32, meta: u32, status: u8) {
+        self.periods[i] = period;
+        self.values[i] = value;
+        self.imports[i] = import;
+        self.metas[i] = meta;
+        self.status[i] = status;
+    }
+}
+
+/// Room to grow left after a series' cells at load (one slot per eight
+/// cells, at least two): a year of new months rarely moves a series.
+fn slack(len: u32) -> u32 {
+    (len / 8).max(2)
+}
+
 /// All series and the recording time of every import.
 #[derive(Debug, Clone)]
 pub struct Cube {
     series: Vec<Series>,
+    arena: Arena,
     index: HashMap<SeriesKey, SeriesIx>,
     /// Series with no dimensions, by `(indicator × areas + area) × 6 + measure`.
     grid: Vec<SeriesIx>,
@@ -276,6 +338,8 @@ pub struct Cube {
     /// Interned `source \u{1f} note`.
     pub metas: Interner,
     last_import: i64,
+    /// The series being loaded (rows arrive series after series).
+    loading: Option<SeriesIx>,
 }
 
 const NONE: SeriesIx = SeriesIx::MAX;
@@ -294,6 +358,7 @@ impl Cube {
         dims.intern("");
         Cube {
             series: vec![],
+            arena: Arena::default(),
             index: HashMap::new(),
             grid: vec![NONE; n_indicators * n_areas * Measure::ALL.len()],
             n_areas,
@@ -301,6 +366,7 @@ impl Cube {
             dims,
             metas: Interner::default(),
             last_import: 0,
+            loading: None,
         }
     }
 
@@ -315,6 +381,7 @@ impl Cube {
     }
 
     /// Recording time of an import.
+    #[inline]
     pub fn recorded_at(&self, import: u32) -> i64 {
         self.recorded
             .get(import as usize)
@@ -332,114 +399,148 @@ impl Cube {
         self.last_import = self.last_import.max(import);
     }
 
-    /// The series with this key, if any.
-    #[inline]
-    pub fn lookup(&self, key: SeriesKey) -> Option<&Series> {
-        let ix = if key.dims == 0 {
-            self.grid[self.grid_ix(key)]
-        } else {
-            *self.index.get(&key)?
-        };
-        self.series.get(ix as usize)
-    }
-
     fn grid_ix(&self, key: SeriesKey) -> usize {
         (usize::from(key.indicator) * self.n_areas + key.area as usize) * Measure::ALL.len()
             + measure_ix(key.measure)
     }
 
-    /// The series with this key, created if new.
-    pub fn series_mut(&mut self, key: SeriesKey) -> &mut Series {
-        let ix = match self.index.get(&key) {
-            Some(ix) => *ix,
-            None => {
-                let ix =
-                    SeriesIx::try_from(self.series.len()).expect("fewer than 4 billion series");
-                self.series.push(Series::new(key));
-                self.index.insert(key, ix);
-                if key.dims == 0 {
-                    let g = self.grid_ix(key);
-                    self.grid[g] = ix;
-                }
-                ix
-            }
-        };
-        &mut self.series[ix as usize]
+    fn view<'a>(&'a self, s: &'a Series) -> SeriesRef<'a> {
+        let r = s.start..s.start + s.len as usize;
+        SeriesRef {
+            periods: &self.arena.periods[r.clone()],
+            values: &self.arena.values[r.clone()],
+            imports: &self.arena.imports[r.clone()],
+            metas: &self.arena.metas[r.clone()],
+            status: &self.arena.status[r],
+            old: &s.old,
+            index: s.index,
+        }
     }
 
-    /// Every series.
-    pub fn all_series(&self) -> &[Series] {
-        &self.series
+    /// The series with this key, if any.
+    #[inline]
+    pub fn lookup(&self, key: SeriesKey) -> Option<SeriesRef<'_>> {
+        let ix = if key.dims == 0 {
+            self.grid[self.grid_ix(key)]
+        } else {
+            *self.index.get(&key)?
+        };
+        self.series.get(ix as usize).map(|s| self.view(s))
+    }
+
+    /// The number of the series with this key, created (empty) if new.
+    pub fn ensure(&mut self, key: SeriesKey) -> SeriesIx {
+        if let Some(ix) = self.index.get(&key) {
+            return *ix;
+        }
+        let ix = SeriesIx::try_from(self.series.len()).expect("fewer than 4 billion series");
+        self.series.push(Series {
+            key,
+            start: self.arena.len(),
+            len: 0,
+            cap: 0,
+            index: SeriesIndex::default(),
+            old: vec![],
+        });
+        self.index.insert(key, ix);
+        if key.dims == 0 {
+            let g = self.grid_ix(key);
+            self.grid[g] = ix;
+        }
+        ix
     }
 
     /// The cell of `period` known as of `as_of` (`None`: the latest).
     #[inline]
-    pub fn get(&self, s: &Series, period: u32, as_of: Option<i64>) -> Option<Cell> {
+    pub fn get(&self, s: SeriesRef<'_>, period: u32, as_of: Option<i64>) -> Option<Cell> {
         let i = s.find(period)?;
         let Some(t) = as_of else {
-            return Some(s.cell(i));
+            return Some(s.cell_at(i));
         };
         if self.recorded_at(s.imports[i]) <= t {
-            return Some(s.cell(i));
+            return Some(s.cell_at(i));
         }
-        let lo = s.old.partition_point(|o| o.period < period);
-        let hi = s.old.partition_point(|o| o.period <= period);
-        s.old[lo..hi]
+        s.old_of(period)
             .iter()
             .rev()
             .find(|o| self.recorded_at(o.import) <= t)
-            .map(|o| Cell {
-                value: o.value,
-                status: status_of(o.status),
-                import: o.import,
-                meta: o.meta,
-            })
+            .map(Old::cell)
     }
 
-    /// Whether the cell at index `i` is visible as of `as_of`.
+    /// Whether the current cell at index `i` is visible as of `as_of`.
     #[inline]
-    pub fn visible(&self, s: &Series, i: usize, as_of: Option<i64>) -> bool {
+    pub fn visible(&self, s: SeriesRef<'_>, i: usize, as_of: Option<i64>) -> bool {
         as_of.is_none_or(|t| self.recorded_at(s.imports[i]) <= t)
     }
 
-    /// Adds a vintage read from the store (rows arrive ordered by series,
-    /// period and recording time).
+    /// Prepares for a load of about `n` vintages.
+    pub fn reserve(&mut self, n: usize) {
+        self.arena.reserve(n + n / 8);
+    }
+
+    /// Adds a vintage read from the store. Rows arrive ordered by series,
+    /// period and recording time; each series' rows are contiguous.
     pub fn load_row(&mut self, ix: SeriesIx, row: &ScanRow<'_>, meta: u32) {
-        let s = &mut self.series[ix as usize];
+        if self.loading != Some(ix) {
+            self.end_load_series();
+            self.loading = Some(ix);
+            let start = self.arena.len();
+            let s = &mut self.series[ix as usize];
+            debug_assert_eq!(s.len, 0, "a series' rows arrive together");
+            s.start = start;
+        }
         let period = u32::try_from(row.period).unwrap_or(u32::MAX);
         let import = u32::try_from(row.import_id).unwrap_or(u32::MAX);
-        if s.periods.last() == Some(&period) {
-            let i = s.periods.len() - 1;
+        let code = status_code(row.status);
+        let s = &mut self.series[ix as usize];
+        let end = s.start + s.len as usize;
+        if s.len > 0 && self.arena.periods[end - 1] == period {
+            let i = end - 1;
             s.old.push(Old {
                 period,
-                import: s.imports[i],
-                meta: s.metas[i],
-                status: s.status[i],
-                value: s.values[i],
+                import: self.arena.imports[i],
+                meta: self.arena.metas[i],
+                status: self.arena.status[i],
+                value: self.arena.values[i],
             });
-            s.values[i] = row.value;
-            s.imports[i] = import;
-            s.metas[i] = meta;
-            s.status[i] = status_code(row.status);
+            self.arena.set(i, period, row.value, import, meta, code);
         } else {
-            s.periods.push(period);
-            s.values.push(row.value);
-            s.imports.push(import);
-            s.metas.push(meta);
-            s.status.push(status_code(row.status));
+            self.arena.push(period, row.value, import, meta, code);
+            s.len += 1;
         }
     }
 
-    /// Index of a series key, creating the series.
-    pub fn ensure(&mut self, key: SeriesKey) -> SeriesIx {
-        self.series_mut(key);
-        self.index[&key]
+    fn end_load_series(&mut self) {
+        if let Some(ix) = self.loading.take() {
+            let s = &mut self.series[ix as usize];
+            s.cap = s.len + slack(s.len);
+            let pad = (s.cap - s.len) as usize;
+            self.arena.pad(pad);
+            let s = &self.series[ix as usize];
+            let index = Self::summarise(&self.arena, s);
+            self.series[ix as usize].index = index;
+        }
     }
 
-    /// Releases the slack of the load.
-    pub fn shrink(&mut self) {
+    fn summarise(arena: &Arena, s: &Series) -> SeriesIndex {
+        let mut ix = SeriesIndex::default();
+        let r = s.start..s.start + s.len as usize;
+        for (i, p) in arena.periods[r.clone()].iter().enumerate() {
+            ix.kinds |= 1 << kind_of(*p);
+            if ix.first_month.is_none() && kind_of(*p) == MONTH_KIND {
+                ix.first_month = Some((i as u32, month_number(*p)));
+            }
+        }
+        ix.not_final = arena.status[r].iter().filter(|s| **s != 2).count() as u32;
+        ix
+    }
+
+    /// Ends a load: closes the last series, releases spare capacity.
+    pub fn finish_load(&mut self) {
+        self.end_load_series();
+        self.arena.shrink();
         for s in &mut self.series {
-            s.shrink();
+            s.old.shrink_to_fit();
         }
     }
 
@@ -451,67 +552,117 @@ impl Cube {
         let period = pkey(o.period);
         let import = u32::try_from(import).unwrap_or(u32::MAX);
         let code = status_code(o.status);
-        let s = self.series_mut(key);
-        match s.periods.binary_search(&period) {
+        let ix = self.ensure(key) as usize;
+        let found = {
+            let s = &self.series[ix];
+            self.view(s).periods.binary_search(&period)
+        };
+        match found {
             Ok(i) => {
-                if s.values[i].to_bits() == o.value.to_bits()
-                    && s.status[i] == code
-                    && s.metas[i] == meta
+                let at = self.series[ix].start + i;
+                let a = &self.arena;
+                if a.values[at].to_bits() == o.value.to_bits()
+                    && a.status[at] == code
+                    && a.metas[at] == meta
                 {
                     return false;
                 }
-                let at = s.old.partition_point(|x| x.period <= period);
-                s.old.insert(
-                    at,
-                    Old {
-                        period,
-                        import: s.imports[i],
-                        meta: s.metas[i],
-                        status: s.status[i],
-                        value: s.values[i],
-                    },
-                );
-                s.index.not_final = s.index.not_final + u32::from(code != 2) - u32::from(s.status[i] != 2);
-                s.values[i] = o.value;
-                s.imports[i] = import;
-                s.metas[i] = meta;
-                s.status[i] = code;
+                let old = Old {
+                    period,
+                    import: a.imports[at],
+                    meta: a.metas[at],
+                    status: a.status[at],
+                    value: a.values[at],
+                };
+                let s = &mut self.series[ix];
+                let pos = s.old.partition_point(|x| x.period <= period);
+                s.old.insert(pos, old);
+                s.index.not_final =
+                    s.index.not_final + u32::from(code != 2) - u32::from(old.status != 2);
+                self.arena.set(at, period, o.value, import, meta, code);
             }
             Err(i) => {
-                let ix = &mut s.index;
-                ix.kinds |= 1 << kind_of(period);
-                ix.not_final += u32::from(code != 2);
+                self.make_room(ix);
+                let s = &mut self.series[ix];
+                let (start, len) = (s.start, s.len as usize);
+                self.arena.copy_within(start + i, len - i, start + i + 1);
+                self.arena
+                    .set(start + i, period, o.value, import, meta, code);
+                s.len += 1;
+                let index = &mut s.index;
+                index.kinds |= 1 << kind_of(period);
+                index.not_final += u32::from(code != 2);
                 let month = kind_of(period) == MONTH_KIND;
-                ix.first_month = match ix.first_month {
-                    Some((i0, _)) if i as u32 <= i0 && month => Some((i as u32, month_number(period))),
-                    Some((i0, m0)) if i as u32 <= i0 => Some((i0 + 1, m0)),
-                    None if month => Some((i as u32, month_number(period))),
+                let i = i as u32;
+                index.first_month = match index.first_month {
+                    Some((i0, _)) if i <= i0 && month => Some((i, month_number(period))),
+                    Some((i0, m0)) if i <= i0 => Some((i0 + 1, m0)),
+                    None if month => Some((i, month_number(period))),
                     other => other,
                 };
-                s.periods.insert(i, period);
-                s.values.insert(i, o.value);
-                s.imports.insert(i, import);
-                s.metas.insert(i, meta);
-                s.status.insert(i, code);
             }
         }
         true
     }
 
-    /// Bytes held by the vintage columns (not counting the indexes).
+    /// Makes room for one more cell in a series: moves a full series to the
+    /// end of the arena with twice the room; compacts the arena when the
+    /// slots left behind exceed a quarter of it.
+    fn make_room(&mut self, ix: usize) {
+        let s = &self.series[ix];
+        if s.len < s.cap {
+            return;
+        }
+        let (start, len) = (s.start, s.len as usize);
+        let cap = (s.cap * 2).max(4);
+        let to = self.arena.len();
+        self.arena.pad(cap as usize);
+        self.arena.copy_within(start, len, to);
+        self.arena.garbage += s.cap as usize;
+        let s = &mut self.series[ix];
+        s.start = to;
+        s.cap = cap;
+        if self.arena.garbage > self.arena.len() / 4 {
+            self.compact();
+        }
+    }
+
+    /// Rewrites the arena with the series in order and their room kept.
+    fn compact(&mut self) {
+        let mut fresh = Arena::default();
+        fresh.reserve(self.arena.len() - self.arena.garbage);
+        for s in &mut self.series {
+            let start = fresh.len();
+            for i in s.start..s.start + s.cap as usize {
+                let a = &self.arena;
+                fresh.push(
+                    a.periods[i],
+                    a.values[i],
+                    a.imports[i],
+                    a.metas[i],
+                    a.status[i],
+                );
+            }
+            s.start = start;
+        }
+        self.arena = fresh;
+    }
+
+    /// Bytes held by the vintage columns and the series table (not counting
+    /// the hash indexes).
     pub fn heap_bytes(&self) -> usize {
-        self.series
-            .iter()
-            .map(|s| {
-                s.periods.capacity() * 4
-                    + s.values.capacity() * 8
-                    + s.imports.capacity() * 4
-                    + s.metas.capacity() * 4
-                    + s.status.capacity()
-                    + s.old.capacity() * std::mem::size_of::<Old>()
-                    + std::mem::size_of::<Series>()
-            })
-            .sum::<usize>()
+        let a = &self.arena;
+        a.periods.capacity() * 4
+            + a.values.capacity() * 8
+            + a.imports.capacity() * 4
+            + a.metas.capacity() * 4
+            + a.status.capacity()
+            + self.series.capacity() * std::mem::size_of::<Series>()
+            + self
+                .series
+                .iter()
+                .map(|s| s.old.capacity() * std::mem::size_of::<Old>())
+                .sum::<usize>()
             + self.grid.capacity() * 4
     }
 
@@ -519,7 +670,12 @@ impl Cube {
     pub fn counts(&self) -> (usize, usize) {
         self.series
             .iter()
-            .fold((0, 0), |(c, o), s| (c + s.len(), o + s.old.len()))
+            .fold((0, 0), |(c, o), s| (c + s.len as usize, o + s.old.len()))
+    }
+
+    /// The key of every series.
+    pub fn keys(&self) -> impl Iterator<Item = SeriesKey> + '_ {
+        self.series.iter().map(|s| s.key)
     }
 }
 

@@ -15,6 +15,6 @@ pub mod cube;
 mod eval;
 mod model;
 
-pub use cube::{Cell, Cube, SeriesKey};
+pub use cube::{Cell, Cube, SeriesKey, SeriesRef};
 pub use eval::{Basis, Derived, Figure, Flags, Input, Options, Prefer, Why};
 pub use model::{Engine, EngineError, Query};

@@ -52,6 +52,8 @@ pub(crate) struct AreaInfo {
     pub regions: Vec<(u32, Option<NaiveDate>, Option<NaiveDate>)>,
     /// the parent's code
     pub parent: Option<String>,
+    /// the areas that carry the parent's code, in registry order
+    pub parent_versions: Vec<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -113,6 +115,17 @@ impl Engine {
                 members: vec![],
                 regions: vec![],
                 parent: a.parent.clone(),
+                parent_versions: a
+                    .parent
+                    .as_ref()
+                    .map(|p| {
+                        registry
+                            .versions(p)
+                            .iter()
+                            .filter_map(|v| ix(&v.key))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             })
             .collect();
         let mut children: HashMap<String, Vec<u32>> = HashMap::new();
@@ -201,7 +214,9 @@ impl Engine {
             };
             by_store_id[r.id as usize] = e.cube.ensure(key);
         }
-        let mut last_meta: (String, u32) = (String::from("\u{0}"), 0);
+        // rows of one import share their source and note: intern once per run
+        let mut last_meta: Option<(String, String, u32)> = None;
+        let mut last_import = i64::MIN;
         let mut imports: HashMap<i64, i64> = HashMap::new();
         let cube = &mut e.cube;
         let last = store.scan(&mut |row| {
@@ -211,18 +226,32 @@ impl Engine {
             if ix == u32::MAX {
                 return;
             }
-            let text = meta_text(row.source, row.note);
-            if text != last_meta.0 {
-                last_meta = (text.clone(), cube.metas.intern(&text));
+            let meta = match &last_meta {
+                Some((s, n, id))
+                    if s.len() == row.source.len()
+                        && n.len() == row.note.len()
+                        && s == row.source
+                        && n == row.note =>
+                {
+                    *id
+                }
+                _ => {
+                    let id = cube.metas.intern(&meta_text(row.source, row.note));
+                    last_meta = Some((row.source.to_string(), row.note.to_string(), id));
+                    id
+                }
+            };
+            if row.import_id != last_import {
+                imports.entry(row.import_id).or_insert(row.recorded_at);
+                last_import = row.import_id;
             }
-            imports.entry(row.import_id).or_insert(row.recorded_at);
-            cube.load_row(ix, &row, last_meta.1);
+            cube.load_row(ix, &row, meta);
         })?;
         for (id, at) in imports {
             e.cube.set_import(id, at);
         }
         e.cube.note_last_import(last);
-        e.cube.shrink();
+        e.cube.finish_load();
         Ok(e)
     }
 
@@ -292,30 +321,51 @@ impl Engine {
     }
 
     /// The group an area is compared within on a day: the region it belongs
-    /// to, else its parent; and the group's members on that day.
-    pub(crate) fn group_of(&self, area: u32, day: NaiveDate) -> Option<(u32, Vec<u32>)> {
+    /// to, else its parent (the version of the parent's code valid then).
+    pub(crate) fn group(&self, area: u32, day: NaiveDate) -> Option<u32> {
         let a = &self.areas[area as usize];
         if let Some((r, _, _)) = a
             .regions
             .iter()
             .find(|(_, f, t)| f.is_none_or(|f| f <= day) && t.is_none_or(|t| day <= t))
         {
-            return Some((*r, self.members_on(*r, day)));
+            return Some(*r);
         }
-        let parent = a.parent.as_ref()?;
-        let p = self.registry.resolve_on(parent, day)?;
-        let p = *self.area_ix.get(&p.key)?;
-        let peers = self
-            .children
-            .get(parent)?
+        a.parent_versions
             .iter()
             .copied()
-            .filter(|c| {
-                let i = &self.areas[*c as usize];
-                i.from.is_none_or(|f| f <= day) && i.to.is_none_or(|t| day <= t)
+            .find(|p| self.valid_on(*p, day))
+    }
+
+    /// The members of a group on a day: a region's members, or the areas
+    /// under the same parent code.
+    pub(crate) fn peers(&self, area: u32, group: u32, day: NaiveDate) -> Vec<u32> {
+        if self.areas[group as usize].is_region {
+            if self.areas[area as usize]
+                .regions
+                .iter()
+                .any(|(r, _, _)| *r == group)
+            {
+                return self.members_on(group, day);
+            }
+        }
+        let Some(parent) = self.areas[area as usize].parent.as_ref() else {
+            return vec![];
+        };
+        self.children
+            .get(parent)
+            .map(|c| {
+                c.iter()
+                    .copied()
+                    .filter(|c| self.valid_on(*c, day))
+                    .collect()
             })
-            .collect();
-        Some((p, peers))
+            .unwrap_or_default()
+    }
+
+    fn valid_on(&self, area: u32, day: NaiveDate) -> bool {
+        let i = &self.areas[area as usize];
+        i.from.is_none_or(|f| f <= day) && i.to.is_none_or(|t| day <= t)
     }
 
     pub(crate) fn area_key(&self, area: u32) -> &str {

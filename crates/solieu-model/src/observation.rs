@@ -101,6 +101,13 @@ impl Status {
 
     /// Parses a code (`E`, `P`, `A`), an English word or a Vietnamese word.
     pub fn parse(s: &str) -> Option<Status> {
+        // the stored codes, without folding (every stored row passes here)
+        match s {
+            "A" => return Some(Status::Final),
+            "E" => return Some(Status::Estimate),
+            "P" => return Some(Status::Preliminary),
+            _ => {}
+        }
         let f = crate::text::fold(s);
         Some(match f.as_str() {
             "" | "a" | "final" | "chinh thuc" | "thuc hien" => Status::Final,
