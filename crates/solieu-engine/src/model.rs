@@ -340,14 +340,11 @@ impl Engine {
     /// The members of a group on a day: a region's members, or the areas
     /// under the same parent code.
     pub(crate) fn peers(&self, area: u32, group: u32, day: NaiveDate) -> Vec<u32> {
-        if self.areas[group as usize].is_region {
-            if self.areas[area as usize]
-                .regions
-                .iter()
-                .any(|(r, _, _)| *r == group)
-            {
-                return self.members_on(group, day);
-            }
+        let member = |(r, _, _): &(u32, _, _)| *r == group;
+        if self.areas[group as usize].is_region
+            && self.areas[area as usize].regions.iter().any(member)
+        {
+            return self.members_on(group, day);
         }
         let Some(parent) = self.areas[area as usize].parent.as_ref() else {
             return vec![];
