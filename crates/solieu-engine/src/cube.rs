@@ -250,6 +250,15 @@ impl Interner {
     pub fn resolve(&self, id: u32) -> &str {
         &self.strings[id as usize]
     }
+
+    fn from_strings(strings: Vec<String>) -> Interner {
+        let ids = strings
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.clone(), i as u32))
+            .collect();
+        Interner { strings, ids }
+    }
 }
 
 /// The columns of the current cells of all series.
@@ -686,4 +695,157 @@ pub fn meta_text(source: &str, note: &str) -> String {
     s.push('\u{1f}');
     s.push_str(note);
     s
+}
+
+impl Cube {
+    /// Writes the cube (see `snapshot`).
+    pub(crate) fn write_to<W: std::io::Write>(
+        &self,
+        o: &mut crate::snapshot::Out<W>,
+    ) -> std::io::Result<()> {
+        o.u64(self.n_areas as u64)?;
+        o.i64(self.last_import)?;
+        o.i64s(&self.recorded)?;
+        for interner in [&self.dims, &self.metas] {
+            o.u64(interner.strings.len() as u64)?;
+            for t in &interner.strings {
+                o.str(t)?;
+            }
+        }
+        o.u64(self.series.len() as u64)?;
+        for s in &self.series {
+            o.u32(u32::from(s.key.indicator))?;
+            o.u32(s.key.area)?;
+            o.u8(measure_ix(s.key.measure) as u8)?;
+            o.u32(s.key.dims)?;
+            o.u64(s.start as u64)?;
+            o.u32(s.len)?;
+            o.u32(s.cap)?;
+            o.u64(s.old.len() as u64)?;
+            for x in &s.old {
+                o.u32(x.period)?;
+                o.u32(x.import)?;
+                o.u32(x.meta)?;
+                o.u8(x.status)?;
+                o.f64(x.value)?;
+            }
+        }
+        let a = &self.arena;
+        o.u32s(&a.periods)?;
+        o.f64s(&a.values)?;
+        o.u32s(&a.imports)?;
+        o.u32s(&a.metas)?;
+        o.bytes(&a.status)?;
+        o.u64(a.garbage as u64)
+    }
+
+    /// Reads what [`Cube::write_to`] wrote, for a catalogue of `n_indicators`
+    /// and `n_areas`; every index is checked.
+    pub(crate) fn read_from(
+        i: &mut crate::snapshot::In<'_>,
+        n_indicators: usize,
+        n_areas: usize,
+    ) -> std::io::Result<Cube> {
+        let bad = |w: &str| {
+            std::io::Error::new(std::io::ErrorKind::InvalidData, format!("snapshot: {w}"))
+        };
+        if i.u64()? != n_areas as u64 {
+            return Err(bad("another area list"));
+        }
+        let mut cube = Cube::new(n_indicators, n_areas);
+        cube.last_import = i.i64()?;
+        cube.recorded = i.i64s()?;
+        let mut interners = vec![];
+        for _ in 0..2 {
+            let n = i.u64()?;
+            let mut v = vec![];
+            for _ in 0..n {
+                v.push(i.str()?);
+            }
+            interners.push(Interner::from_strings(v));
+        }
+        cube.metas = interners.pop().expect("two");
+        cube.dims = interners.pop().expect("two");
+        let n = i.u64()?;
+        let mut series = vec![];
+        for _ in 0..n {
+            let indicator = u16::try_from(i.u32()?).map_err(|_| bad("indicator"))?;
+            let area = i.u32()?;
+            let measure = *Measure::ALL
+                .get(usize::from(i.u8()?))
+                .ok_or_else(|| bad("measure"))?;
+            let dims = i.u32()?;
+            if usize::from(indicator) >= n_indicators
+                || area as usize >= n_areas
+                || dims as usize >= cube.dims.strings.len()
+            {
+                return Err(bad("series key"));
+            }
+            let start = usize::try_from(i.u64()?).map_err(|_| bad("start"))?;
+            let (len, cap) = (i.u32()?, i.u32()?);
+            let n_old = i.u64()?;
+            let mut old = vec![];
+            for _ in 0..n_old {
+                old.push(Old {
+                    period: i.u32()?,
+                    import: i.u32()?,
+                    meta: i.u32()?,
+                    status: i.u8()?,
+                    value: i.f64()?,
+                });
+            }
+            series.push(Series {
+                key: SeriesKey {
+                    indicator,
+                    area,
+                    measure,
+                    dims,
+                },
+                start,
+                len,
+                cap,
+                index: SeriesIndex::default(),
+                old,
+            });
+        }
+        let arena = Arena {
+            periods: i.u32s()?,
+            values: i.f64s()?,
+            imports: i.u32s()?,
+            metas: i.u32s()?,
+            status: i.bytes()?,
+            garbage: usize::try_from(i.u64()?).map_err(|_| bad("garbage"))?,
+        };
+        let n = arena.periods.len();
+        if [
+            arena.values.len(),
+            arena.imports.len(),
+            arena.metas.len(),
+            arena.status.len(),
+        ]
+        .iter()
+        .any(|l| *l != n)
+        {
+            return Err(bad("columns of unequal length"));
+        }
+        for s in &series {
+            if s.len > s.cap || s.start.checked_add(s.cap as usize).is_none_or(|e| e > n) {
+                return Err(bad("series slot"));
+            }
+        }
+        cube.arena = arena;
+        for (ix, mut s) in series.into_iter().enumerate() {
+            s.index = Self::summarise(&cube.arena, &s);
+            let key = s.key;
+            cube.series.push(s);
+            if cube.index.insert(key, ix as SeriesIx).is_some() {
+                return Err(bad("a series twice"));
+            }
+            if key.dims == 0 {
+                let g = cube.grid_ix(key);
+                cube.grid[g] = ix as SeriesIx;
+            }
+        }
+        Ok(cube)
+    }
 }

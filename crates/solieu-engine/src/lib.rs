@@ -14,6 +14,7 @@
 pub mod cube;
 mod eval;
 mod model;
+mod snapshot;
 
 pub use cube::{Cell, Cube, SeriesKey, SeriesRef};
 pub use eval::{Basis, Derived, Figure, Flags, Input, Options, Prefer, Why};

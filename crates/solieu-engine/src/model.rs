@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use solieu_model::{
     AreaAggregation, AreaRegistry, Indicator, Level, Measure, Observation, Period, TimeAggregation,
 };
-use solieu_store::{ImportSummary, Store, StoreError};
+use solieu_store::{Fingerprint, ImportSummary, Store, StoreError};
 
 use crate::cube::{meta_text, Cube, SeriesKey};
 
@@ -252,6 +252,104 @@ impl Engine {
         }
         e.cube.note_last_import(last);
         e.cube.finish_load();
+        Ok(e)
+    }
+
+    /// The engine of a store, from the snapshot at `snapshot` when it
+    /// matches the store's fingerprint, else loaded from the store (and the
+    /// snapshot rewritten; a snapshot that cannot be written is only a
+    /// slower next start). Returns the engine and whether the snapshot was used.
+    pub fn open(
+        store: &dyn Store,
+        snapshot: &std::path::Path,
+    ) -> Result<(Engine, bool), EngineError> {
+        let fp = store.fingerprint()?;
+        let areas = store.areas()?;
+        let indicators = store.indicators()?;
+        if let Ok(e) = Self::read_snapshot(snapshot, &fp, &areas, &indicators) {
+            return Ok((e, true));
+        }
+        let e = Engine::load(store)?;
+        // written only if nothing was imported meanwhile
+        if store.fingerprint()? == fp {
+            let _ = e.write_snapshot(snapshot, &fp);
+        }
+        Ok((e, false))
+    }
+
+    const MAGIC: &'static [u8; 8] = b"SOLIEU\x01\x00";
+
+    /// Writes the snapshot atomically (a temporary file, then a rename).
+    pub fn write_snapshot(&self, path: &std::path::Path, fp: &Fingerprint) -> std::io::Result<()> {
+        use std::io::Write;
+        let tmp = path.with_extension("partial");
+        {
+            let f = std::fs::File::create(&tmp)?;
+            let mut o = crate::snapshot::Out(std::io::BufWriter::with_capacity(1 << 20, f));
+            o.0.write_all(Self::MAGIC)?;
+            for v in [fp.last_import, fp.recorded_at, fp.vintages, fp.series] {
+                o.i64(v)?;
+            }
+            o.u64(self.indicators.len() as u64)?;
+            for i in &self.indicators {
+                o.str(&i.code)?;
+            }
+            o.u64(self.registry.all().len() as u64)?;
+            for a in self.registry.all() {
+                o.str(&a.key)?;
+            }
+            self.cube.write_to(&mut o)?;
+            let f = o.0.into_inner().map_err(|e| e.into_error())?;
+            f.sync_all()?;
+        }
+        std::fs::rename(&tmp, path)
+    }
+
+    fn read_snapshot(
+        path: &std::path::Path,
+        fp: &Fingerprint,
+        areas: &AreaRegistry,
+        indicators: &[Indicator],
+    ) -> std::io::Result<Engine> {
+        let bad = |w: &str| {
+            std::io::Error::new(std::io::ErrorKind::InvalidData, format!("snapshot: {w}"))
+        };
+        let data = crate::snapshot::read_all(path)?;
+        if !data.starts_with(Self::MAGIC) {
+            return Err(bad("not a snapshot of this version"));
+        }
+        let mut i = crate::snapshot::In::new(&data[Self::MAGIC.len()..]);
+        let found = Fingerprint {
+            last_import: i.i64()?,
+            recorded_at: i.i64()?,
+            vintages: i.i64()?,
+            series: i.i64()?,
+        };
+        if found != *fp {
+            return Err(bad("stale"));
+        }
+        let n = i.u64()?;
+        if n != indicators.len() as u64 {
+            return Err(bad("another catalogue"));
+        }
+        for ind in indicators {
+            if i.str()? != ind.code {
+                return Err(bad("another catalogue"));
+            }
+        }
+        if i.u64()? != areas.all().len() as u64 {
+            return Err(bad("another area list"));
+        }
+        for a in areas.all() {
+            if i.str()? != a.key {
+                return Err(bad("another area list"));
+            }
+        }
+        let mut e = Engine::new(areas.clone(), indicators.to_vec());
+        e.cube = Cube::read_from(&mut i, indicators.len(), areas.all().len())?;
+        if !i.at_end() {
+            return Err(bad("trailing bytes"));
+        }
         Ok(e)
     }
 

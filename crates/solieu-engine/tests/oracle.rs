@@ -892,3 +892,77 @@ fn a_fixed_case_with_many_revisions() {
         assert!(seen.get(w).copied().unwrap_or(0) >= 5, "{w}: {seen:?}");
     }
 }
+
+#[test]
+fn the_snapshot_is_used_only_when_it_matches_the_store() {
+    let (reg, inds) = world();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::create_with(dir.path(), &reg, &inds).unwrap();
+    let snap = dir.path().join("engine.snapshot");
+    let batches = batches(11, 3, &reg, &inds);
+    let commit = |store: &mut SqliteStore, obs: &[Observation], b: i64| {
+        store
+            .commit_import(
+                &ImportBatch {
+                    observations: obs.to_vec(),
+                    submitter: "t".into(),
+                    origin: "t".into(),
+                    sha256: String::new(),
+                    recorded_at: Some(1_600_000_000_000_000 + b * 1_000_000),
+                },
+                &mut |_| {},
+            )
+            .unwrap()
+    };
+    commit(&mut store, &batches[0], 0);
+    commit(&mut store, &batches[1], 1);
+    let (first, used) = Engine::open(&store, &snap).unwrap();
+    assert!(!used, "no snapshot yet");
+    let (second, used) = Engine::open(&store, &snap).unwrap();
+    assert!(used, "the snapshot written by the first open");
+    let figures = |e: &Engine| -> Vec<Figure> {
+        let mut out = vec![];
+        for a in AREAS {
+            for ind in ["F", "W", "X", "M"] {
+                for p in periods_of(2021) {
+                    for m in [Derived::Value, Derived::CumulativeYoyPct, Derived::Rank] {
+                        for as_of in [None, Some(1_600_000_000_500_000)] {
+                            let q = Query {
+                                indicator: ind,
+                                area: a,
+                                dims: "",
+                                period: p,
+                                measure: m,
+                            };
+                            out.push(
+                                e.eval(
+                                    &q,
+                                    &Options {
+                                        as_of,
+                                        ..Options::default()
+                                    },
+                                )
+                                .unwrap(),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        out
+    };
+    assert_eq!(first.cube().counts(), second.cube().counts());
+    assert_eq!(figures(&first), figures(&second));
+    // a later import makes it stale: the store is read again, and the new figures are there
+    commit(&mut store, &batches[2], 2);
+    let (third, used) = Engine::open(&store, &snap).unwrap();
+    assert!(!used, "stale snapshot ignored");
+    assert_eq!(figures(&third), figures(&Engine::load(&store).unwrap()));
+    // a damaged snapshot is ignored, never trusted
+    let mut bytes = std::fs::read(&snap).unwrap();
+    bytes.truncate(bytes.len() / 2);
+    std::fs::write(&snap, &bytes).unwrap();
+    let (fourth, used) = Engine::open(&store, &snap).unwrap();
+    assert!(!used);
+    assert_eq!(fourth.cube().counts(), third.cube().counts());
+}

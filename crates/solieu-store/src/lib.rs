@@ -115,6 +115,19 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
+/// See [`Store::fingerprint`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Fingerprint {
+    /// Number of the last import.
+    pub last_import: i64,
+    /// Its recording time.
+    pub recorded_at: i64,
+    /// Vintages stored.
+    pub vintages: i64,
+    /// Series stored.
+    pub series: i64,
+}
+
 /// A series as stored: indicator × area version × measure × dimension codes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeriesRow {
@@ -188,6 +201,10 @@ pub trait Store {
     /// Calls `f` with every vintage, ordered by series, period and
     /// recording time. Returns the number of the last import committed.
     fn scan(&self, f: &mut dyn FnMut(ScanRow<'_>)) -> Result<i64>;
+    /// What identifies the store's content: the last import's number and
+    /// recording time, and the number of vintages (imports are append-only,
+    /// so equal fingerprints mean equal content). Cheap.
+    fn fingerprint(&self) -> Result<Fingerprint>;
     /// Counts.
     fn stats(&self) -> Result<StoreStats>;
     /// The audit log, newest first.

@@ -15,8 +15,8 @@ use solieu_model::{
 };
 
 use crate::{
-    AuditEntry, ImportBatch, ImportSummary, ObsQuery, Progress, Result, ScanRow, SeriesRow, Store,
-    StoreError, StoreStats,
+    AuditEntry, Fingerprint, ImportBatch, ImportSummary, ObsQuery, Progress, Result, ScanRow,
+    SeriesRow, Store, StoreError, StoreStats,
 };
 
 /// File name of the database inside the data directory.
@@ -79,6 +79,9 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // 64 MiB of page cache (the default is 2 MiB): the look-ups of an
+        // import and the scans of the engine stay in memory
+        conn.pragma_update(None, "cache_size", -65_536)?;
         crate::migrations::migrate(&mut conn)?;
         Ok(SqliteStore { conn, path })
     }
@@ -730,6 +733,32 @@ impl Store for SqliteStore {
         }
         tx.finish()?;
         Ok(last)
+    }
+
+    fn fingerprint(&self) -> Result<Fingerprint> {
+        let tx = self.conn.unchecked_transaction()?;
+        let (last_import, recorded_at) = tx
+            .query_row(
+                "SELECT id, recorded_at FROM import ORDER BY id DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .unwrap_or((0, 0));
+        let vintages: i64 = tx.query_row(
+            "SELECT coalesce(sum(new_vintages), 0) FROM import",
+            [],
+            |r| r.get(0),
+        )?;
+        let series: i64 =
+            tx.query_row("SELECT coalesce(max(id), 0) FROM series", [], |r| r.get(0))?;
+        tx.finish()?;
+        Ok(Fingerprint {
+            last_import,
+            recorded_at,
+            vintages,
+            series,
+        })
     }
 
     fn stats(&self) -> Result<StoreStats> {

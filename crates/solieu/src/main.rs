@@ -158,6 +158,10 @@ enum CatalogAction {
     },
 }
 
+/// The engine's snapshot in the data directory (a copy of the stored
+/// vintages for fast starts; rebuilt whenever it does not match the store).
+const ENGINE_SNAPSHOT: &str = "engine.snapshot";
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("SOLIEU_LOG"))
@@ -339,7 +343,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     },
                     explain,
                 };
-                let engine = solieu_engine::Engine::load(&store)?;
+                let (engine, _) = solieu_engine::Engine::open(&store, &data.join(ENGINE_SNAPSHOT))?;
                 let rows = solieu::figures::evaluate(&engine, &grid, &opts)?;
                 match format {
                     Format::Json => print!("{}", solieu::figures::json(&engine, &rows, explain)?),
