@@ -1,5 +1,5 @@
 //! The cube: every vintage of every series, in memory, in a compact
-//! column layout (21 bytes per vintage), indexed for the evaluator.
+//! layout (24 bytes per current cell), indexed for the evaluator.
 //!
 //! The current (latest) vintage of each series × period sits in one arena
 //! of parallel columns shared by all series (a series owns a contiguous,
@@ -106,6 +106,66 @@ pub fn pkey(p: solieu_model::Period) -> u32 {
     u32::try_from(p.key()).expect("period keys of years 1900-2200 fit in u32")
 }
 
+/// What a scan of values reads, side by side (one cache line holds four):
+/// the period, the value and the status of a current cell.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Core {
+    value: f64,
+    /// For a month: the sum of the months from January to this one, when
+    /// all are present (`ytd_status` ≠ [`INCOMPLETE`]); kept in step with
+    /// the cells by every load and apply, so a year-to-date is one read.
+    ytd: f64,
+    period: u32,
+    status: u8,
+    /// The weakest status of the months summed in `ytd`.
+    ytd_status: u8,
+}
+
+/// `ytd_status` of a cell whose year-to-date is not available.
+const INCOMPLETE: u8 = u8::MAX;
+
+const EMPTY: Core = Core {
+    value: 0.0,
+    ytd: 0.0,
+    period: u32::MAX,
+    status: 2,
+    ytd_status: INCOMPLETE,
+};
+
+fn core(value: f64, period: u32, status: u8) -> Core {
+    Core {
+        value,
+        ytd: 0.0,
+        period,
+        status,
+        ytd_status: INCOMPLETE,
+    }
+}
+
+/// Recomputes the year-to-date sums of `cells[from..]` (the cells before
+/// `from` are correct): a month's sum is the previous month's plus its value
+/// when the previous month is there with a complete sum, or its value in
+/// January (summed in the order a loop over the months would).
+fn fix_ytd(cells: &mut [Core], from: usize) {
+    for i in from..cells.len() {
+        let c = cells[i];
+        let (ytd, st) = if kind_of(c.period) != MONTH_KIND {
+            (0.0, INCOMPLETE)
+        } else if c.period % 100 == 1 {
+            (0.0 + c.value, c.status)
+        } else {
+            match i.checked_sub(1).map(|j| cells[j]) {
+                Some(p) if p.period + 1 == c.period && p.ytd_status != INCOMPLETE => {
+                    (p.ytd + c.value, p.ytd_status.min(c.status))
+                }
+                _ => (0.0, INCOMPLETE),
+            }
+        };
+        cells[i].ytd = ytd;
+        cells[i].ytd_status = st;
+    }
+}
+
 /// A series: its slot in the arena and its superseded vintages.
 #[derive(Debug, Clone)]
 struct Series {
@@ -120,11 +180,9 @@ struct Series {
 /// A series as read by the evaluator: slices of the arena.
 #[derive(Debug, Clone, Copy)]
 pub struct SeriesRef<'a> {
-    periods: &'a [u32],
-    values: &'a [f64],
+    core: &'a [Core],
     imports: &'a [u32],
     metas: &'a [u32],
-    status: &'a [u8],
     old: &'a [Old],
     index: SeriesIndex,
 }
@@ -132,12 +190,12 @@ pub struct SeriesRef<'a> {
 impl SeriesRef<'_> {
     /// Number of current cells.
     pub fn len(&self) -> usize {
-        self.periods.len()
+        self.core.len()
     }
 
     /// Whether the series has no cell.
     pub fn is_empty(&self) -> bool {
-        self.periods.is_empty()
+        self.core.is_empty()
     }
 
     /// Whether every current cell is final (then the status of any sum of
@@ -152,6 +210,14 @@ impl SeriesRef<'_> {
         self.index.kinds == 1 << MONTH_KIND
     }
 
+    /// Where the cell of a month would be in a series without gaps, worked
+    /// out from the series summary without reading any cell.
+    #[inline]
+    pub fn guess_month(&self, period: u32) -> Option<usize> {
+        let (i0, m0) = self.index.first_month?;
+        usize::try_from(i64::from(i0) + i64::from(month_number(period) - m0)).ok()
+    }
+
     /// Index of the current cell of `period`.
     #[inline]
     pub fn find(&self, period: u32) -> Option<usize> {
@@ -163,13 +229,13 @@ impl SeriesRef<'_> {
             if let Some((i0, m0)) = self.index.first_month {
                 let guess = i64::from(i0) + i64::from(month_number(period) - m0);
                 if let Ok(g) = usize::try_from(guess) {
-                    if self.periods.get(g) == Some(&period) {
+                    if self.core.get(g).is_some_and(|c| c.period == period) {
                         return Some(g);
                     }
                 }
             }
         }
-        self.periods.binary_search(&period).ok()
+        self.core.binary_search_by_key(&period, |c| c.period).ok()
     }
 
     /// First index whose period is ≥ `period`.
@@ -177,32 +243,46 @@ impl SeriesRef<'_> {
     pub fn lower_bound(&self, period: u32) -> usize {
         match self.find(period) {
             Some(i) => i,
-            None => self.periods.partition_point(|p| *p < period),
+            None => self.core.partition_point(|c| c.period < period),
         }
     }
 
     /// The period key at index `i`.
     #[inline]
     pub fn period_at(&self, i: usize) -> Option<u32> {
-        self.periods.get(i).copied()
+        self.core.get(i).map(|c| c.period)
     }
 
     /// The current value at index `i`.
     #[inline]
     pub fn value_at(&self, i: usize) -> f64 {
-        self.values[i]
+        self.core[i].value
+    }
+
+    /// The sum of the months from January to the month at index `i`, and
+    /// the weakest status among them, when every one of them is present.
+    #[inline]
+    pub fn ytd_at(&self, i: usize) -> Option<(f64, Status)> {
+        let c = self.core.get(i)?;
+        (c.ytd_status != INCOMPLETE).then(|| (c.ytd, status_of(c.ytd_status)))
+    }
+
+    /// The current period and value at index `i`, if any.
+    #[inline]
+    pub fn entry(&self, i: usize) -> Option<(u32, f64)> {
+        self.core.get(i).map(|c| (c.period, c.value))
     }
 
     /// The current status at index `i`.
     pub fn status_at(&self, i: usize) -> Status {
-        status_of(self.status[i])
+        status_of(self.core[i].status)
     }
 
     /// The current cell at index `i`.
     pub fn cell_at(&self, i: usize) -> Cell {
         Cell {
-            value: self.values[i],
-            status: status_of(self.status[i]),
+            value: self.core[i].value,
+            status: status_of(self.core[i].status),
             import: self.imports[i],
             meta: self.metas[i],
         }
@@ -264,65 +344,53 @@ impl Interner {
 /// The columns of the current cells of all series.
 #[derive(Debug, Clone, Default)]
 struct Arena {
-    periods: Vec<u32>,
-    values: Vec<f64>,
+    core: Vec<Core>,
     imports: Vec<u32>,
     metas: Vec<u32>,
-    status: Vec<u8>,
     /// cells in slots that series have moved out of
     garbage: usize,
 }
 
 impl Arena {
     fn len(&self) -> usize {
-        self.periods.len()
+        self.core.len()
     }
 
-    fn push(&mut self, period: u32, value: f64, import: u32, meta: u32, status: u8) {
-        self.periods.push(period);
-        self.values.push(value);
+    fn push(&mut self, c: Core, import: u32, meta: u32) {
+        self.core.push(c);
         self.imports.push(import);
         self.metas.push(meta);
-        self.status.push(status);
     }
 
     fn pad(&mut self, n: usize) {
         for _ in 0..n {
-            self.push(u32::MAX, 0.0, 0, 0, 2);
+            self.push(EMPTY, 0, 0);
         }
     }
 
     fn reserve(&mut self, n: usize) {
-        self.periods.reserve_exact(n);
-        self.values.reserve_exact(n);
+        self.core.reserve_exact(n);
         self.imports.reserve_exact(n);
         self.metas.reserve_exact(n);
-        self.status.reserve_exact(n);
     }
 
     fn shrink(&mut self) {
-        self.periods.shrink_to_fit();
-        self.values.shrink_to_fit();
+        self.core.shrink_to_fit();
         self.imports.shrink_to_fit();
         self.metas.shrink_to_fit();
-        self.status.shrink_to_fit();
     }
 
     /// Moves `len` cells from `from` to `to` (overlapping allowed).
     fn copy_within(&mut self, from: usize, len: usize, to: usize) {
-        self.periods.copy_within(from..from + len, to);
-        self.values.copy_within(from..from + len, to);
+        self.core.copy_within(from..from + len, to);
         self.imports.copy_within(from..from + len, to);
         self.metas.copy_within(from..from + len, to);
-        self.status.copy_within(from..from + len, to);
     }
 
-    fn set(&mut self, i: usize, period: u32, value: f64, import: u32, meta: u32, status: u8) {
-        self.periods[i] = period;
-        self.values[i] = value;
+    fn set(&mut self, i: usize, c: Core, import: u32, meta: u32) {
+        self.core[i] = c;
         self.imports[i] = import;
         self.metas[i] = meta;
-        self.status[i] = status;
     }
 }
 
@@ -416,11 +484,9 @@ impl Cube {
     fn view<'a>(&'a self, s: &'a Series) -> SeriesRef<'a> {
         let r = s.start..s.start + s.len as usize;
         SeriesRef {
-            periods: &self.arena.periods[r.clone()],
-            values: &self.arena.values[r.clone()],
+            core: &self.arena.core[r.clone()],
             imports: &self.arena.imports[r.clone()],
-            metas: &self.arena.metas[r.clone()],
-            status: &self.arena.status[r],
+            metas: &self.arena.metas[r],
             old: &s.old,
             index: s.index,
         }
@@ -503,20 +569,24 @@ impl Cube {
         let code = status_code(row.status);
         let s = &mut self.series[ix as usize];
         let end = s.start + s.len as usize;
-        if s.len > 0 && self.arena.periods[end - 1] == period {
+        let core = core(row.value, period, code);
+        if s.len > 0 && self.arena.core[end - 1].period == period {
             let i = end - 1;
+            let c = self.arena.core[i];
             s.old.push(Old {
                 period,
                 import: self.arena.imports[i],
                 meta: self.arena.metas[i],
-                status: self.arena.status[i],
-                value: self.arena.values[i],
+                status: c.status,
+                value: c.value,
             });
-            self.arena.set(i, period, row.value, import, meta, code);
+            self.arena.set(i, core, import, meta);
         } else {
-            self.arena.push(period, row.value, import, meta, code);
+            self.arena.push(core, import, meta);
             s.len += 1;
         }
+        let (start, end) = (s.start, s.start + s.len as usize);
+        fix_ytd(&mut self.arena.core[start..end], end - 1 - start);
     }
 
     fn end_load_series(&mut self) {
@@ -534,13 +604,13 @@ impl Cube {
     fn summarise(arena: &Arena, s: &Series) -> SeriesIndex {
         let mut ix = SeriesIndex::default();
         let r = s.start..s.start + s.len as usize;
-        for (i, p) in arena.periods[r.clone()].iter().enumerate() {
-            ix.kinds |= 1 << kind_of(*p);
-            if ix.first_month.is_none() && kind_of(*p) == MONTH_KIND {
-                ix.first_month = Some((i as u32, month_number(*p)));
+        for (i, c) in arena.core[r].iter().enumerate() {
+            ix.kinds |= 1 << kind_of(c.period);
+            if ix.first_month.is_none() && kind_of(c.period) == MONTH_KIND {
+                ix.first_month = Some((i as u32, month_number(c.period)));
             }
+            ix.not_final += u32::from(c.status != 2);
         }
-        ix.not_final = arena.status[r].iter().filter(|s| **s != 2).count() as u32;
         ix
     }
 
@@ -564,15 +634,17 @@ impl Cube {
         let ix = self.ensure(key) as usize;
         let found = {
             let s = &self.series[ix];
-            self.view(s).periods.binary_search(&period)
+            self.view(s)
+                .core
+                .binary_search_by_key(&period, |c| c.period)
         };
+        let core = core(o.value, period, code);
         match found {
             Ok(i) => {
                 let at = self.series[ix].start + i;
                 let a = &self.arena;
-                if a.values[at].to_bits() == o.value.to_bits()
-                    && a.status[at] == code
-                    && a.metas[at] == meta
+                let c = a.core[at];
+                if c.value.to_bits() == o.value.to_bits() && c.status == code && a.metas[at] == meta
                 {
                     return false;
                 }
@@ -580,24 +652,26 @@ impl Cube {
                     period,
                     import: a.imports[at],
                     meta: a.metas[at],
-                    status: a.status[at],
-                    value: a.values[at],
+                    status: c.status,
+                    value: c.value,
                 };
                 let s = &mut self.series[ix];
                 let pos = s.old.partition_point(|x| x.period <= period);
                 s.old.insert(pos, old);
                 s.index.not_final =
                     s.index.not_final + u32::from(code != 2) - u32::from(old.status != 2);
-                self.arena.set(at, period, o.value, import, meta, code);
+                self.arena.set(at, core, import, meta);
+                let (start, len) = (self.series[ix].start, self.series[ix].len as usize);
+                fix_ytd(&mut self.arena.core[start..start + len], i);
             }
             Err(i) => {
                 self.make_room(ix);
                 let s = &mut self.series[ix];
                 let (start, len) = (s.start, s.len as usize);
                 self.arena.copy_within(start + i, len - i, start + i + 1);
-                self.arena
-                    .set(start + i, period, o.value, import, meta, code);
+                self.arena.set(start + i, core, import, meta);
                 s.len += 1;
+                fix_ytd(&mut self.arena.core[start..start + len + 1], i);
                 let index = &mut s.index;
                 index.kinds |= 1 << kind_of(period);
                 index.not_final += u32::from(code != 2);
@@ -644,13 +718,7 @@ impl Cube {
             let start = fresh.len();
             for i in s.start..s.start + s.cap as usize {
                 let a = &self.arena;
-                fresh.push(
-                    a.periods[i],
-                    a.values[i],
-                    a.imports[i],
-                    a.metas[i],
-                    a.status[i],
-                );
+                fresh.push(a.core[i], a.imports[i], a.metas[i]);
             }
             s.start = start;
         }
@@ -661,11 +729,9 @@ impl Cube {
     /// the hash indexes).
     pub fn heap_bytes(&self) -> usize {
         let a = &self.arena;
-        a.periods.capacity() * 4
-            + a.values.capacity() * 8
+        a.core.capacity() * std::mem::size_of::<Core>()
             + a.imports.capacity() * 4
             + a.metas.capacity() * 4
-            + a.status.capacity()
             + self.series.capacity() * std::mem::size_of::<Series>()
             + self
                 .series
@@ -731,11 +797,11 @@ impl Cube {
             }
         }
         let a = &self.arena;
-        o.u32s(&a.periods)?;
-        o.f64s(&a.values)?;
+        o.u32s(&a.core.iter().map(|c| c.period).collect::<Vec<_>>())?;
+        o.f64s(&a.core.iter().map(|c| c.value).collect::<Vec<_>>())?;
+        o.bytes(&a.core.iter().map(|c| c.status).collect::<Vec<_>>())?;
         o.u32s(&a.imports)?;
         o.u32s(&a.metas)?;
-        o.bytes(&a.status)?;
         o.u64(a.garbage as u64)
     }
 
@@ -808,26 +874,27 @@ impl Cube {
                 old,
             });
         }
-        let arena = Arena {
-            periods: i.u32s()?,
-            values: i.f64s()?,
-            imports: i.u32s()?,
-            metas: i.u32s()?,
-            status: i.bytes()?,
-            garbage: usize::try_from(i.u64()?).map_err(|_| bad("garbage"))?,
-        };
-        let n = arena.periods.len();
-        if [
-            arena.values.len(),
-            arena.imports.len(),
-            arena.metas.len(),
-            arena.status.len(),
-        ]
-        .iter()
-        .any(|l| *l != n)
+        let (periods, values, status) = (i.u32s()?, i.f64s()?, i.bytes()?);
+        let (imports, metas) = (i.u32s()?, i.u32s()?);
+        let n = periods.len();
+        if [values.len(), status.len(), imports.len(), metas.len()]
+            .iter()
+            .any(|l| *l != n)
         {
             return Err(bad("columns of unequal length"));
         }
+        let core = periods
+            .into_iter()
+            .zip(values)
+            .zip(status)
+            .map(|((period, value), status)| core(value, period, status))
+            .collect();
+        let arena = Arena {
+            core,
+            imports,
+            metas,
+            garbage: usize::try_from(i.u64()?).map_err(|_| bad("garbage"))?,
+        };
         for s in &series {
             if s.len > s.cap || s.start.checked_add(s.cap as usize).is_none_or(|e| e > n) {
                 return Err(bad("series slot"));
@@ -835,6 +902,7 @@ impl Cube {
         }
         cube.arena = arena;
         for (ix, mut s) in series.into_iter().enumerate() {
+            fix_ytd(&mut cube.arena.core[s.start..s.start + s.len as usize], 0);
             s.index = Self::summarise(&cube.arena, &s);
             let key = s.key;
             cube.series.push(s);

@@ -382,6 +382,37 @@ fn ytd(p: Period) -> Period {
     }
 }
 
+/// The cells holding the year-to-date sums of a month and of the same month
+/// a year earlier, by position; [`YtdSlots::read`] reads them (the reads of
+/// many requests can then overlap in memory).
+struct YtdSlots<'e> {
+    s: crate::SeriesRef<'e>,
+    cur: (u32, usize),
+    base: (u32, usize),
+}
+
+impl YtdSlots<'_> {
+    fn sum(&self, (period, guess): (u32, usize)) -> Option<V> {
+        let i = match self.s.period_at(guess) {
+            Some(p) if p == period => guess,
+            _ => self.s.find(period)?,
+        };
+        let (v, status) = self.s.ytd_at(i)?;
+        Some(V {
+            v,
+            status,
+            flags: 0,
+        })
+    }
+
+    /// The growth, or `None` when a month is missing (then the rules say why).
+    fn read(&self) -> Option<R> {
+        let cur = self.sum(self.cur)?;
+        let base = self.sum(self.base)?;
+        Some(ratio_pct(cur, base))
+    }
+}
+
 /// Indicator, area and dimension numbers of a request.
 type Resolved = (u16, u32, u32);
 
@@ -395,7 +426,7 @@ struct GroupScores {
     status: Status,
 }
 
-type GroupMemo = HashMap<(u16, u32, u32, u32, bool), std::rc::Rc<GroupScores>>;
+type GroupMemo = HashMap<(u16, u32, bool, u32, u32, bool), std::rc::Rc<GroupScores>>;
 
 struct Ev<'e> {
     e: &'e Engine,
@@ -438,7 +469,7 @@ impl Engine {
         Ok(out)
     }
 
-    fn eval_serial(&self, qs: &[Query<'_>], o: &Options) -> Result<Vec<Figure>, EngineError> {
+    fn eval_serial<'q>(&self, qs: &[Query<'q>], o: &Options) -> Result<Vec<Figure>, EngineError> {
         let mut ev = Ev {
             e: self,
             o: *o,
@@ -448,28 +479,79 @@ impl Engine {
             groups: HashMap::new(),
         };
         // requests come in runs of one indicator or one area: resolve once per run
-        let mut last: Option<(&str, &str, &str, Resolved)> = None;
-        qs.iter()
-            .map(|q| {
-                let (ind, area, dims) = match last {
-                    Some((i, a, d, ids)) if i == q.indicator && a == q.area && d == q.dims => ids,
-                    _ => {
-                        let ids = self.resolve(q)?;
-                        last = Some((q.indicator, q.area, q.dims, ids));
-                        ids
-                    }
-                };
-                ev.dims = dims;
-                ev.trace.clear();
-                let mut f = ev.measure(ind, area, q.period, q.measure);
-                f.inputs = std::mem::take(&mut ev.trace);
-                Ok(f)
-            })
-            .collect()
+        let mut last: Option<(&'q str, &'q str, &'q str, Resolved)> = None;
+        let mut resolve = |q: &Query<'q>| -> Result<Resolved, EngineError> {
+            match last {
+                Some((i, a, d, ids)) if i == q.indicator && a == q.area && d == q.dims => Ok(ids),
+                _ => {
+                    let ids = self.resolve(q)?;
+                    last = Some((q.indicator, q.area, q.dims, ids));
+                    Ok(ids)
+                }
+            }
+        };
+        let mut out = Vec::with_capacity(qs.len());
+        let mut rest = qs;
+        while !rest.is_empty() {
+            // runs of year-to-date growth rates: the cells of a batch are
+            // located first and read together, so that their memory reads overlap
+            let run = rest
+                .iter()
+                .take(BULK)
+                .take_while(|q| q.measure == Derived::CumulativeYoyPct)
+                .count();
+            if run > 1 && !o.explain && o.as_of.is_none() {
+                let ids = rest[..run]
+                    .iter()
+                    .map(&mut resolve)
+                    .collect::<Result<Vec<_>, _>>()?;
+                ev.bulk_ytd_yoy(&rest[..run], &ids, &mut out);
+                rest = &rest[run..];
+                continue;
+            }
+            let q = &rest[0];
+            let (ind, area, dims) = resolve(q)?;
+            ev.dims = dims;
+            ev.trace.clear();
+            let mut f = ev.measure(ind, area, q.period, q.measure);
+            f.inputs = std::mem::take(&mut ev.trace);
+            out.push(f);
+            rest = &rest[1..];
+        }
+        Ok(out)
     }
 }
 
-impl Ev<'_> {
+/// Requests located together by the bulk path.
+const BULK: usize = 32;
+
+impl<'e> Ev<'e> {
+    /// Year-to-date growth rates for a run of requests: the same figures as
+    /// [`Ev::measure`] gives one by one.
+    fn bulk_ytd_yoy(&mut self, qs: &[Query<'_>], ids: &[Resolved], out: &mut Vec<Figure>) {
+        let mut slots: [Option<YtdSlots<'e>>; BULK] = [const { None }; BULK];
+        for (k, (q, (ind, area, dims))) in qs.iter().zip(ids).enumerate() {
+            self.dims = *dims;
+            slots[k] = self.ytd_slots(*ind, *area, ytd(q.period));
+        }
+        let mut read: [Option<R>; BULK] = [None; BULK];
+        for (r, s) in read.iter_mut().zip(&slots) {
+            *r = s.as_ref().and_then(YtdSlots::read);
+        }
+        for (k, (q, (ind, area, dims))) in qs.iter().zip(ids).enumerate() {
+            self.dims = *dims;
+            let f = match read[k] {
+                Some(computed) => {
+                    let p = ytd(q.period);
+                    let reported = self.stored_alias(*ind, *area, Measure::YoyPct, p);
+                    self.combine(reported, computed, true, *ind)
+                }
+                None => self.measure(*ind, *area, q.period, q.measure),
+            };
+            out.push(f);
+        }
+    }
+
     fn measure(&mut self, ind: u16, area: u32, p: Period, m: Derived) -> Figure {
         let time = self.e.ind_info[ind as usize].time;
         match m {
@@ -724,7 +806,21 @@ impl Ev<'_> {
         };
         let mut m = first;
         let key = self.e.key(ind, area, Measure::Level, self.dims);
-        if let Some(s) = self.e.cube.lookup(key) {
+        let series = self.e.cube.lookup(key);
+        // from January: the year-to-date sum kept beside the last month
+        if first == 1 && self.o.as_of.is_none() && !self.o.explain {
+            if let Some((v, status)) = series.and_then(|s| {
+                s.find(pkey(Period::Month(y, last)))
+                    .and_then(|i| s.ytd_at(i))
+            }) {
+                return Ok(V {
+                    v,
+                    status,
+                    flags: 0,
+                });
+            }
+        }
+        if let Some(s) = series {
             let mut i = s.lower_bound(pkey(Period::Month(y, first)));
             while m <= last
                 && s.period_at(i) == Some(pkey(Period::Month(y, m)))
@@ -821,50 +917,38 @@ impl Ev<'_> {
     /// that could take precedence), without looking the series up four
     /// times. `None`: not such a case, use the general rules.
     fn direct_ytd_yoy(&mut self, ind: u16, area: u32, p: Period) -> Option<R> {
+        self.ytd_slots(ind, area, p)?.read()
+    }
+
+    /// The two year-to-date cells of a growth rate on a plain monthly flow
+    /// series, located without reading them (see [`YtdSlots`]). `None`: not
+    /// such a case (a region, a boundary change, stored quarters or
+    /// year-to-date figures, an as-of time, an explanation), use the rules.
+    fn ytd_slots(&self, ind: u16, area: u32, p: Period) -> Option<YtdSlots<'e>> {
         let Period::Cumulative(y, m) = p else {
             return None;
         };
-        let prev = p.previous_year();
         if m < 2
             || self.o.explain
+            || self.o.as_of.is_some()
             || self.e.ind_info[ind as usize].time != TimeAggregation::Flow
             || self.e.areas[area as usize].is_region
             || !self.e.accepts(area, p)
-            || !self.e.accepts(area, prev)
+            || !self.e.accepts(area, p.previous_year())
         {
             return None;
         }
-        let s = self
-            .e
-            .cube
-            .lookup(self.e.key(ind, area, Measure::Level, self.dims))?;
+        let e: &'e Engine = self.e;
+        let s = e.cube.lookup(e.key(ind, area, Measure::Level, self.dims))?;
         if !s.only_months() {
             return None;
         }
-        let sum = |year: i32| -> Option<V> {
-            let i0 = s.find(pkey(Period::Month(year, 1)))?;
-            let mut acc = V {
-                v: 0.0,
-                status: Status::Final,
-                flags: 0,
-            };
-            for k in 0..usize::from(m) {
-                let i = i0 + k;
-                if s.period_at(i) != Some(pkey(Period::Month(year, k as u8 + 1)))
-                    || !self.e.cube.visible(s, i, self.o.as_of)
-                {
-                    return None;
-                }
-                acc.v += s.value_at(i);
-                if !s.all_final() {
-                    acc.status = acc.status.weakest(s.status_at(i));
-                }
-            }
-            Some(acc)
-        };
-        let cur = sum(y)?;
-        let base = sum(y - 1)?;
-        Some(ratio_pct(cur, base))
+        let (cur, base) = (pkey(Period::Month(y, m)), pkey(Period::Month(y - 1, m)));
+        Some(YtdSlots {
+            s,
+            cur: (cur, s.guess_month(cur)?),
+            base: (base, s.guess_month(base)?),
+        })
     }
 
     fn yoy(&mut self, ind: u16, area: u32, p: Period) -> Figure {
@@ -1021,7 +1105,13 @@ impl Ev<'_> {
         let Some(group) = self.e.group(area, p.end_date()) else {
             return Figure::absent(Why::NoGroup);
         };
-        let memo_key = (ind, group, self.dims, pkey(p), by_growth);
+        // a region's members, or the areas under a parent code: two peer sets
+        // for one group number (an area can sit under a region without being a member)
+        let member = self.e.areas[area as usize]
+            .regions
+            .iter()
+            .any(|(r, _, _)| *r == group);
+        let memo_key = (ind, group, member, self.dims, pkey(p), by_growth);
         // the memo is skipped when explaining, so that every rank lists its inputs
         let scores = match self.groups.get(&memo_key) {
             Some(s) if !self.o.explain => s.clone(),

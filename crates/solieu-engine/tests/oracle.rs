@@ -861,6 +861,49 @@ fn run_case(seed: u64, n_batches: usize, n_queries: usize) -> HashMap<&'static s
             }
         }
     }
+    // in one request, grouped by options, requests come out as they do one
+    // by one (the bulk path, the rank memo and the threads change nothing)
+    for as_of in [None, times.last().copied()] {
+        let o = Options {
+            as_of,
+            ..Options::default()
+        };
+        let mut keys = vec![];
+        for ind in &inds {
+            for a in AREAS {
+                for y in 2020..=2022 {
+                    for m in [2u8, 7, 12] {
+                        for d in [
+                            Derived::CumulativeYoyPct,
+                            Derived::RankYoy,
+                            Derived::Rank,
+                            Derived::Value,
+                        ] {
+                            keys.push((ind.code.clone(), a, Period::Month(y, m), d));
+                        }
+                    }
+                }
+            }
+        }
+        let qs: Vec<Query<'_>> = keys
+            .iter()
+            .map(|(i, a, p, d)| Query {
+                indicator: i,
+                area: a,
+                dims: "",
+                period: *p,
+                measure: *d,
+            })
+            .collect();
+        let together = loaded.eval_many(&qs, &o).unwrap();
+        for (q, f) in qs.iter().zip(&together) {
+            let alone = loaded.eval(q, &o).unwrap();
+            assert!(
+                same(f, &alone),
+                "{q:?}\n together: {f:?}\n alone: {alone:?}"
+            );
+        }
+    }
     seen
 }
 
