@@ -448,28 +448,33 @@ impl Engine {
     pub fn eval_many(&self, qs: &[Query<'_>], o: &Options) -> Result<Vec<Figure>, EngineError> {
         const PER_THREAD: usize = 2_000;
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut out = vec![Figure::absent(Why::NoData); qs.len()];
         if qs.len() < 2 * PER_THREAD || threads < 2 || o.explain {
-            return self.eval_serial(qs, o);
+            self.eval_serial(qs, o, &mut out)?;
+            return Ok(out);
         }
+        // each thread fills its own part of the result in place
         let size = qs.len().div_ceil(threads);
-        let parts: Vec<Result<Vec<Figure>, EngineError>> = std::thread::scope(|s| {
+        std::thread::scope(|s| {
             let handles: Vec<_> = qs
                 .chunks(size)
-                .map(|c| s.spawn(move || self.eval_serial(c, o)))
+                .zip(out.chunks_mut(size))
+                .map(|(q, part)| s.spawn(move || self.eval_serial(q, o, part)))
                 .collect();
             handles
                 .into_iter()
-                .map(|h| h.join().expect("evaluation does not panic"))
-                .collect()
-        });
-        let mut out = Vec::with_capacity(qs.len());
-        for p in parts {
-            out.extend(p?);
-        }
+                .try_for_each(|h| h.join().expect("evaluation does not panic"))
+        })?;
         Ok(out)
     }
 
-    fn eval_serial<'q>(&self, qs: &[Query<'q>], o: &Options) -> Result<Vec<Figure>, EngineError> {
+    /// Evaluates `qs` into `out` (of the same length).
+    fn eval_serial<'q>(
+        &self,
+        qs: &[Query<'q>],
+        o: &Options,
+        out: &mut [Figure],
+    ) -> Result<(), EngineError> {
         let mut ev = Ev {
             e: self,
             o: *o,
@@ -490,8 +495,8 @@ impl Engine {
                 }
             }
         };
-        let mut out = Vec::with_capacity(qs.len());
         let mut rest = qs;
+        let mut at = 0;
         while !rest.is_empty() {
             // runs of year-to-date growth rates: the cells of a batch are
             // located first and read together, so that their memory reads overlap
@@ -505,8 +510,9 @@ impl Engine {
                     .iter()
                     .map(&mut resolve)
                     .collect::<Result<Vec<_>, _>>()?;
-                ev.bulk_ytd_yoy(&rest[..run], &ids, &mut out);
+                ev.bulk_ytd_yoy(&rest[..run], &ids, &mut out[at..at + run]);
                 rest = &rest[run..];
+                at += run;
                 continue;
             }
             let q = &rest[0];
@@ -515,10 +521,11 @@ impl Engine {
             ev.trace.clear();
             let mut f = ev.measure(ind, area, q.period, q.measure);
             f.inputs = std::mem::take(&mut ev.trace);
-            out.push(f);
+            out[at] = f;
             rest = &rest[1..];
+            at += 1;
         }
-        Ok(out)
+        Ok(())
     }
 }
 
@@ -528,7 +535,7 @@ const BULK: usize = 32;
 impl<'e> Ev<'e> {
     /// Year-to-date growth rates for a run of requests: the same figures as
     /// [`Ev::measure`] gives one by one.
-    fn bulk_ytd_yoy(&mut self, qs: &[Query<'_>], ids: &[Resolved], out: &mut Vec<Figure>) {
+    fn bulk_ytd_yoy(&mut self, qs: &[Query<'_>], ids: &[Resolved], out: &mut [Figure]) {
         let mut slots: [Option<YtdSlots<'e>>; BULK] = [const { None }; BULK];
         for (k, (q, (ind, area, dims))) in qs.iter().zip(ids).enumerate() {
             self.dims = *dims;
@@ -548,7 +555,7 @@ impl<'e> Ev<'e> {
                 }
                 None => self.measure(*ind, *area, q.period, q.measure),
             };
-            out.push(f);
+            out[k] = f;
         }
     }
 

@@ -11,6 +11,31 @@ use solieu_store::{Fingerprint, ImportSummary, Store, StoreError};
 
 use crate::cube::{meta_text, Cube, SeriesKey};
 
+/// FNV-1a: codes are short and not chosen by an attacker (they come from
+/// the catalogue and the area list), and every request looks two up.
+#[derive(Default)]
+pub(crate) struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+/// Indicator codes and area keys to numbers.
+pub(crate) type NameMap<V> = HashMap<String, V, std::hash::BuildHasherDefault<Fnv>>;
+
 /// Engine errors: a request that names something unknown, or a store error.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -92,8 +117,8 @@ pub struct Engine {
     pub(crate) registry: AreaRegistry,
     pub(crate) indicators: Vec<Indicator>,
     pub(crate) ind_info: Vec<IndInfo>,
-    pub(crate) ind_ix: HashMap<String, u16>,
-    pub(crate) area_ix: HashMap<String, u32>,
+    pub(crate) ind_ix: NameMap<u16>,
+    pub(crate) area_ix: NameMap<u32>,
     pub(crate) areas: Vec<AreaInfo>,
     /// children by parent code
     pub(crate) children: HashMap<String, Vec<u32>>,
@@ -103,7 +128,7 @@ pub struct Engine {
 impl Engine {
     /// An engine with no vintages.
     pub fn new(registry: AreaRegistry, indicators: Vec<Indicator>) -> Engine {
-        let area_ix: HashMap<String, u32> = registry
+        let area_ix: NameMap<u32> = registry
             .all()
             .iter()
             .enumerate()
@@ -171,7 +196,7 @@ impl Engine {
                     .push((r, m.valid_from, m.valid_to));
             }
         }
-        let ind_ix: HashMap<String, u16> = indicators
+        let ind_ix: NameMap<u16> = indicators
             .iter()
             .enumerate()
             .map(|(i, d)| (d.code.clone(), i as u16))
