@@ -263,7 +263,8 @@ pub struct Figure {
 }
 
 impl Figure {
-    fn absent(why: Why) -> Figure {
+    /// An absent figure and why.
+    pub fn absent(why: Why) -> Figure {
         Figure {
             value: None,
             why: Some(why),

@@ -259,6 +259,26 @@ fn weakest(a: Status, b: Status) -> Status {
     a.weakest(b)
 }
 
+/// The sum of figures that must all be there; `missing` says why not.
+fn sum_all(vals: impl Iterator<Item = Val>, flag: u8, missing: impl Fn(u16) -> Why) -> Val {
+    let (mut total, mut st, mut fl, mut absent) = (0.0, Status::Final, flag, 0u16);
+    for v in vals {
+        match v {
+            Ok((v, s, f)) => {
+                total += v;
+                st = weakest(st, s);
+                fl |= f;
+            }
+            Err(_) => absent += 1,
+        }
+    }
+    if absent > 0 {
+        Err(missing(absent))
+    } else {
+        Ok((total, st, fl))
+    }
+}
+
 impl<'a> Oracle<'a> {
     fn new(
         reg: &'a AreaRegistry,
@@ -359,22 +379,8 @@ impl<'a> Oracle<'a> {
         let (first, last) = p.months();
         let y = p.year();
         let sum_months = |me: &Self| -> Val {
-            let (mut total, mut st, mut fl, mut missing) = (0.0, Status::Final, 0u8, 0u16);
-            for m in first..=last {
-                match me.level(ind, area, Period::Month(y, m), false) {
-                    Ok((v, s, f)) => {
-                        total += v;
-                        st = weakest(st, s);
-                        fl |= f;
-                    }
-                    Err(_) => missing += 1,
-                }
-            }
-            if missing > 0 {
-                Err(Why::Incomplete { missing })
-            } else {
-                Ok((total, st, fl))
-            }
+            let months = (first..=last).map(|m| me.level(ind, area, Period::Month(y, m), false));
+            sum_all(months, 0, |missing| Why::Incomplete { missing })
         };
         let ytd = |m: u8| self.stored_alias(ind, area, Measure::Level, Period::Cumulative(y, m));
         match (self.ind(ind).time_aggregation, p) {
@@ -404,23 +410,11 @@ impl<'a> Oracle<'a> {
         let (mut total, mut st, mut fl, mut missing) = (0.0, Status::Final, flag, 0u16);
         match &self.ind(ind).area_aggregation {
             AreaAggregation::None => Err(Why::NotAggregated),
-            AreaAggregation::Sum => {
-                for a in areas {
-                    match self.level(ind, a, p, false) {
-                        Ok((v, s, f)) => {
-                            total += v;
-                            st = weakest(st, s);
-                            fl |= f;
-                        }
-                        Err(_) => missing += 1,
-                    }
-                }
-                if missing > 0 {
-                    Err(Why::PartialGroup { missing })
-                } else {
-                    Ok((total, st, fl))
-                }
-            }
+            AreaAggregation::Sum => sum_all(
+                areas.iter().map(|a| self.level(ind, a, p, false)),
+                flag,
+                |missing| Why::PartialGroup { missing },
+            ),
             AreaAggregation::Weighted(w) => {
                 let mut weights = 0.0;
                 for a in areas {
@@ -707,17 +701,7 @@ impl<'a> Oracle<'a> {
 }
 
 fn absent(why: Why) -> Figure {
-    Figure {
-        value: None,
-        why: Some(why),
-        status: Status::Final,
-        flags: Flags::default(),
-        reported: None,
-        computed: None,
-        discrepancy: false,
-        out_of: None,
-        inputs: vec![],
-    }
+    Figure::absent(why)
 }
 
 fn close(a: Option<f64>, b: Option<f64>) -> bool {

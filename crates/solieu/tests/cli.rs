@@ -749,6 +749,20 @@ fn seed_growth_rates_come_out_of_the_stored_levels() {
     );
 }
 
+/// `query` arguments for the merged Ho Chi Minh City, October 2025.
+fn merged_query(measures: &str) -> [&str; 8] {
+    [
+        "--indicator",
+        "RETAIL_GOODS",
+        "--area",
+        "79",
+        "--period",
+        "2025-10",
+        "--measure",
+        measures,
+    ]
+}
+
 const MERGER: &str = "indicator,area,period,value,status\n\
     RETAIL_GOODS,79,2024-10,1000,A\nRETAIL_GOODS,74,2024-10,300,A\nRETAIL_GOODS,77,2024-10,200,A\n\
     RETAIL_GOODS,79,2025-10,1650,E\n";
@@ -758,16 +772,7 @@ fn a_merged_province_is_compared_with_its_predecessors() {
     let env = Env::new();
     let f = env.file("m.csv", MERGER.as_bytes());
     env.ok(&["import", &f]);
-    let q = [
-        "--indicator",
-        "RETAIL_GOODS",
-        "--area",
-        "79",
-        "--period",
-        "2025-10",
-        "--measure",
-        "yoy_pct,value",
-    ];
+    let q = merged_query("yoy_pct,value");
     let rows = derived(&env, &q);
     // 1650 against 1000 + 300 + 200 = 1500: +10 %, on the comparable basis, an estimate
     assert_eq!(rows[0].0, "10");
@@ -821,16 +826,7 @@ fn derived_figures_as_of_a_past_time_and_discrepancies() {
             .as_bytes(),
     );
     env.ok(&["import", &g]);
-    let q = [
-        "--indicator",
-        "RETAIL_GOODS",
-        "--area",
-        "79",
-        "--period",
-        "2025-10",
-        "--measure",
-        "yoy_pct",
-    ];
+    let q = merged_query("yoy_pct");
     let now = derived(&env, &q);
     assert_eq!(now[0].0, "15");
     assert!(
