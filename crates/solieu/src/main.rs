@@ -118,6 +118,33 @@ enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
+    /// Write the monthly socio-economic report of an area.
+    Report {
+        /// Area code (79).
+        #[arg(long)]
+        area: String,
+        /// The month: 2020-10.
+        #[arg(long)]
+        period: String,
+        /// Language: vi or en.
+        #[arg(long, default_value = "vi")]
+        lang: String,
+        /// Format: md, html or xlsx.
+        #[arg(long, default_value = "md")]
+        format: String,
+        /// The report as it would have been written at this time.
+        #[arg(long)]
+        as_of: Option<String>,
+        /// A directory with edited templates (report.vi.md, report.en.md, report.html).
+        #[arg(long)]
+        template: Option<PathBuf>,
+        /// Add an appendix listing the stored vintages behind the numbers.
+        #[arg(long)]
+        sources: bool,
+        /// Output file (Markdown and HTML: standard output when omitted).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// List areas.
     Areas {
         /// Accent-insensitive search ("ho chi minh").
@@ -394,6 +421,59 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 "{}",
                 service::render(&table, format == Format::Csv, format == Format::Json)?
             );
+        }
+        Command::Report {
+            area,
+            period,
+            lang,
+            format,
+            as_of,
+            template,
+            sources,
+            output,
+        } => {
+            let Ok(Period::Month(year, month)) = Period::parse(&period) else {
+                bail!("--period {period}: expected a month, e.g. 2020-10");
+            };
+            let Some(lang) = solieu_report::Lang::parse(&lang) else {
+                bail!("--lang {lang}: expected vi or en");
+            };
+            let store = SqliteStore::open(&data)?;
+            let (engine, _) = solieu_engine::Engine::open(&store, &data.join(ENGINE_SNAPSHOT))?;
+            let req = solieu_report::Request {
+                area,
+                year,
+                month,
+                lang,
+                as_of: as_of.as_deref().map(timefmt::parse_as_of).transpose()?,
+                as_of_label: as_of.clone(),
+                sources,
+            };
+            let report = solieu_report::build(&engine, &req)?;
+            let bytes = match format.as_str() {
+                "md" => {
+                    solieu_report::render(&report, solieu_report::Format::Md, template.as_deref())?
+                        .into_bytes()
+                }
+                "html" => solieu_report::render(
+                    &report,
+                    solieu_report::Format::Html,
+                    template.as_deref(),
+                )?
+                .into_bytes(),
+                "xlsx" => solieu_report::xlsx::table(&report)?,
+                f => bail!(
+                    "--format {f}: expected md, html or xlsx (pdf and docx are not written yet)"
+                ),
+            };
+            match output {
+                Some(path) => {
+                    service::write_atomically(&path, &bytes)?;
+                    eprintln!("report written to {}", path.display());
+                }
+                None if format == "xlsx" => bail!("--format xlsx needs -o FILE"),
+                None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
+            }
         }
         Command::Export {
             format,

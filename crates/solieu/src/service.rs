@@ -522,6 +522,15 @@ pub fn render(t: &Table, csv_out: bool, json: bool) -> Result<String> {
     Ok(out)
 }
 
+/// Writes a file through a temporary one and a rename, so that a failure
+/// leaves no half-written file.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("partial");
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
 /// Writes observations as the canonical CSV that `solieu import` reads
 /// back; returns the number of rows written. Written to a temporary file
 /// and renamed, so a failed export leaves no half file.

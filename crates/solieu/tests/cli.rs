@@ -859,3 +859,208 @@ fn derived_figures_as_of_a_past_time_and_discrepancies() {
         r[0]
     );
 }
+
+fn report(env: &Env, args: &[&str]) -> String {
+    let mut a = vec!["report"];
+    a.extend_from_slice(args);
+    env.ok(&a)
+}
+
+#[test]
+fn the_report_says_what_was_published() {
+    let env = Env::new();
+    env.ok(&["demo"]);
+    let oct = report(&env, &["--area", "79", "--period", "2020-10"]);
+    assert!(
+        oct.starts_with("# BÁO CÁO TÌNH HÌNH KINH TẾ - XÃ HỘI THÁNG 10 VÀ 10 THÁNG NĂM 2020"),
+        "{oct}"
+    );
+    for published in [
+        "doanh thu bán lẻ hàng hóa ước đạt 686.507 tỷ đồng, tăng 9,9% so với cùng kỳ",
+        "kim ngạch xuất khẩu hàng hóa ước đạt 36,7 tỷ USD, tăng 5,5% so với cùng kỳ",
+        "ước đạt 290.736 tỷ đồng, đạt 71,6% dự toán, giảm 12,8% so với cùng kỳ",
+    ] {
+        assert!(oct.contains(published), "missing «{published}» in\n{oct}");
+    }
+    assert!(
+        !oct.contains("-4") && !oct.contains("−"),
+        "falls are written with giảm"
+    );
+    let nov = report(&env, &["--area", "79", "--period", "2020-11"]);
+    for published in [
+        "tháng 11 ước đạt 116.271 tỷ đồng, tăng 2,21% so với tháng trước và giảm 4,1% so với cùng kỳ",
+        "ước đạt 1.172.800 tỷ đồng, giảm 2,3% so với cùng kỳ",
+    ] {
+        assert!(nov.contains(published), "missing «{published}» in\n{nov}");
+    }
+    let en = report(
+        &env,
+        &["--area", "79", "--period", "2020-10", "--lang", "en"],
+    );
+    assert!(
+        en.contains("36.7 billion USD, up 5.5% on the same period"),
+        "{en}"
+    );
+    // a section without data is left out, not printed with zeros
+    assert!(!oct.contains("NÔNG, LÂM NGHIỆP"), "{oct}");
+}
+
+#[test]
+fn growth_in_the_report_comes_from_levels_when_no_rate_was_reported() {
+    let env = Env::new();
+    env.ok(&["demo"]);
+    // only the monthly levels of 2019 and 2020, into a fresh store
+    let levels = env.dir.path().join("levels.csv");
+    let rows = env.query_csv(&[
+        "--indicator",
+        "RETAIL_GOODS",
+        "--area",
+        "79",
+        "--period",
+        "2019-01..2020-10",
+    ]);
+    let mut csv = String::from("indicator,area,period,value,status\n");
+    for r in rows.iter().filter(|r| r[3] == "level") {
+        csv.push_str(&format!("{},{},{},{},{}\n", r[0], r[1], r[2], r[4], r[5]));
+    }
+    std::fs::write(&levels, csv).unwrap();
+    let fresh = Env::new();
+    fresh.ok(&["import", levels.to_str().unwrap()]);
+    let text = report(&fresh, &["--area", "79", "--period", "2020-10"]);
+    assert!(
+        text.contains(
+            "doanh thu bán lẻ hàng hóa ước đạt 686.507 tỷ đồng, tăng 9,9% so với cùng kỳ"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_report_as_of_a_date_does_not_change_after_a_revision() {
+    let env = Env::new();
+    env.ok(&["demo"]);
+    let between = chrono::Utc::now().to_rfc3339();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let args = [
+        "--area",
+        "79",
+        "--period",
+        "2020-10",
+        "--as-of",
+        &between,
+        "--sources",
+    ];
+    let before = report(&env, &args);
+    let revision = env.file(
+        "rev.csv",
+        "indicator,area,period,value,status,source\nRETAIL_GOODS,79,2020-10,75000,A,Cục Thống kê (số chính thức)\n".as_bytes(),
+    );
+    env.ok(&["import", &revision]);
+    assert_eq!(
+        report(&env, &args),
+        before,
+        "the same bytes as of the same time"
+    );
+    let now = report(&env, &["--area", "79", "--period", "2020-10"]);
+    assert!(now.contains("75.000 tỷ đồng"), "{now}");
+    assert!(!before.contains("75.000 tỷ đồng"));
+    assert!(
+        before.contains("NGUỒN SỐ LIỆU") && before.contains("synthetic demo"),
+        "{before}"
+    );
+}
+
+#[test]
+fn report_formats_templates_and_escaping() {
+    let env = Env::new();
+    env.ok(&["demo"]);
+    // the table as numbers with number formats
+    let x = env.dir.path().join("r.xlsx");
+    report(
+        &env,
+        &[
+            "--area",
+            "79",
+            "--period",
+            "2020-10",
+            "--format",
+            "xlsx",
+            "-o",
+            x.to_str().unwrap(),
+        ],
+    );
+    let sheets = solieu_ingest::xlsx::read_workbook(&std::fs::read(&x).unwrap()).unwrap();
+    let row = sheets[0]
+        .rows
+        .iter()
+        .find(|r| r[0].text() == "Kim ngạch xuất khẩu hàng hóa")
+        .expect("exports row");
+    assert!(
+        matches!(row[4], solieu_ingest::xlsx::Cell::Number(v) if (v - 36_700.0).abs() < 1e-9),
+        "{row:?}"
+    );
+    assert!(
+        matches!(row[6], solieu_ingest::xlsx::Cell::Number(v) if (v - 105.5).abs() < 1e-9),
+        "{row:?}"
+    );
+    // HTML: a chart drawn in SVG, no script, names escaped
+    let cat = env.file(
+        "cat.csv",
+        "code,name_vi,name_en,unit,time_aggregation,area_aggregation,decimals\nTOURISM_REVENUE,<script>alert(1)</script> | *du lịch*,Tourism,tỷ đồng,flow,sum,0\n".as_bytes(),
+    );
+    env.ok(&["catalog", "import", &cat]);
+    let d = env.file(
+        "t.csv",
+        "indicator,area,period,value\nTOURISM_REVENUE,79,2020-10,100\n".as_bytes(),
+    );
+    env.ok(&["import", &d]);
+    let html = report(
+        &env,
+        &["--area", "79", "--period", "2020-10", "--format", "html"],
+    );
+    assert!(html.contains("<svg") && !html.contains("<script"), "{html}");
+    assert!(html.contains("&lt;script&gt;"), "{html}");
+    let md = report(&env, &["--area", "79", "--period", "2020-10"]);
+    assert!(
+        md.contains(r"\<script\>alert(1)\</script\> \| \*du lịch\*"),
+        "{md}"
+    );
+    // a department's own template
+    let dir = env.dir.path().join("tpl");
+    std::fs::create_dir_all(&dir).unwrap();
+    let builtin = report(&env, &["--area", "79", "--period", "2020-10"]);
+    assert!(builtin.contains("Tính chung 10 tháng"));
+    std::fs::write(
+        dir.join("report.vi.md"),
+        "# Sở KH&ĐT — {{ area }}\n{% for s in sections %}{% for i in s.items %}{% if i.cumulative_yoy %}- {{ i.name }}: {{ i.cumulative_yoy.value | change(i.cumulative_yoy.decimals) }}\n{% endif %}{% endfor %}{% endfor %}",
+    )
+    .unwrap();
+    let own = report(
+        &env,
+        &[
+            "--area",
+            "79",
+            "--period",
+            "2020-10",
+            "--template",
+            dir.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        own.contains("- Doanh thu bán lẻ hàng hóa: tăng 9,9%"),
+        "{own}"
+    );
+    // a broken template is an error that names the file and line
+    std::fs::write(dir.join("report.vi.md"), "{% for x in %}\n").unwrap();
+    let out = env.run(&[
+        "report",
+        "--area",
+        "79",
+        "--period",
+        "2020-10",
+        "--template",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("report.vi.md:1"), "{}", stderr(&out));
+}

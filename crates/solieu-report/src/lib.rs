@@ -1,0 +1,439 @@
+//! The monthly socio-economic report, written from the data.
+//!
+//! [`build`] asks the engine for every figure of the report (as of a time,
+//! reported figures preferred) and gathers them into a [`Report`]: sections
+//! in the order Vietnamese reports use, one item per indicator that has data,
+//! and the key-indicator table. [`render`] writes it through a template
+//! (Markdown or HTML, built in or a department's own copy) whose numbers are
+//! formatted by the filters of [`numfmt`]; [`xlsx`] writes the table as
+//! numbers. The same data and the same templates give the same bytes, so a
+//! report asked as of a date is reproducible after later revisions.
+#![warn(missing_docs)]
+
+pub mod chart;
+pub mod numfmt;
+mod render;
+pub mod xlsx;
+
+use serde::Serialize;
+use solieu_engine::{Derived, Engine, Figure, Flags, Options, Query};
+use solieu_model::{Period, Status, TimeAggregation};
+
+pub use numfmt::Lang;
+pub use render::{render, Format, TEMPLATE_NAMES};
+
+/// Report errors.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// A request that cannot be answered.
+    #[error("{0}")]
+    Request(String),
+    /// The engine refused a request.
+    #[error(transparent)]
+    Engine(#[from] solieu_engine::EngineError),
+    /// A template failed.
+    #[error("template: {0}")]
+    Template(String),
+    /// Writing failed.
+    #[error("{0}")]
+    Write(String),
+}
+
+/// Sections in the order of the reports, with the indicators each holds.
+pub const SECTIONS: &[(&str, &str, &str, &[&str])] = &[
+    (
+        "growth",
+        "Tăng trưởng kinh tế",
+        "Economic growth",
+        &["GRDP_CONST", "GRDP_CURRENT", "GRDP_PER_CAPITA"],
+    ),
+    (
+        "agriculture",
+        "Nông, lâm nghiệp và thủy sản",
+        "Agriculture, forestry and fishery",
+        &[],
+    ),
+    ("industry", "Sản xuất công nghiệp", "Industry", &["IIP"]),
+    (
+        "investment",
+        "Đầu tư và phát triển doanh nghiệp",
+        "Investment and enterprises",
+        &[
+            "INVESTMENT_TOTAL",
+            "INVESTMENT_STATE_BUDGET",
+            "FDI_REGISTERED",
+            "FDI_NEW_PROJECTS",
+            "NEW_ENTERPRISES",
+            "NEW_ENTERPRISE_CAPITAL",
+        ],
+    ),
+    (
+        "trade",
+        "Thương mại, dịch vụ và xuất nhập khẩu",
+        "Trade, services and external trade",
+        &[
+            "RETAIL_TOTAL",
+            "RETAIL_GOODS",
+            "TOURISM_REVENUE",
+            "EXPORTS",
+            "EXPORTS_EXCL_CRUDE",
+            "EXPORTS_FDI",
+            "EXPORTS_DOMESTIC",
+            "IMPORTS",
+        ],
+    ),
+    ("prices", "Giá cả", "Prices", &["CPI"]),
+    (
+        "budget",
+        "Thu, chi ngân sách nhà nước",
+        "State budget",
+        &[
+            "BUDGET_REVENUE",
+            "BUDGET_REVENUE_DOMESTIC",
+            "BUDGET_EXPENDITURE",
+        ],
+    ),
+    (
+        "science",
+        "Khoa học, công nghệ và đổi mới sáng tạo",
+        "Science, technology and innovation",
+        &[
+            "ST_TASKS_CONTRACTED",
+            "ST_ADVISORY_TASKS",
+            "ST_FUND_ENTERPRISES",
+            "ST_CERTIFIED_ENTERPRISES",
+            "ST_TRAINED_ENTERPRISES",
+            "ST_INNOVATION_EVENTS",
+        ],
+    ),
+    (
+        "social",
+        "Văn hóa - xã hội",
+        "Social affairs",
+        &["POPULATION"],
+    ),
+];
+
+/// What to report on.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Area code as typed (`79`).
+    pub area: String,
+    /// The month.
+    pub year: i32,
+    /// The month number.
+    pub month: u8,
+    /// Language.
+    pub lang: Lang,
+    /// Evaluate as of this time (µs); `None`: everything known.
+    pub as_of: Option<i64>,
+    /// The as-of time as the user wrote it, printed in the report.
+    pub as_of_label: Option<String>,
+    /// List the stored vintages behind every number in an appendix.
+    pub sources: bool,
+}
+
+/// One figure as the templates see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Num {
+    /// The value.
+    pub value: f64,
+    /// Decimals to print it with.
+    pub decimals: usize,
+    /// Reported by a source (else computed).
+    pub reported: bool,
+    /// An estimate ("ước").
+    pub estimate: bool,
+    /// Computed on the comparable basis (across a boundary change).
+    pub comparable: bool,
+}
+
+/// One indicator of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Item {
+    /// Indicator code.
+    pub code: String,
+    /// Name in the report's language.
+    pub name: String,
+    /// Unit label (Vietnamese; the filters translate).
+    pub unit: String,
+    /// Decimals of the indicator.
+    pub decimals: usize,
+    /// `flow`, `stock` or `index`.
+    pub kind: String,
+    /// The month.
+    pub month: Option<Num>,
+    /// The previous month.
+    pub previous_month: Option<Num>,
+    /// January to the month.
+    pub cumulative: Option<Num>,
+    /// Month on month, %.
+    pub mom: Option<Num>,
+    /// The month on the same month of the previous year, %.
+    pub yoy: Option<Num>,
+    /// The year-to-date on the same months of the previous year, %.
+    pub cumulative_yoy: Option<Num>,
+    /// The same growth a year earlier, % (the parentheses "cùng kỳ năm trước tăng …").
+    pub previous_cumulative_yoy: Option<Num>,
+    /// Year-to-date as % of the annual plan.
+    pub plan_pct: Option<Num>,
+}
+
+/// One section.
+#[derive(Debug, Clone, Serialize)]
+pub struct Section {
+    /// Identifier.
+    pub id: String,
+    /// Title in the report's language.
+    pub title: String,
+    /// Its indicators with data.
+    pub items: Vec<Item>,
+}
+
+/// A stored vintage behind the report's numbers.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceLine {
+    /// Indicator code.
+    pub indicator: String,
+    /// Period.
+    pub period: String,
+    /// Measure.
+    pub measure: String,
+    /// Value.
+    pub value: f64,
+    /// Import number.
+    pub import: u32,
+    /// Recording day.
+    pub recorded: String,
+    /// Source.
+    pub source: String,
+}
+
+/// The whole report, ready for a template.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// `vi` or `en`.
+    pub lang: String,
+    /// Area name.
+    pub area: String,
+    /// Area code.
+    pub area_code: String,
+    /// Year.
+    pub year: i32,
+    /// Month.
+    pub month: u8,
+    /// "tháng 10 và 10 tháng năm 2020".
+    pub period_title: String,
+    /// "10 tháng".
+    pub cumulative_label: String,
+    /// The sections that have data, in order.
+    pub sections: Vec<Section>,
+    /// The as-of time, as asked.
+    pub as_of: Option<String>,
+    /// The vintages used, when asked.
+    pub sources: Vec<SourceLine>,
+}
+
+fn num(f: &Figure, lang_pct: bool) -> Option<Num> {
+    let v = f.value?;
+    let reported = f.flags.has(Flags::REPORTED);
+    Some(Num {
+        value: v,
+        decimals: if lang_pct {
+            numfmt::pct_decimals(v, reported)
+        } else {
+            0
+        },
+        reported,
+        estimate: f.status == Status::Estimate,
+        comparable: f.flags.has(Flags::COMPARABLE),
+    })
+}
+
+/// The area version to report on for a code and a month: the one valid
+/// then, else the newest (on the comparable basis).
+fn area_key(engine: &Engine, code: &str, p: Period) -> Result<(String, String), ReportError> {
+    let reg = engine.registry();
+    let code = solieu_model::area::normalize_code(code);
+    let a = match reg.resolve(&code, p) {
+        Ok(a) => a,
+        Err(_) => reg
+            .versions(&code)
+            .into_iter()
+            .max_by_key(|a| a.valid_from)
+            .ok_or_else(|| ReportError::Request(format!("unknown area code '{code}'")))?,
+    };
+    Ok((a.key.clone(), a.name_vi.clone()))
+}
+
+/// Gathers the report's figures from the engine.
+pub fn build(engine: &Engine, req: &Request) -> Result<Report, ReportError> {
+    if !(1..=12).contains(&req.month) {
+        return Err(ReportError::Request(format!(
+            "month {} is not 1–12",
+            req.month
+        )));
+    }
+    let p = Period::Month(req.year, req.month);
+    let prev_month = if req.month == 1 {
+        Period::Month(req.year - 1, 12)
+    } else {
+        Period::Month(req.year, req.month - 1)
+    };
+    let (key, area_name) = area_key(engine, &req.area, p)?;
+    let opts = Options {
+        as_of: req.as_of,
+        explain: req.sources,
+        ..Options::default()
+    };
+    // the figures of one indicator, in this order
+    let asks: [(Period, Derived); 8] = [
+        (p, Derived::Value),
+        (prev_month, Derived::Value),
+        (p, Derived::Cumulative),
+        (p, Derived::MomPct),
+        (p, Derived::YoyPct),
+        (p, Derived::CumulativeYoyPct),
+        (
+            Period::Month(req.year - 1, req.month),
+            Derived::CumulativeYoyPct,
+        ),
+        // the plan is for the year: its % is the year-to-date's
+        (Period::Cumulative(req.year, req.month), Derived::PlanPct),
+    ];
+    let mut sections = vec![];
+    let mut sources = vec![];
+    for (id, vi, en, codes) in SECTIONS {
+        let mut items = vec![];
+        for code in codes.iter() {
+            let Some(ind) = engine.indicator(code) else {
+                continue;
+            };
+            let queries: Vec<Query<'_>> = asks
+                .iter()
+                .map(|(period, measure)| Query {
+                    indicator: code,
+                    area: &key,
+                    dims: "",
+                    period: *period,
+                    measure: *measure,
+                })
+                .collect();
+            let f = engine.eval_many(&queries, &opts)?;
+            let level = |f: &Figure| {
+                num(f, false).map(|n| Num {
+                    decimals: usize::from(ind.decimals),
+                    ..n
+                })
+            };
+            let item = Item {
+                code: ind.code.clone(),
+                name: match req.lang {
+                    Lang::Vi => ind.name_vi.clone(),
+                    Lang::En => ind.name_en.clone(),
+                },
+                unit: ind.unit.label.clone(),
+                decimals: usize::from(ind.decimals),
+                kind: ind.time_aggregation.as_str().to_string(),
+                month: level(&f[0]),
+                previous_month: level(&f[1]),
+                cumulative: if ind.time_aggregation == TimeAggregation::Flow {
+                    level(&f[2])
+                } else {
+                    None
+                },
+                mom: num(&f[3], true),
+                yoy: num(&f[4], true),
+                cumulative_yoy: if ind.time_aggregation == TimeAggregation::Stock {
+                    None
+                } else {
+                    num(&f[5], true)
+                },
+                previous_cumulative_yoy: num(&f[6], true),
+                plan_pct: num(&f[7], true),
+            };
+            // an indicator without a figure for the period is left out, not printed as zero
+            let has_data = item.month.is_some()
+                || item.cumulative.is_some()
+                || item.yoy.is_some()
+                || item.cumulative_yoy.is_some();
+            if !has_data {
+                continue;
+            }
+            if req.sources {
+                for (fig, (period, measure)) in f.iter().zip(&asks).take(6) {
+                    if fig.value.is_none() {
+                        continue;
+                    }
+                    for i in &fig.inputs {
+                        sources.push(SourceLine {
+                            indicator: i.indicator.clone(),
+                            period: i.period.to_string(),
+                            measure: format!("{} ({} {})", i.measure, measure, period),
+                            value: i.value,
+                            import: i.import_id,
+                            recorded: chrono::DateTime::from_timestamp_micros(i.recorded_at)
+                                .map(|t| t.format("%Y-%m-%d").to_string())
+                                .unwrap_or_default(),
+                            source: i.source.replace('\t', " · "),
+                        });
+                    }
+                }
+            }
+            items.push(item);
+        }
+        if !items.is_empty() {
+            sections.push(Section {
+                id: id.to_string(),
+                title: match req.lang {
+                    Lang::Vi => vi.to_string(),
+                    Lang::En => en.to_string(),
+                },
+                items,
+            });
+        }
+    }
+    sources.sort_by(|a, b| {
+        (&a.indicator, &a.period, a.import).cmp(&(&b.indicator, &b.period, b.import))
+    });
+    sources.dedup_by(|a, b| {
+        a.indicator == b.indicator
+            && a.period == b.period
+            && a.import == b.import
+            && a.value == b.value
+    });
+    let (period_title, cumulative_label) = match req.lang {
+        Lang::Vi => (
+            if req.month == 1 {
+                format!("tháng 1 năm {}", req.year)
+            } else {
+                format!(
+                    "tháng {} và {} tháng năm {}",
+                    req.month, req.month, req.year
+                )
+            },
+            format!("{} tháng", req.month),
+        ),
+        Lang::En => (
+            format!(
+                "{} and the first {} months of {}",
+                numfmt::month_name(req.month),
+                req.month,
+                req.year
+            ),
+            format!("{} months", req.month),
+        ),
+    };
+    Ok(Report {
+        lang: req.lang.code().to_string(),
+        area: area_name,
+        area_code: solieu_model::area::normalize_code(&req.area),
+        year: req.year,
+        month: req.month,
+        period_title,
+        cumulative_label,
+        sections,
+        as_of: req.as_of_label.clone(),
+        sources,
+    })
+}
