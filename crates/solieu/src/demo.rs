@@ -85,6 +85,12 @@ fn indicator_code(name: &str) -> Option<&'static str> {
         "fdi_registered" => "FDI_REGISTERED",
         "fdi_new_projects" => "FDI_NEW_PROJECTS",
         "new_enterprises" => "NEW_ENTERPRISES",
+        "st_tasks_contracted" => "ST_TASKS_CONTRACTED",
+        "st_fund_enterprises" => "ST_FUND_ENTERPRISES",
+        "st_certified_enterprises" => "ST_CERTIFIED_ENTERPRISES",
+        "st_trained_enterprises" => "ST_TRAINED_ENTERPRISES",
+        "st_innovation_events" => "ST_INNOVATION_EVENTS",
+        "st_advisory_tasks" => "ST_ADVISORY_TASKS",
         _ => return None,
     })
 }

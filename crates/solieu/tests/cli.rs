@@ -879,6 +879,8 @@ fn the_report_says_what_was_published() {
         "doanh thu bán lẻ hàng hóa ước đạt 686.507 tỷ đồng, tăng 9,9% so với cùng kỳ",
         "kim ngạch xuất khẩu hàng hóa ước đạt 36,7 tỷ USD, tăng 5,5% so với cùng kỳ",
         "ước đạt 290.736 tỷ đồng, đạt 71,6% dự toán, giảm 12,8% so với cùng kỳ",
+        "quỹ phát triển khoa học và công nghệ tính đến tháng 10/2020 là 122 doanh nghiệp",
+        "số sự kiện về đổi mới sáng tạo và khởi nghiệp ước đạt 35 sự kiện",
     ] {
         assert!(oct.contains(published), "missing «{published}» in\n{oct}");
     }
