@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod chart;
+pub mod docx;
 pub mod numfmt;
 mod render;
 pub mod xlsx;

@@ -129,7 +129,7 @@ enum Command {
         /// Language: vi or en.
         #[arg(long, default_value = "vi")]
         lang: String,
-        /// Format: md, html or xlsx.
+        /// Format: md, html, xlsx or docx.
         #[arg(long, default_value = "md")]
         format: String,
         /// The report as it would have been written at this time.
@@ -141,6 +141,12 @@ enum Command {
         /// Add an appendix listing the stored vintages behind the numbers.
         #[arg(long)]
         sources: bool,
+        /// DOCX: the day of issue (default: the --as-of day, else today).
+        #[arg(long)]
+        date: Option<String>,
+        /// DOCX: the issuing body (default: SỞ KẾ HOẠCH VÀ ĐẦU TƯ; SỞ TÀI CHÍNH from 2025).
+        #[arg(long)]
+        issuer: Option<String>,
         /// Output file (Markdown and HTML: standard output when omitted).
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -430,6 +436,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             as_of,
             template,
             sources,
+            date,
+            issuer,
             output,
         } => {
             let Ok(Period::Month(year, month)) = Period::parse(&period) else {
@@ -462,16 +470,36 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 )?
                 .into_bytes(),
                 "xlsx" => solieu_report::xlsx::table(&report)?,
-                f => bail!(
-                    "--format {f}: expected md, html or xlsx (pdf and docx are not written yet)"
-                ),
+                "docx" => {
+                    let day = match (&date, &as_of) {
+                        (Some(d), _) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                            .with_context(|| format!("--date {d}: expected YYYY-MM-DD"))?,
+                        (None, Some(a)) => timefmt::vietnam_day(timefmt::parse_as_of(a)?),
+                        (None, None) => timefmt::vietnam_day(solieu_store::now_micros()),
+                    };
+                    let mut who = solieu_report::docx::Issuer::default_for(&report, day);
+                    if let Some(i) = issuer {
+                        who.body = i;
+                    }
+                    let md = solieu_report::render(
+                        &report,
+                        solieu_report::Format::Md,
+                        template.as_deref(),
+                    )?;
+                    solieu_report::docx::document(&report, &md, &who)?
+                }
+                f => {
+                    bail!("--format {f}: expected md, html, xlsx or docx (pdf is not written yet)")
+                }
             };
             match output {
                 Some(path) => {
                     service::write_atomically(&path, &bytes)?;
                     eprintln!("report written to {}", path.display());
                 }
-                None if format == "xlsx" => bail!("--format xlsx needs -o FILE"),
+                None if format == "xlsx" || format == "docx" => {
+                    bail!("--format {format} needs -o FILE")
+                }
                 None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
             }
         }

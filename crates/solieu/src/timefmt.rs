@@ -27,6 +27,13 @@ pub fn parse_as_of(s: &str) -> Result<i64> {
     }
 }
 
+/// The day in Vietnam of a stored time.
+pub fn vietnam_day(micros: i64) -> NaiveDate {
+    DateTime::from_timestamp_micros(micros)
+        .map(|t| t.with_timezone(&vietnam()).date_naive())
+        .unwrap_or_default()
+}
+
 /// Formats a stored time in Vietnam time, RFC 3339.
 pub fn format_micros(us: i64) -> String {
     match vietnam().timestamp_micros(us).single() {

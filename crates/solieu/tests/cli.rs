@@ -1005,6 +1005,25 @@ fn report_formats_templates_and_escaping() {
         matches!(row[6], solieu_ingest::xlsx::Cell::Number(v) if (v - 105.5).abs() < 1e-9),
         "{row:?}"
     );
+    // DOCX: a Word package (its content is checked with python-docx in .ci/run)
+    let w = env.dir.path().join("r.docx");
+    report(
+        &env,
+        &[
+            "--area",
+            "79",
+            "--period",
+            "2020-10",
+            "--format",
+            "docx",
+            "--date",
+            "2020-11-11",
+            "-o",
+            w.to_str().unwrap(),
+        ],
+    );
+    let bytes = std::fs::read(&w).unwrap();
+    assert!(bytes.starts_with(b"PK") && bytes.windows(17).any(|x| x == b"word/document.xml"));
     // HTML: a chart drawn in SVG, no script, names escaped
     let cat = env.file(
         "cat.csv",
