@@ -13,6 +13,8 @@
 pub mod chart;
 pub mod docx;
 pub mod numfmt;
+#[cfg(feature = "pdf")]
+pub mod pdf;
 mod render;
 pub mod xlsx;
 

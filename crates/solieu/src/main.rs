@@ -129,7 +129,7 @@ enum Command {
         /// Language: vi or en.
         #[arg(long, default_value = "vi")]
         lang: String,
-        /// Format: md, html, xlsx or docx.
+        /// Format: md, html, xlsx, docx or pdf.
         #[arg(long, default_value = "md")]
         format: String,
         /// The report as it would have been written at this time.
@@ -189,6 +189,20 @@ enum CatalogAction {
         /// The catalogue file.
         file: PathBuf,
     },
+}
+
+#[cfg(feature = "pdf")]
+fn pdf(
+    report: &solieu_report::Report,
+    md: &str,
+    who: &solieu_report::docx::Issuer,
+) -> Result<Vec<u8>> {
+    Ok(solieu_report::pdf::document(report, md, who)?)
+}
+
+#[cfg(not(feature = "pdf"))]
+fn pdf(_: &solieu_report::Report, _: &str, _: &solieu_report::docx::Issuer) -> Result<Vec<u8>> {
+    bail!("this solieu was built without PDF (cargo feature `pdf`)")
 }
 
 /// The engine's snapshot in the data directory (a copy of the stored
@@ -470,7 +484,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 )?
                 .into_bytes(),
                 "xlsx" => solieu_report::xlsx::table(&report)?,
-                "docx" => {
+                "docx" | "pdf" => {
                     let day = match (&date, &as_of) {
                         (Some(d), _) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
                             .with_context(|| format!("--date {d}: expected YYYY-MM-DD"))?,
@@ -486,10 +500,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         solieu_report::Format::Md,
                         template.as_deref(),
                     )?;
-                    solieu_report::docx::document(&report, &md, &who)?
+                    if format == "docx" {
+                        solieu_report::docx::document(&report, &md, &who)?
+                    } else {
+                        pdf(&report, &md, &who)?
+                    }
                 }
                 f => {
-                    bail!("--format {f}: expected md, html, xlsx or docx (pdf is not written yet)")
+                    bail!("--format {f}: expected md, html, xlsx, docx or pdf")
                 }
             };
             match output {
@@ -497,7 +515,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     service::write_atomically(&path, &bytes)?;
                     eprintln!("report written to {}", path.display());
                 }
-                None if format == "xlsx" || format == "docx" => {
+                None if matches!(format.as_str(), "xlsx" | "docx" | "pdf") => {
                     bail!("--format {format} needs -o FILE")
                 }
                 None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,

@@ -1085,3 +1085,59 @@ fn report_formats_templates_and_escaping() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("report.vi.md:1"), "{}", stderr(&out));
 }
+
+/// Runs an external tool; `None` when it is not installed, unless CI asks
+/// for it (SOLIEU_REQUIRE_TOOLS=1), where a missing tool fails the test.
+fn tool(name: &str, args: &[&str]) -> Option<String> {
+    match Command::new(name).args(args).output() {
+        Ok(o) => {
+            assert!(o.status.success(), "{name} failed: {}", stderr(&o));
+            Some(String::from_utf8(o.stdout).unwrap())
+        }
+        Err(_) if std::env::var("SOLIEU_REQUIRE_TOOLS").as_deref() == Ok("1") => {
+            panic!("{name} is required here (SOLIEU_REQUIRE_TOOLS=1) but not installed")
+        }
+        Err(_) => {
+            eprintln!("{name} not installed: skipped");
+            None
+        }
+    }
+}
+
+#[test]
+fn the_pdf_report_holds_the_vietnamese_text() {
+    let env = Env::new();
+    env.ok(&["demo"]);
+    let pdf = env.dir.path().join("r.pdf");
+    let p = pdf.to_str().unwrap();
+    report(
+        &env,
+        &[
+            "--area",
+            "79",
+            "--period",
+            "2020-10",
+            "--format",
+            "pdf",
+            "--date",
+            "2020-11-11",
+            "-o",
+            p,
+        ],
+    );
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
+    let Some(text) = tool("pdftotext", &[p, "-"]) else {
+        return;
+    };
+    let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    use unicode_normalization::UnicodeNormalization;
+    assert_eq!(text.nfc().collect::<String>(), text, "NFC text");
+    for published in [
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Thành phố Hồ Chí Minh, ngày 11 tháng 11 năm 2020",
+        "doanh thu bán lẻ hàng hóa ước đạt 686.507 tỷ đồng, tăng 9,9% so với cùng kỳ",
+        "kim ngạch xuất khẩu hàng hóa ước đạt 36,7 tỷ USD, tăng 5,5% so với cùng kỳ",
+    ] {
+        assert!(text.contains(published), "missing «{published}» in\n{text}");
+    }
+}
