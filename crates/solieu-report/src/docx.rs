@@ -8,9 +8,9 @@ use docx_rs::{
     AlignmentType, Docx, Paragraph, Run, RunFonts, SpecialIndentType, Table, TableCell, TableRow,
     WidthType,
 };
-use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use crate::numfmt::{self, Lang};
+use crate::render::Block;
 use crate::{Report, ReportError};
 
 /// Who issues the report, and when.
@@ -74,7 +74,7 @@ fn centered(runs: Vec<Run>) -> Paragraph {
     )
 }
 
-/// Inline style while walking the Markdown.
+/// Inline style.
 #[derive(Default, Clone, Copy)]
 struct Style {
     bold: bool,
@@ -152,80 +152,40 @@ pub fn document(report: &Report, markdown: &str, issuer: &Issuer) -> Result<Vec<
         .add_paragraph(Paragraph::new());
 
     // the body: the Markdown after its title
-    let mut style = Style::default();
-    let mut para: Option<Paragraph> = None;
-    let mut heading = false;
-    let mut skip_title = false;
-    let mut table: Option<Vec<Vec<String>>> = None;
-    let mut cell = String::new();
-    for e in Parser::new_ext(markdown, Options::ENABLE_TABLES) {
-        match e {
-            Event::Start(Tag::Heading { level, .. }) => {
-                skip_title = level == HeadingLevel::H1;
-                heading = true;
-                para = Some(Paragraph::new().keep_next(true));
+    for b in crate::render::blocks(markdown) {
+        doc = match b {
+            Block::Heading(spans) => {
+                doc.add_paragraph(spans.iter().fold(Paragraph::new().keep_next(true), |p, s| {
+                    p.add_run(styled(
+                        &s.text,
+                        BODY,
+                        Style {
+                            bold: true,
+                            italic: s.italic,
+                        },
+                    ))
+                }))
             }
-            Event::End(TagEnd::Heading(_)) => {
-                if let Some(p) = para.take() {
-                    if !skip_title {
-                        doc = doc.add_paragraph(p);
-                    }
-                }
-                heading = false;
-                skip_title = false;
-            }
-            Event::Start(Tag::Paragraph) if table.is_none() => {
-                para = Some(Paragraph::new().align(AlignmentType::Both).indent(
+            Block::Paragraph(spans) => doc.add_paragraph(spans.iter().fold(
+                Paragraph::new().align(AlignmentType::Both).indent(
                     None,
                     Some(SpecialIndentType::FirstLine(567)),
                     None,
                     None,
-                ));
-            }
-            Event::End(TagEnd::Paragraph) if table.is_none() => {
-                if let Some(p) = para.take() {
-                    doc = doc.add_paragraph(p);
-                }
-            }
-            Event::Start(Tag::Strong) => style.bold = true,
-            Event::End(TagEnd::Strong) => style.bold = false,
-            Event::Start(Tag::Emphasis) => style.italic = true,
-            Event::End(TagEnd::Emphasis) => style.italic = false,
-            Event::Start(Tag::Table(_)) => table = Some(vec![]),
-            Event::Start(Tag::TableHead) | Event::Start(Tag::TableRow) => {
-                if let Some(t) = table.as_mut() {
-                    t.push(vec![]);
-                }
-            }
-            Event::Start(Tag::TableCell) => cell.clear(),
-            Event::End(TagEnd::TableCell) => {
-                if let Some(row) = table.as_mut().and_then(|t| t.last_mut()) {
-                    row.push(std::mem::take(&mut cell));
-                }
-            }
-            Event::End(TagEnd::Table) => {
-                if let Some(rows) = table.take() {
-                    doc = doc.add_table(data_table(&rows));
-                }
-            }
-            Event::Text(t) | Event::Code(t) => {
-                if table.is_some() {
-                    cell.push_str(&t);
-                } else if let Some(p) = para.take() {
-                    let s = Style {
-                        bold: style.bold || heading,
-                        italic: style.italic,
-                    };
-                    para = Some(p.add_run(styled(&t, BODY, s)));
-                }
-            }
-            Event::SoftBreak | Event::HardBreak => {
-                if let Some(p) = para.take() {
-                    para = Some(p.add_run(run(" ", BODY)));
-                }
-            }
-            _ => {}
-        }
+                ),
+                |p, s| {
+                    p.add_run(styled(
+                        &s.text,
+                        BODY,
+                        Style {
+                            bold: s.bold,
+                            italic: s.italic,
+                        },
+                    ))
+                },
+            )),
+            Block::Table(rows) => doc.add_table(data_table(&rows)),
+        };
     }
     let mut buf = std::io::Cursor::new(Vec::new());
     doc.build()

@@ -4,11 +4,11 @@
 //! layout is the DOCX's (Decree 30/2020); the body is the report's Markdown,
 //! so the wording comes from the same template.
 
-use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use typst_as_lib::TypstEngine;
 
 use crate::docx::Issuer;
 use crate::numfmt::{self, Lang};
+use crate::render::Block;
 use crate::{Report, ReportError};
 
 /// Text as a typst string literal: `#"…"` shows it verbatim.
@@ -68,64 +68,29 @@ pub fn source(report: &Report, markdown: &str, issuer: &Issuer) -> String {
         subject = lit(&subject),
     ));
     // the body: the Markdown after its title
-    let mut skip = false;
-    let mut rows: Option<Vec<Vec<String>>> = None;
-    let mut cell = String::new();
-    let mut bold = false;
-    let mut italic = false;
-    for e in Parser::new_ext(markdown, Options::ENABLE_TABLES) {
-        match e {
-            Event::Start(Tag::Heading { level, .. }) => {
-                skip = level == HeadingLevel::H1;
-                if !skip {
-                    t.push_str("\n#block(above: 1.2em, below: 0.6em, sticky: true)[#set par(first-line-indent: 0pt); *");
+    let inline = |spans: &[crate::render::Span]| -> String {
+        spans
+            .iter()
+            .map(|s| {
+                let mut piece = lit(&s.text);
+                if s.bold {
+                    piece = format!("#strong[{piece}]");
                 }
-            }
-            Event::End(TagEnd::Heading(_)) => {
-                if !skip {
-                    t.push_str("*]\n");
+                if s.italic {
+                    piece = format!("#emph[{piece}]");
                 }
-                skip = false;
-            }
-            Event::Start(Tag::Paragraph) if rows.is_none() => t.push('\n'),
-            Event::End(TagEnd::Paragraph) if rows.is_none() => t.push('\n'),
-            Event::Start(Tag::Strong) => bold = true,
-            Event::End(TagEnd::Strong) => bold = false,
-            Event::Start(Tag::Emphasis) => italic = true,
-            Event::End(TagEnd::Emphasis) => italic = false,
-            Event::Start(Tag::Table(_)) => rows = Some(vec![]),
-            Event::Start(Tag::TableHead) | Event::Start(Tag::TableRow) => {
-                if let Some(r) = rows.as_mut() {
-                    r.push(vec![]);
-                }
-            }
-            Event::Start(Tag::TableCell) => cell.clear(),
-            Event::End(TagEnd::TableCell) => {
-                if let Some(row) = rows.as_mut().and_then(|r| r.last_mut()) {
-                    row.push(std::mem::take(&mut cell));
-                }
-            }
-            Event::End(TagEnd::Table) => {
-                if let Some(r) = rows.take() {
-                    t.push_str(&table(&r));
-                }
-            }
-            Event::Text(s) | Event::Code(s) => {
-                if rows.is_some() {
-                    cell.push_str(&s);
-                } else if !skip {
-                    let mut piece = lit(&s);
-                    if bold {
-                        piece = format!("#strong[{piece}]");
-                    }
-                    if italic {
-                        piece = format!("#emph[{piece}]");
-                    }
-                    t.push_str(&piece);
-                }
-            }
-            Event::SoftBreak | Event::HardBreak => t.push(' '),
-            _ => {}
+                piece
+            })
+            .collect()
+    };
+    for b in crate::render::blocks(markdown) {
+        match b {
+            Block::Heading(spans) => t.push_str(&format!(
+                "\n#block(above: 1.2em, below: 0.6em, sticky: true)[#set par(first-line-indent: 0pt); *{}*]\n",
+                inline(&spans)
+            )),
+            Block::Paragraph(spans) => t.push_str(&format!("\n{}\n", inline(&spans))),
+            Block::Table(rows) => t.push_str(&table(&rows)),
         }
     }
     t

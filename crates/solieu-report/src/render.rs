@@ -181,3 +181,93 @@ fn markdown_to_html(md: &str) -> String {
     pulldown_cmark::html::push_html(&mut html, parser);
     html
 }
+
+/// A run of text with its emphasis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Span {
+    /// Text.
+    pub text: String,
+    /// Bold.
+    pub bold: bool,
+    /// Italic.
+    pub italic: bool,
+}
+
+/// The report's Markdown as blocks, for the formats that lay it out
+/// themselves (DOCX, PDF); the title (`#`) is left out, they set their own.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Block {
+    /// A section heading.
+    Heading(Vec<Span>),
+    /// A paragraph.
+    Paragraph(Vec<Span>),
+    /// A table: the header row first.
+    Table(Vec<Vec<String>>),
+}
+
+/// Splits rendered Markdown into [`Block`]s.
+pub fn blocks(md: &str) -> Vec<Block> {
+    use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+    let mut out = vec![];
+    let mut spans: Vec<Span> = vec![];
+    let (mut bold, mut italic, mut title) = (false, false, false);
+    let mut table: Option<Vec<Vec<String>>> = None;
+    let mut cell = String::new();
+    for e in Parser::new_ext(md, Options::ENABLE_TABLES) {
+        match e {
+            Event::Start(Tag::Heading { level, .. }) => {
+                title = level == HeadingLevel::H1;
+                spans.clear();
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                if !title {
+                    out.push(Block::Heading(std::mem::take(&mut spans)));
+                }
+                title = false;
+            }
+            Event::Start(Tag::Paragraph) => spans.clear(),
+            Event::End(TagEnd::Paragraph) if table.is_none() => {
+                out.push(Block::Paragraph(std::mem::take(&mut spans)));
+            }
+            Event::Start(Tag::Strong) => bold = true,
+            Event::End(TagEnd::Strong) => bold = false,
+            Event::Start(Tag::Emphasis) => italic = true,
+            Event::End(TagEnd::Emphasis) => italic = false,
+            Event::Start(Tag::Table(_)) => table = Some(vec![]),
+            Event::Start(Tag::TableHead) | Event::Start(Tag::TableRow) => {
+                if let Some(t) = table.as_mut() {
+                    t.push(vec![]);
+                }
+            }
+            Event::Start(Tag::TableCell) => cell.clear(),
+            Event::End(TagEnd::TableCell) => {
+                if let Some(row) = table.as_mut().and_then(|t| t.last_mut()) {
+                    row.push(std::mem::take(&mut cell));
+                }
+            }
+            Event::End(TagEnd::Table) => {
+                if let Some(t) = table.take() {
+                    out.push(Block::Table(t));
+                }
+            }
+            Event::Text(t) | Event::Code(t) => {
+                if table.is_some() {
+                    cell.push_str(&t);
+                } else {
+                    spans.push(Span {
+                        text: t.to_string(),
+                        bold,
+                        italic,
+                    });
+                }
+            }
+            Event::SoftBreak | Event::HardBreak => spans.push(Span {
+                text: " ".into(),
+                bold: false,
+                italic: false,
+            }),
+            _ => {}
+        }
+    }
+    out
+}

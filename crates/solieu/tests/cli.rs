@@ -866,6 +866,29 @@ fn report(env: &Env, args: &[&str]) -> String {
     env.ok(&a)
 }
 
+/// Writes the report of Ho Chi Minh City, October 2020 (issued 11/11/2020)
+/// in a format to a file; returns its path.
+fn report_file(env: &Env, format: &str) -> PathBuf {
+    let path = env.dir.path().join(format!("r.{format}"));
+    let p = path.to_str().unwrap();
+    report(
+        env,
+        &[
+            "--area",
+            "79",
+            "--period",
+            "2020-10",
+            "--format",
+            format,
+            "--date",
+            "2020-11-11",
+            "-o",
+            p,
+        ],
+    );
+    path
+}
+
 #[test]
 fn the_report_says_what_was_published() {
     let env = Env::new();
@@ -977,20 +1000,7 @@ fn report_formats_templates_and_escaping() {
     let env = Env::new();
     env.ok(&["demo"]);
     // the table as numbers with number formats
-    let x = env.dir.path().join("r.xlsx");
-    report(
-        &env,
-        &[
-            "--area",
-            "79",
-            "--period",
-            "2020-10",
-            "--format",
-            "xlsx",
-            "-o",
-            x.to_str().unwrap(),
-        ],
-    );
+    let x = report_file(&env, "xlsx");
     let sheets = solieu_ingest::xlsx::read_workbook(&std::fs::read(&x).unwrap()).unwrap();
     let row = sheets[0]
         .rows
@@ -1006,22 +1016,7 @@ fn report_formats_templates_and_escaping() {
         "{row:?}"
     );
     // DOCX: a Word package (its content is checked with python-docx in .ci/run)
-    let w = env.dir.path().join("r.docx");
-    report(
-        &env,
-        &[
-            "--area",
-            "79",
-            "--period",
-            "2020-10",
-            "--format",
-            "docx",
-            "--date",
-            "2020-11-11",
-            "-o",
-            w.to_str().unwrap(),
-        ],
-    );
+    let w = report_file(&env, "docx");
     let bytes = std::fs::read(&w).unwrap();
     assert!(bytes.starts_with(b"PK") && bytes.windows(17).any(|x| x == b"word/document.xml"));
     // HTML: a chart drawn in SVG, no script, names escaped
@@ -1108,23 +1103,8 @@ fn tool(name: &str, args: &[&str]) -> Option<String> {
 fn the_pdf_report_holds_the_vietnamese_text() {
     let env = Env::new();
     env.ok(&["demo"]);
-    let pdf = env.dir.path().join("r.pdf");
+    let pdf = report_file(&env, "pdf");
     let p = pdf.to_str().unwrap();
-    report(
-        &env,
-        &[
-            "--area",
-            "79",
-            "--period",
-            "2020-10",
-            "--format",
-            "pdf",
-            "--date",
-            "2020-11-11",
-            "-o",
-            p,
-        ],
-    );
     assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
     let Some(text) = tool("pdftotext", &[p, "-"]) else {
         return;
