@@ -900,6 +900,18 @@ impl Cube {
                 return Err(bad("series slot"));
             }
         }
+        // every source/note number must name an interned text
+        let n_metas = cube.metas.strings.len() as u32;
+        let old_metas = series.iter().flat_map(|s| s.old.iter().map(|o| o.meta));
+        if arena
+            .metas
+            .iter()
+            .copied()
+            .chain(old_metas)
+            .any(|m| m >= n_metas.max(1))
+        {
+            return Err(bad("source/note numbers"));
+        }
         cube.arena = arena;
         for (ix, mut s) in series.into_iter().enumerate() {
             fix_ytd(&mut cube.arena.core[s.start..s.start + s.len as usize], 0);

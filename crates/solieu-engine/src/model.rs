@@ -307,7 +307,9 @@ impl Engine {
     /// Writes the snapshot atomically (a temporary file, then a rename).
     pub fn write_snapshot(&self, path: &std::path::Path, fp: &Fingerprint) -> std::io::Result<()> {
         use std::io::Write;
-        let tmp = path.with_extension("partial");
+        // a name of this process's own: two processes writing at once each
+        // rename a whole file of their own, never a mix of both
+        let tmp = path.with_extension(format!("partial.{}", std::process::id()));
         {
             let f = std::fs::File::create(&tmp)?;
             let mut o = crate::snapshot::Out(std::io::BufWriter::with_capacity(1 << 20, f));

@@ -525,7 +525,7 @@ pub fn render(t: &Table, csv_out: bool, json: bool) -> Result<String> {
 /// Writes a file through a temporary one and a rename, so that a failure
 /// leaves no half-written file.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("partial");
+    let tmp = path.with_extension(format!("partial.{}", std::process::id()));
     std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
