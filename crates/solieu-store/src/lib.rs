@@ -115,6 +115,59 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
+/// What an account may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Everything, including accounts.
+    Admin,
+    /// All data; approves.
+    Analyst,
+    /// Writes only inside its scopes.
+    Reporter,
+    /// Reads.
+    Viewer,
+}
+
+impl Role {
+    /// Name in files and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Analyst => "analyst",
+            Role::Reporter => "reporter",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    /// Parses [`Role::as_str`].
+    pub fn parse(s: &str) -> Option<Role> {
+        Some(match s.trim() {
+            "admin" => Role::Admin,
+            "analyst" => Role::Analyst,
+            "reporter" => Role::Reporter,
+            "viewer" => Role::Viewer,
+            _ => return None,
+        })
+    }
+}
+
+/// An account with its scopes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// Number.
+    pub id: i64,
+    /// Login name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// Area codes a reporter may write (empty: none restricts by area).
+    pub areas: Vec<String>,
+    /// Indicator codes a reporter may write (empty: none restricts by indicator).
+    pub indicators: Vec<String>,
+    /// The argon2 PHC string of the password.
+    pub password_hash: String,
+}
+
 /// See [`Store::fingerprint`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Fingerprint {
@@ -201,6 +254,16 @@ pub trait Store {
     /// Calls `f` with every vintage, ordered by series, period and
     /// recording time. Returns the number of the last import committed.
     fn scan(&self, f: &mut dyn FnMut(ScanRow<'_>)) -> Result<i64>;
+    /// Adds an account (the password already hashed), with its scopes.
+    fn create_account(&mut self, account: &Account, actor: &str) -> Result<i64>;
+    /// An account by name.
+    fn account(&self, name: &str) -> Result<Option<Account>>;
+    /// Records a token by its SHA-256 (hex) for an account; returns its number.
+    fn create_token(&mut self, account_id: i64, sha256: &str, actor: &str) -> Result<i64>;
+    /// The account of a live token, by the token's SHA-256 (hex), and the token's number.
+    fn account_by_token(&self, sha256: &str) -> Result<Option<(Account, i64)>>;
+    /// Adds an entry to the audit log.
+    fn record_audit(&mut self, actor: &str, action: &str, detail: &str) -> Result<()>;
     /// What identifies the store's content: the last import's number and
     /// recording time, and the number of vintages (imports are append-only,
     /// so equal fingerprints mean equal content). Cheap.

@@ -8,11 +8,18 @@ use sha2::{Digest, Sha256};
 use crate::{Result, StoreError};
 
 /// (version, name, SQL)
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial schema",
-    include_str!("../migrations/sqlite/0001_init.sql"),
-)];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial schema",
+        include_str!("../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "accounts and tokens",
+        include_str!("../migrations/sqlite/0002_accounts.sql"),
+    ),
+];
 
 fn checksum(sql: &str) -> String {
     let d = Sha256::digest(sql.as_bytes());

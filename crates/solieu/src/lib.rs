@@ -1,7 +1,9 @@
 //! The solieu application: use cases shared by the CLI (and, later, the
 //! HTTP server), the demo data set, and time formatting.
 
+pub mod accounts;
 pub mod demo;
 pub mod figures;
+pub mod server;
 pub mod service;
 pub mod timefmt;

@@ -151,6 +151,22 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Serve the JSON API (and, later, the web UI) over this store.
+    Serve {
+        /// Address to listen on (port 0: any free port, printed at start).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+    },
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
     /// List areas.
     Areas {
         /// Accent-insensitive search ("ho chi minh").
@@ -179,6 +195,33 @@ enum Command {
         /// Entries to show.
         #[arg(long, default_value_t = 20)]
         limit: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Add an account; the password is read from standard input.
+    Add {
+        /// Login name.
+        name: String,
+        /// admin, analyst, reporter or viewer.
+        #[arg(long)]
+        role: String,
+        /// A reporter's area codes (repeatable or comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        area: Vec<String>,
+        /// A reporter's indicator codes (repeatable or comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        indicator: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Create an API token for an account; it is printed once and stored hashed.
+    Create {
+        /// The account.
+        name: String,
     },
 }
 
@@ -233,29 +276,6 @@ fn parse_measures(list: &[String]) -> Result<Vec<Measure>> {
             })
         })
         .collect()
-}
-
-fn parse_periods(list: &[String]) -> Result<Vec<Period>> {
-    let mut out = vec![];
-    for p in list {
-        if let Some((a, b)) = p.split_once("..") {
-            let (a, b) = (Period::parse(a)?, Period::parse(b)?);
-            if a.frequency() != b.frequency() {
-                bail!("range {p}: both ends must be periods of the same kind");
-            }
-            let mut cur = a;
-            while cur <= b {
-                out.push(cur);
-                cur = service::next_period(cur);
-                if out.len() > 100_000 {
-                    bail!("range {p} is too long");
-                }
-            }
-        } else {
-            out.push(Period::parse(p)?);
-        }
-    }
-    Ok(out)
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -362,7 +382,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let store = SqliteStore::open(&data)?;
             let derived = !history && !period.is_empty() && (!measure.is_empty() || explain);
             if derived {
-                let periods = parse_periods(&period)?;
+                let periods = service::parse_periods(&period)?;
                 let grid = solieu::figures::Grid {
                     indicators: indicator
                         .iter()
@@ -419,7 +439,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 bail!("--explain, --computed and --no-comparable apply to derived figures: give --period and --measure");
             }
             let areas = store.areas()?;
-            let periods = parse_periods(&period)?;
+            let periods = service::parse_periods(&period)?;
             let as_of = as_of.as_deref().map(timefmt::parse_as_of).transpose()?;
             let q = ObsQuery {
                 indicators: indicator
@@ -520,6 +540,71 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
             }
+        }
+        Command::Serve { addr } => {
+            solieu::server::serve(data.clone(), addr, data.join(ENGINE_SNAPSHOT))?;
+        }
+        Command::User {
+            action:
+                UserAction::Add {
+                    name,
+                    role,
+                    area,
+                    indicator,
+                },
+        } => {
+            let Some(role) = solieu_store::Role::parse(&role) else {
+                bail!("--role {role}: expected admin, analyst, reporter or viewer");
+            };
+            if name.trim().is_empty() || name.chars().any(char::is_whitespace) {
+                bail!("'{name}': an account name has no spaces");
+            }
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password)?;
+            let password = password.trim_end_matches(['\n', '\r']);
+            let mut store = SqliteStore::open(&data)?;
+            let areas = store.areas()?;
+            let inds = store.indicators()?;
+            let areas_norm: Vec<String> = area
+                .iter()
+                .map(|a| solieu_model::area::normalize_code(a))
+                .collect();
+            for a in &areas_norm {
+                if areas.versions(a).is_empty() {
+                    bail!("--area {a}: unknown area code");
+                }
+            }
+            let inds_norm: Vec<String> = indicator
+                .iter()
+                .map(|i| i.trim().to_ascii_uppercase())
+                .collect();
+            for i in &inds_norm {
+                if !inds.iter().any(|d| d.code == *i) {
+                    bail!("--indicator {i}: unknown indicator");
+                }
+            }
+            let account = solieu_store::Account {
+                id: 0,
+                name: name.clone(),
+                role,
+                areas: areas_norm,
+                indicators: inds_norm,
+                password_hash: solieu::accounts::hash_password(password)?,
+            };
+            store.create_account(&account, "cli")?;
+            println!("account {name} ({}) added", role.as_str());
+        }
+        Command::Token {
+            action: TokenAction::Create { name },
+        } => {
+            let mut store = SqliteStore::open(&data)?;
+            let Some(account) = store.account(&name)? else {
+                bail!("no account named '{name}'");
+            };
+            let token = solieu::accounts::new_token();
+            store.create_token(account.id, &solieu::accounts::token_hash(&token), "cli")?;
+            println!("{token}");
+            eprintln!("token for {name}: shown once, stored hashed; send it as Authorization: Bearer TOKEN");
         }
         Command::Export {
             format,

@@ -31,6 +31,31 @@ pub fn next_period(p: Period) -> Period {
     }
 }
 
+/// Periods as the CLI and the API take them: a list, each a period or a
+/// range FROM..TO of periods of one kind.
+pub fn parse_periods(list: &[String]) -> Result<Vec<Period>> {
+    let mut out = vec![];
+    for p in list {
+        if let Some((a, b)) = p.split_once("..") {
+            let (a, b) = (Period::parse(a)?, Period::parse(b)?);
+            if a.frequency() != b.frequency() {
+                bail!("range {p}: both ends must be periods of the same kind");
+            }
+            let mut cur = a;
+            while cur <= b {
+                out.push(cur);
+                cur = next_period(cur);
+                if out.len() > 100_000 {
+                    bail!("range {p} is too long");
+                }
+            }
+        } else {
+            out.push(Period::parse(p)?);
+        }
+    }
+    Ok(out)
+}
+
 /// Reads an indicator catalogue CSV. Errors name file, row and column.
 pub fn parse_catalog(bytes: &[u8], file: &str) -> Result<Vec<Indicator>, Vec<String>> {
     let (text, _) = solieu_ingest::legacy::decode_text_file(bytes);
@@ -259,20 +284,9 @@ pub fn import_files(
             std::fs::read(f).with_context(|| format!("{}: cannot read", f.display()))?,
         ));
     }
-    let inputs: Vec<Input<'_>> = contents
-        .iter()
-        .map(|(n, b)| Input { name: n, bytes: b })
-        .collect();
-    let indicators = store.indicators()?;
-    let areas = store.areas()?;
-    let cat = Catalog::new(&indicators, &areas);
-    let read = match solieu_ingest::read_files(&inputs, &cat, opts) {
+    let read = match read_inputs(store, &contents, opts)? {
         Ok(r) => r,
-        Err(diags) => {
-            return Ok(ImportResult::Rejected(
-                diags.iter().map(ToString::to_string).collect(),
-            ))
-        }
+        Err(errors) => return Ok(ImportResult::Rejected(errors)),
     };
     if dry_run {
         return Ok(ImportResult::Checked {
@@ -280,14 +294,46 @@ pub fn import_files(
             notes: read.notes,
         });
     }
+    let origin = contents
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let notes = read.notes.clone();
+    let (summary, _) = commit_read(store, read, submitter, &origin)?;
+    Ok(ImportResult::Committed { summary, notes })
+}
+
+/// Reads and validates named inputs (file name, bytes) against the store's
+/// catalogue and areas: the observations, or every located error.
+pub fn read_inputs(
+    store: &dyn Store,
+    contents: &[(String, Vec<u8>)],
+    opts: &ReadOptions,
+) -> Result<std::result::Result<solieu_ingest::ReadOutcome, Vec<String>>> {
+    let inputs: Vec<Input<'_>> = contents
+        .iter()
+        .map(|(n, b)| Input { name: n, bytes: b })
+        .collect();
+    let indicators = store.indicators()?;
+    let areas = store.areas()?;
+    let cat = Catalog::new(&indicators, &areas);
+    Ok(solieu_ingest::read_files(&inputs, &cat, opts)
+        .map_err(|diags| diags.iter().map(ToString::to_string).collect()))
+}
+
+/// Commits what [`read_inputs`] read, in one transaction; returns the
+/// summary and the observations (for the engine to apply).
+pub fn commit_read(
+    store: &mut dyn Store,
+    read: solieu_ingest::ReadOutcome,
+    submitter: &str,
+    origin: &str,
+) -> Result<(ImportSummary, Vec<solieu_model::Observation>)> {
     let batch = ImportBatch {
         observations: read.observations,
         submitter: submitter.to_string(),
-        origin: contents
-            .iter()
-            .map(|(n, _)| n.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
+        origin: origin.to_string(),
         sha256: read.sha256,
         recorded_at: None,
     };
@@ -309,10 +355,7 @@ pub fn import_files(
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    Ok(ImportResult::Committed {
-        summary,
-        notes: read.notes,
-    })
+    Ok((summary, batch.observations))
 }
 
 /// Area keys for codes: the versions that hold figures for any of the
