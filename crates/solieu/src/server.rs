@@ -143,8 +143,8 @@ pub fn out_of_scope(account: &Account, obs: &[Observation]) -> Vec<String> {
                     let code = o.area.split('@').next().unwrap_or(&o.area);
                     let area_ok =
                         account.areas.is_empty() || account.areas.iter().any(|a| a == code);
-                    let ind_ok = account.indicators.is_empty()
-                        || account.indicators.contains(&o.indicator);
+                    let ind_ok =
+                        account.indicators.is_empty() || account.indicators.contains(&o.indicator);
                     !(area_ok && ind_ok)
                 })
                 .map(|o| {
