@@ -396,6 +396,17 @@ pub fn build(engine: &Engine, req: &Request) -> Result<Report, ReportError> {
             });
         }
     }
+    if sections.is_empty() {
+        return Err(ReportError::Request(format!(
+            "no figures for {} ({}) in {}{}: nothing to report",
+            area_name,
+            solieu_model::area::normalize_code(&req.area),
+            p,
+            req.as_of_label
+                .as_ref()
+                .map_or(String::new(), |a| format!(" as of {a}"))
+        )));
+    }
     sources.sort_by(|a, b| {
         (&a.indicator, &a.period, a.import).cmp(&(&b.indicator, &b.period, b.import))
     });

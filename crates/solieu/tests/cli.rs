@@ -928,6 +928,14 @@ fn the_report_says_what_was_published() {
     );
     // a section without data is left out, not printed with zeros
     assert!(!oct.contains("NÔNG, LÂM NGHIỆP"), "{oct}");
+    // and a month without any data is no report at all
+    let out = env.run(&["report", "--area", "79", "--period", "2031-01"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("no figures for Thành phố Hồ Chí Minh (79) in 2031-01"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
