@@ -36,6 +36,7 @@ pub struct AppState {
     store: Mutex<SqliteStore>,
     engine: RwLock<Engine>,
     next_request: AtomicU64,
+    snapshot: PathBuf,
 }
 
 /// An API error: HTTP status, stable code, message, details.
@@ -91,6 +92,27 @@ impl AppState {
         tracing::error!(request = err.request, "{e}");
         err
     }
+}
+
+/// Brings the engine up to date with imports made by other processes (a
+/// CLI import while the server runs): the store's last import is compared
+/// with the engine's on every read, and the engine reloaded when they differ.
+fn refresh(state: &AppState) -> Result<(), ApiError> {
+    let store = state.store.lock().map_err(|e| state.internal(e))?;
+    let fp = store.fingerprint().map_err(|e| state.internal(e))?;
+    if fp.last_import
+        == state
+            .engine
+            .read()
+            .expect("engine lock")
+            .cube()
+            .last_import()
+    {
+        return Ok(());
+    }
+    let (engine, _) = Engine::open(&*store, &state.snapshot).map_err(|e| state.internal(e))?;
+    *state.engine.write().expect("engine lock") = engine;
+    Ok(())
 }
 
 /// The token's account, from `Authorization: Bearer …`.
@@ -161,12 +183,14 @@ pub fn out_of_scope(account: &Account, obs: &[Observation]) -> Vec<String> {
     }
 }
 
-async fn health(State(state): State<Arc<AppState>>) -> Json<Value> {
+async fn health(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
+    refresh(&state)?;
     let engine = state.engine.read().expect("engine lock");
     let (cells, old) = engine.cube().counts();
-    Json(
-        json!({"status": "ok", "vintages": cells + old, "last_import": engine.cube().last_import()}),
-    )
+    let last = engine.cube().last_import();
+    Ok(Json(
+        json!({"status": "ok", "vintages": cells + old, "last_import": last}),
+    ))
 }
 
 async fn indicators(State(state): State<Arc<AppState>>) -> Json<Value> {
@@ -261,6 +285,7 @@ async fn figures_handler(
             Some(m) => figures::parse_derived(&list(m)).map_err(|e| bad(e.to_string()))?,
         },
     };
+    refresh(&state)?;
     let explain = q.explain.unwrap_or(false);
     let opts = Options {
         as_of: q
@@ -396,6 +421,7 @@ pub fn serve(data: PathBuf, addr: SocketAddr, snapshot: PathBuf) -> Result<()> {
         store: Mutex::new(store),
         engine: RwLock::new(engine),
         next_request: AtomicU64::new(1),
+        snapshot,
     });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -196,6 +196,16 @@ fn writes_are_authorised_by_role_and_scope_and_seen_at_once() {
     let (status, text) = srv.http("POST", "/api/v1/submissions", Some(&analyst), OUT_OF_SCOPE);
     assert_eq!(status, 201, "{text}");
 
+    // an import by another process (the CLI) is seen by the running server
+    let cli = srv.data.parent().unwrap().join("cli.csv");
+    std::fs::write(
+        &cli,
+        "indicator,area,period,value\nRETAIL_GOODS,79,2020-10,81000\n",
+    )
+    .unwrap();
+    solieu(&srv.data, &["import", cli.to_str().unwrap()], None);
+    assert_eq!(srv.value("RETAIL_GOODS", "79", "2020-10"), Some(81000.0));
+
     // every write and every refusal is in the audit log, with the token and the address
     let audit = solieu(&srv.data, &["audit", "--limit", "50"], None);
     assert!(
