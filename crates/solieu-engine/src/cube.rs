@@ -188,16 +188,6 @@ pub struct SeriesRef<'a> {
 }
 
 impl SeriesRef<'_> {
-    /// Number of current cells.
-    pub fn len(&self) -> usize {
-        self.core.len()
-    }
-
-    /// Whether the series has no cell.
-    pub fn is_empty(&self) -> bool {
-        self.core.is_empty()
-    }
-
     /// Whether every current cell is final (then the status of any sum of
     /// cells is final without reading them).
     pub fn all_final(&self) -> bool {
@@ -292,13 +282,6 @@ impl SeriesRef<'_> {
         let lo = self.old.partition_point(|o| o.period < period);
         let hi = self.old.partition_point(|o| o.period <= period);
         &self.old[lo..hi]
-    }
-
-    /// Every vintage of `period`, oldest first.
-    pub fn vintages(&self, period: u32) -> Vec<Cell> {
-        let mut out: Vec<Cell> = self.old_of(period).iter().map(Old::cell).collect();
-        out.extend(self.find(period).map(|i| self.cell_at(i)));
-        out
     }
 }
 
@@ -746,11 +729,6 @@ impl Cube {
         self.series
             .iter()
             .fold((0, 0), |(c, o), s| (c + s.len as usize, o + s.old.len()))
-    }
-
-    /// The key of every series.
-    pub fn keys(&self) -> impl Iterator<Item = SeriesKey> + '_ {
-        self.series.iter().map(|s| s.key)
     }
 }
 

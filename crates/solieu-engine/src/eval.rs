@@ -363,6 +363,16 @@ fn ratio_pct(cur: V, base: V) -> R {
     Ok(join(cur, base, (cur.v / base.v - 1.0) * 100.0))
 }
 
+/// Growth of `cur` over `base`; a base with no data (or missing months)
+/// is absent for the reason `missing` names, other reasons pass through.
+fn growth(cur: V, base: R, missing: Why) -> R {
+    match base {
+        Ok(b) => ratio_pct(cur, b),
+        Err(Why::NoData | Why::Incomplete { .. }) => Err(missing),
+        Err(w) => Err(w),
+    }
+}
+
 fn prev_of(p: Period) -> Option<Period> {
     Some(match p {
         Period::Month(y, 1) => Period::Month(y - 1, 12),
@@ -911,12 +921,8 @@ impl<'e> Ev<'e> {
             return r;
         }
         let cur = self.level(ind, area, p)?;
-        let base = match self.level(ind, area, p.previous_year()) {
-            Ok(b) => b,
-            Err(Why::NoData | Why::Incomplete { .. }) => return Err(Why::NoPreviousYear),
-            Err(w) => return Err(w),
-        };
-        ratio_pct(cur, base)
+        let base = self.level(ind, area, p.previous_year());
+        growth(cur, base, Why::NoPreviousYear)
     }
 
     /// The year-to-date growth of a plain monthly flow series, read in one
@@ -977,14 +983,8 @@ impl<'e> Ev<'e> {
                     "a year or year-to-date has no previous period; use yoy_pct",
                 )),
                 Some(prev) => self.level(ind, area, p).and_then(|cur| {
-                    let base = match self.level(ind, area, prev) {
-                        Ok(b) => b,
-                        Err(Why::NoData | Why::Incomplete { .. }) => {
-                            return Err(Why::NoPreviousPeriod)
-                        }
-                        Err(w) => return Err(w),
-                    };
-                    ratio_pct(cur, base)
+                    let base = self.level(ind, area, prev);
+                    growth(cur, base, Why::NoPreviousPeriod)
                 }),
             }
         };

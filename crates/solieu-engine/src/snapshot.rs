@@ -102,29 +102,23 @@ impl<'a> In<'a> {
         let n = self.len(1)?;
         String::from_utf8(self.take(n)?.to_vec()).map_err(|_| bad("text"))
     }
-    pub fn u32s(&mut self) -> io::Result<Vec<u32>> {
-        let n = self.len(4)?;
+    /// A length-prefixed array of fixed-width little-endian values.
+    fn array<const N: usize, T>(&mut self, from: fn([u8; N]) -> T) -> io::Result<Vec<T>> {
+        let n = self.len(N)?;
         Ok(self
-            .take(n * 4)?
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .take(n * N)?
+            .chunks_exact(N)
+            .map(|c| from(c.try_into().expect("N bytes")))
             .collect())
+    }
+    pub fn u32s(&mut self) -> io::Result<Vec<u32>> {
+        self.array(u32::from_le_bytes)
     }
     pub fn f64s(&mut self) -> io::Result<Vec<f64>> {
-        let n = self.len(8)?;
-        Ok(self
-            .take(n * 8)?
-            .chunks_exact(8)
-            .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
-            .collect())
+        self.array(f64::from_le_bytes)
     }
     pub fn i64s(&mut self) -> io::Result<Vec<i64>> {
-        let n = self.len(8)?;
-        Ok(self
-            .take(n * 8)?
-            .chunks_exact(8)
-            .map(|c| i64::from_le_bytes(c.try_into().expect("8 bytes")))
-            .collect())
+        self.array(i64::from_le_bytes)
     }
     pub fn bytes(&mut self) -> io::Result<Vec<u8>> {
         let n = self.len(1)?;

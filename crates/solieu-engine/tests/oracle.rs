@@ -259,6 +259,18 @@ fn weakest(a: Status, b: Status) -> Status {
     a.weakest(b)
 }
 
+/// % change of `cur` on a base; a base without data is absent as `missing`.
+fn pct_change((c, cs, cf): (f64, Status, u8), base: Val, missing: Why) -> Val {
+    let (b, bs, bf) = base.map_err(|w| match w {
+        Why::NoData | Why::Incomplete { .. } => missing,
+        w => w,
+    })?;
+    if b == 0.0 {
+        return Err(Why::ZeroBase);
+    }
+    Ok(((c / b - 1.0) * 100.0, weakest(cs, bs), cf | bf))
+}
+
 /// The sum of figures that must all be there; `missing` says why not.
 fn sum_all(vals: impl Iterator<Item = Val>, flag: u8, missing: impl Fn(u16) -> Why) -> Val {
     let (mut total, mut st, mut fl, mut absent) = (0.0, Status::Final, flag, 0u16);
@@ -494,17 +506,12 @@ impl<'a> Oracle<'a> {
                 .level(ind, area, p, false)
                 .map(|(v, s, f)| (v - 100.0, s, f));
         }
-        let (c, cs, cf) = self.level(ind, area, p, false)?;
-        let (b, bs, bf) = self
-            .level(ind, area, p.previous_year(), false)
-            .map_err(|w| match w {
-                Why::NoData | Why::Incomplete { .. } => Why::NoPreviousYear,
-                w => w,
-            })?;
-        if b == 0.0 {
-            return Err(Why::ZeroBase);
-        }
-        Ok(((c / b - 1.0) * 100.0, weakest(cs, bs), cf | bf))
+        let cur = self.level(ind, area, p, false)?;
+        pct_change(
+            cur,
+            self.level(ind, area, p.previous_year(), false),
+            Why::NoPreviousYear,
+        )
     }
 
     fn yoy(&self, ind: &str, area: &str, p: Period) -> Figure {
@@ -590,16 +597,12 @@ impl<'a> Oracle<'a> {
                         "an index on the same period of the previous year gives no change on the previous period",
                     ))
                 } else if let Some(prev) = prev {
-                    self.level(ind, area, p, false).and_then(|(c, cs, cf)| {
-                        let (b, bs, bf) =
-                            self.level(ind, area, prev, false).map_err(|w| match w {
-                                Why::NoData | Why::Incomplete { .. } => Why::NoPreviousPeriod,
-                                w => w,
-                            })?;
-                        if b == 0.0 {
-                            return Err(Why::ZeroBase);
-                        }
-                        Ok(((c / b - 1.0) * 100.0, weakest(cs, bs), cf | bf))
+                    self.level(ind, area, p, false).and_then(|cur| {
+                        pct_change(
+                            cur,
+                            self.level(ind, area, prev, false),
+                            Why::NoPreviousPeriod,
+                        )
                     })
                 } else {
                     Err(Why::NotApplicable(

@@ -293,6 +293,19 @@ impl AreaRegistry {
         self.versions(code).into_iter().find(|a| a.valid_on(day))
     }
 
+    /// The version of a code to evaluate for a period: the one valid then,
+    /// else the newest (whose figures for the period are then worked out on
+    /// the comparable basis, from its predecessors). `None`: an unknown code.
+    pub fn version_for(&self, code: &str, period: Period) -> Option<&Area> {
+        match self.resolve(code, period) {
+            Ok(a) => Some(a),
+            Err(_) => self
+                .versions(&normalize_code(code))
+                .into_iter()
+                .max_by_key(|a| a.valid_from),
+        }
+    }
+
     /// Areas that went into `key` (its predecessors).
     pub fn predecessors(&self, key: &str) -> Vec<&Succession> {
         self.successions.iter().filter(|s| s.to == key).collect()

@@ -256,16 +256,12 @@ fn num(f: &Figure, lang_pct: bool) -> Option<Num> {
 /// The area version to report on for a code and a month: the one valid
 /// then, else the newest (on the comparable basis).
 fn area_key(engine: &Engine, code: &str, p: Period) -> Result<(String, String), ReportError> {
-    let reg = engine.registry();
-    let code = solieu_model::area::normalize_code(code);
-    let a = match reg.resolve(&code, p) {
-        Ok(a) => a,
-        Err(_) => reg
-            .versions(&code)
-            .into_iter()
-            .max_by_key(|a| a.valid_from)
-            .ok_or_else(|| ReportError::Request(format!("unknown area code '{code}'")))?,
-    };
+    let a = engine.registry().version_for(code, p).ok_or_else(|| {
+        ReportError::Request(format!(
+            "unknown area code '{}'",
+            solieu_model::area::normalize_code(code)
+        ))
+    })?;
     Ok((a.key.clone(), a.name_vi.clone()))
 }
 

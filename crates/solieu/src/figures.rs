@@ -57,11 +57,7 @@ pub fn parse_derived(list: &[String]) -> Result<Vec<Derived>> {
 /// The area version to evaluate for a code and a period: the one valid
 /// then, else the newest (evaluated on the comparable basis).
 pub fn area_for(reg: &AreaRegistry, code: &str, p: Period) -> Result<String> {
-    if let Ok(a) = reg.resolve(code, p) {
-        return Ok(a.key.clone());
-    }
-    let versions = reg.versions(&solieu_model::area::normalize_code(code));
-    match versions.iter().max_by_key(|a| a.valid_from) {
+    match reg.version_for(code, p) {
         Some(a) => Ok(a.key.clone()),
         None => bail!("unknown area code '{code}' (see `solieu areas --search …`)"),
     }
