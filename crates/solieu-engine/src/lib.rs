@@ -14,6 +14,7 @@
 pub mod cube;
 mod eval;
 mod model;
+pub mod rules;
 mod snapshot;
 
 pub use cube::{Cell, Cube, SeriesKey, SeriesRef};

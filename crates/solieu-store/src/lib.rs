@@ -13,10 +13,16 @@
 
 mod migrations;
 mod sqlite;
+mod sqlite_workflow;
+pub mod workflow;
 
 use solieu_model::{AreaRegistry, Indicator, Measure, Observation, Period, Vintage};
 
 pub use sqlite::SqliteStore;
+pub use workflow::{
+    Actor, AuditQuery, AuditRecord, Form, Round, RoundAction, RoundStatus, Rule, Severity, Task,
+    TaskNote, TaskStatus, TaskUpdate, TokenInfo, Workflow,
+};
 
 /// Store errors.
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +111,8 @@ pub struct StoreStats {
 /// An entry of the audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
+    /// Entry number (increasing).
+    pub id: i64,
     /// Time (µs since epoch).
     pub at: i64,
     /// Who.
@@ -113,6 +121,14 @@ pub struct AuditEntry {
     pub action: String,
     /// Details.
     pub detail: String,
+    /// From where (`token 3 from 10.0.0.5:4431`, `cli`).
+    pub origin: String,
+    /// About what (`round BC_THANG/79/2026-10`).
+    pub target: String,
+    /// The state before the write.
+    pub before: Option<String>,
+    /// The state after the write.
+    pub after: Option<String>,
 }
 
 /// What an account may do.

@@ -19,6 +19,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "accounts and tokens",
         include_str!("../migrations/sqlite/0002_accounts.sql"),
     ),
+    (
+        3,
+        "workflow: forms, rounds, rules, tasks, sessions, releases, audit origin",
+        include_str!("../migrations/sqlite/0003_workflow.sql"),
+    ),
 ];
 
 fn checksum(sql: &str) -> String {

@@ -24,7 +24,7 @@ pub const DB_FILE: &str = "solieu.db";
 
 /// The embedded SQLite store.
 pub struct SqliteStore {
-    conn: Connection,
+    pub(crate) conn: Connection,
     path: PathBuf,
 }
 
@@ -149,7 +149,7 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
-    fn account_of(
+    pub(crate) fn account_of(
         &self,
         id: i64,
         name: String,
@@ -180,6 +180,24 @@ impl SqliteStore {
             password_hash,
         })
     }
+}
+
+/// The columns [`audit_row`] reads.
+pub(crate) const AUDIT_COLUMNS: &str =
+    "id, at, actor, action, detail, origin, target, before, after";
+
+pub(crate) fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+    Ok(AuditEntry {
+        id: r.get(0)?,
+        at: r.get(1)?,
+        actor: r.get(2)?,
+        action: r.get(3)?,
+        detail: r.get(4)?,
+        origin: r.get(5)?,
+        target: r.get(6)?,
+        before: r.get(7)?,
+        after: r.get(8)?,
+    })
 }
 
 fn audit(conn: &Connection, actor: &str, action: &str, detail: &str) -> Result<()> {
@@ -904,18 +922,11 @@ impl Store for SqliteStore {
     }
 
     fn audit(&self, limit: usize) -> Result<Vec<AuditEntry>> {
-        let mut st = self
-            .conn
-            .prepare("SELECT at, actor, action, detail FROM audit ORDER BY id DESC LIMIT ?1")?;
+        let mut st = self.conn.prepare(&format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit ORDER BY id DESC LIMIT ?1"
+        ))?;
         let rows = st
-            .query_map([limit as i64], |r| {
-                Ok(AuditEntry {
-                    at: r.get(0)?,
-                    actor: r.get(1)?,
-                    action: r.get(2)?,
-                    detail: r.get(3)?,
-                })
-            })?
+            .query_map([limit as i64], audit_row)?
             .collect::<std::result::Result<_, _>>()?;
         Ok(rows)
     }

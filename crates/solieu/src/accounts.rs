@@ -2,7 +2,7 @@
 //! stored as SHA-256).
 
 use anyhow::{anyhow, bail, Result};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{phc::PasswordHash, PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
@@ -15,9 +15,8 @@ pub fn hash_password(password: &str) -> Result<String> {
     if password.chars().count() < MIN_PASSWORD {
         bail!("the password must have at least {MIN_PASSWORD} characters");
     }
-    let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
+        .hash_password(password.as_bytes())
         .map(|h| h.to_string())
         .map_err(|e| anyhow!("password hashing failed: {e}"))
 }
