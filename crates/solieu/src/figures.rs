@@ -239,9 +239,14 @@ pub fn explain_text(engine: &Engine, rows: &[Row]) -> String {
 
 /// The rows as JSON, values as numbers, with inputs when explained.
 pub fn json(engine: &Engine, rows: &[Row], explain: bool) -> Result<String> {
+    Ok(serde_json::to_string_pretty(&json_values(engine, rows, explain))? + "\n")
+}
+
+/// The rows as JSON objects.
+pub fn json_values(engine: &Engine, rows: &[Row], explain: bool) -> Vec<serde_json::Value> {
     use serde_json::{json, Value};
     let reg = engine.registry();
-    let arr: Vec<Value> = rows
+    rows
         .iter()
         .map(|r| {
             let f = &r.figure;
@@ -277,6 +282,5 @@ pub fn json(engine: &Engine, rows: &[Row], explain: bool) -> Result<String> {
             }
             o
         })
-        .collect();
-    Ok(serde_json::to_string_pretty(&arr)? + "\n")
+        .collect()
 }

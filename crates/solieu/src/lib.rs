@@ -4,6 +4,8 @@
 pub mod accounts;
 pub mod demo;
 pub mod figures;
+pub mod reports;
+pub mod rules;
 pub mod server;
 pub mod service;
 pub mod timefmt;

@@ -156,6 +156,17 @@ enum Command {
         /// Address to listen on (port 0: any free port, printed at start).
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: std::net::SocketAddr,
+        /// Who reads without an account: the data as of the latest release
+        /// (`published`), nothing, or everything (a closed network).
+        #[arg(long, value_enum, default_value = "published")]
+        public: solieu::server::Public,
+        /// Requests per second per token, session or address (0: no limit).
+        #[arg(long, default_value_t = 100)]
+        rate_limit: u32,
+        /// Send the session cookie without `Secure`, for plain-HTTP intranets
+        /// (browsers then send it over unencrypted connections).
+        #[arg(long)]
+        insecure_cookies: bool,
     },
     /// Manage accounts.
     User {
@@ -232,20 +243,6 @@ enum CatalogAction {
         /// The catalogue file.
         file: PathBuf,
     },
-}
-
-#[cfg(feature = "pdf")]
-fn pdf(
-    report: &solieu_report::Report,
-    md: &str,
-    who: &solieu_report::docx::Issuer,
-) -> Result<Vec<u8>> {
-    Ok(solieu_report::pdf::document(report, md, who)?)
-}
-
-#[cfg(not(feature = "pdf"))]
-fn pdf(_: &solieu_report::Report, _: &str, _: &solieu_report::docx::Issuer) -> Result<Vec<u8>> {
-    bail!("this solieu was built without PDF (cargo feature `pdf`)")
 }
 
 /// The engine's snapshot in the data directory (a copy of the stored
@@ -491,45 +488,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 as_of_label: as_of.clone(),
                 sources,
             };
-            let report = solieu_report::build(&engine, &req)?;
-            let bytes = match format.as_str() {
-                "md" => {
-                    solieu_report::render(&report, solieu_report::Format::Md, template.as_deref())?
-                        .into_bytes()
-                }
-                "html" => solieu_report::render(
-                    &report,
-                    solieu_report::Format::Html,
-                    template.as_deref(),
-                )?
-                .into_bytes(),
-                "xlsx" => solieu_report::xlsx::table(&report)?,
-                "docx" | "pdf" => {
-                    let day = match (&date, &as_of) {
-                        (Some(d), _) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                            .with_context(|| format!("--date {d}: expected YYYY-MM-DD"))?,
-                        (None, Some(a)) => timefmt::vietnam_day(timefmt::parse_as_of(a)?),
-                        (None, None) => timefmt::vietnam_day(solieu_store::now_micros()),
-                    };
-                    let mut who = solieu_report::docx::Issuer::default_for(&report, day);
-                    if let Some(i) = issuer {
-                        who.body = i;
-                    }
-                    let md = solieu_report::render(
-                        &report,
-                        solieu_report::Format::Md,
-                        template.as_deref(),
-                    )?;
-                    if format == "docx" {
-                        solieu_report::docx::document(&report, &md, &who)?
-                    } else {
-                        pdf(&report, &md, &who)?
-                    }
-                }
-                f => {
-                    bail!("--format {f}: expected md, html, xlsx, docx or pdf")
-                }
+            let day = match (&date, &as_of) {
+                (Some(d), _) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                    .with_context(|| format!("--date {d}: expected YYYY-MM-DD"))?,
+                (None, Some(a)) => timefmt::vietnam_day(timefmt::parse_as_of(a)?),
+                (None, None) => timefmt::vietnam_day(solieu_store::now_micros()),
             };
+            let bytes =
+                solieu::reports::render(&engine, &req, &format, template.as_deref(), day, issuer)
+                    .map_err(|e| {
+                    if e.to_string().starts_with("format ") {
+                        anyhow::anyhow!("--{e}")
+                    } else {
+                        e
+                    }
+                })?;
             match output {
                 Some(path) => {
                     service::write_atomically(&path, &bytes)?;
@@ -541,8 +514,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
             }
         }
-        Command::Serve { addr } => {
-            solieu::server::serve(data.clone(), addr, data.join(ENGINE_SNAPSHOT))?;
+        Command::Serve {
+            addr,
+            public,
+            rate_limit,
+            insecure_cookies,
+        } => {
+            solieu::server::serve(solieu::server::Config {
+                data: data.clone(),
+                snapshot: data.join(ENGINE_SNAPSHOT),
+                addr,
+                public,
+                rate: rate_limit,
+                secure_cookies: !insecure_cookies,
+            })?;
         }
         Command::User {
             action:
@@ -675,13 +660,26 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Audit { limit } => {
             let store = SqliteStore::open(&data)?;
             for e in store.audit(limit)? {
-                println!(
-                    "{}  {}  {}  {}",
-                    timefmt::format_micros(e.at),
-                    e.actor,
-                    e.action,
-                    e.detail
-                );
+                let change = match (&e.before, &e.after) {
+                    (Some(b), Some(a)) => format!("{b} -> {a}"),
+                    (None, Some(a)) => format!("-> {a}"),
+                    _ => String::new(),
+                };
+                let origin = if e.origin.is_empty() {
+                    String::new()
+                } else {
+                    format!("({})", e.origin)
+                };
+                let at = timefmt::format_micros(e.at);
+                let parts = [
+                    &at, &e.actor, &e.action, &e.target, &e.detail, &change, &origin,
+                ];
+                let parts: Vec<&str> = parts
+                    .iter()
+                    .map(|s| s.as_str())
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                println!("{}", parts.join("  "));
             }
         }
     }

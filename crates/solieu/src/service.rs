@@ -400,6 +400,24 @@ pub fn inert(s: &str) -> String {
     }
 }
 
+/// A client-given file name made harmless for messages, headers and the
+/// audit log: the last path component, printable characters only, at most
+/// 120 characters (`../../etc/passwd` → `passwd`).
+pub fn safe_file_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let clean: String = base
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>' | '|' | '*' | '?' | ':'))
+        .take(120)
+        .collect();
+    let clean = clean.trim_matches(|c: char| c == '.' || c.is_whitespace());
+    if clean.is_empty() {
+        "upload".to_string()
+    } else {
+        clean.to_string()
+    }
+}
+
 /// Observations as a table.
 pub fn vintage_table(rows: &[Vintage], areas: &AreaRegistry, history: bool) -> Table {
     let mut headers: Vec<String> = [

@@ -1,10 +1,16 @@
-//! The real server on port 0 over a temporary demo store: authentication,
-//! scopes, all-or-nothing submissions, freshness of derived figures, audit.
+//! The real server on port 0 over a temporary demo store: the full
+//! authorisation matrix, all-or-nothing submissions, the round workflow
+//! through lock, rules and outliers, key tasks, sessions and CSRF, published
+//! data for anonymous readers, rate limits, the audit log, the report, the
+//! OpenAPI document.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+
+use serde_json::{json, Value};
 
 fn solieu(data: &Path, args: &[&str], stdin: Option<&str>) -> String {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_solieu"));
@@ -27,6 +33,8 @@ fn solieu(data: &Path, args: &[&str], stdin: Option<&str>) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+const PASSWORD: &str = "một mật khẩu đủ dài";
+
 struct Server {
     child: Child,
     addr: String,
@@ -41,8 +49,41 @@ impl Drop for Server {
     }
 }
 
+/// How a request authenticates.
+#[derive(Clone, Copy)]
+enum Auth<'a> {
+    None,
+    Token(&'a str),
+    Session {
+        cookie: &'a str,
+        csrf: Option<&'a str>,
+    },
+}
+
+struct Resp {
+    status: u16,
+    headers: String,
+    body: String,
+}
+
+impl Resp {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", self.status, self.body))
+    }
+
+    fn header(&self, name: &str) -> Option<String> {
+        self.headers.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_string())
+        })
+    }
+}
+
 impl Server {
-    fn start() -> Server {
+    fn start(args: &[&str]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         solieu(&data, &["demo"], None);
@@ -50,6 +91,7 @@ impl Server {
             .arg("--data")
             .arg(&data)
             .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -71,18 +113,24 @@ impl Server {
     fn account(&self, name: &str, role: &str, scope: &[&str]) -> String {
         let mut args = vec!["user", "add", name, "--role", role];
         args.extend_from_slice(scope);
-        solieu(&self.data, &args, Some("một mật khẩu đủ dài\n"));
+        solieu(&self.data, &args, Some(&format!("{PASSWORD}\n")));
         solieu(&self.data, &["token", "create", name], None)
             .trim()
             .to_string()
     }
 
-    /// (status, body) of a request.
-    fn http(&self, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, String) {
+    fn request(&self, method: &str, path: &str, auth: Auth<'_>, ctype: &str, body: &[u8]) -> Resp {
         let mut s = TcpStream::connect(&self.addr).unwrap();
-        let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+        let auth = match auth {
+            Auth::None => String::new(),
+            Auth::Token(t) => format!("Authorization: Bearer {t}\r\n"),
+            Auth::Session { cookie, csrf } => format!(
+                "Cookie: other=1; solieu_session={cookie}\r\n{}",
+                csrf.map_or(String::new(), |c| format!("X-CSRF-Token: {c}\r\n"))
+            ),
+        };
         let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\n{auth}Content-Type: text/csv\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\n{auth}Content-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
             self.addr,
             body.len()
         );
@@ -96,30 +144,92 @@ impl Server {
             .nth(1)
             .and_then(|c| c.parse().ok())
             .unwrap_or(0);
-        let body = text
+        let (headers, body) = text
             .split_once("\r\n\r\n")
-            .map_or(String::new(), |(_, b)| b.to_string());
-        (status, body)
+            .map_or((text.clone(), String::new()), |(h, b)| {
+                (h.to_string(), b.to_string())
+            });
+        // chunked bodies (JSON from axum is not chunked; files may be)
+        let body = if headers
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            dechunk(&body)
+        } else {
+            body
+        };
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    fn csv(&self, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> Resp {
+        let auth = token.map_or(Auth::None, Auth::Token);
+        self.request(method, path, auth, "text/csv", body)
+    }
+
+    fn json(&self, method: &str, path: &str, auth: Auth<'_>, body: &Value) -> Resp {
+        let b = if body.is_null() {
+            vec![]
+        } else {
+            body.to_string().into_bytes()
+        };
+        self.request(method, path, auth, "application/json", &b)
+    }
+
+    fn get(&self, path: &str, token: &str) -> Value {
+        let r = self.json("GET", path, Auth::Token(token), &Value::Null);
+        assert_eq!(r.status, 200, "GET {path}: {}", r.body);
+        r.json()
     }
 
     fn vintages(&self) -> u64 {
-        let (_, body) = self.http("GET", "/api/v1/health", None, b"");
-        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-        v["vintages"].as_u64().unwrap()
+        let r = self.json("GET", "/api/v1/health", Auth::None, &Value::Null);
+        r.json()["vintages"].as_u64().unwrap()
     }
 
-    fn value(&self, indicator: &str, area: &str, period: &str) -> Option<f64> {
-        let (status, body) = self.http(
-            "GET",
+    fn value(&self, token: &str, indicator: &str, area: &str, period: &str) -> Option<f64> {
+        let v = self.get(
             &format!(
-                "/api/v1/figures?indicator={indicator}&area={area}&period={period}&measure=value"
+                "/api/v1/observations?indicator={indicator}&area={area}&period={period}&measure=value"
             ),
-            None,
-            b"",
+            token,
         );
-        assert_eq!(status, 200, "{body}");
-        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-        v[0]["value"].as_f64()
+        v["rows"][0]["value"].as_f64()
+    }
+}
+
+fn dechunk(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some((size, tail)) = rest.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || tail.len() < n {
+            break;
+        }
+        out.push_str(&tail[..n]);
+        rest = tail[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+fn assert_clean_error(r: &Resp) {
+    let e = r.json();
+    let err = &e["error"];
+    assert!(
+        err["request_id"].as_str().unwrap().starts_with('r'),
+        "{}",
+        r.body
+    );
+    assert!(
+        err["code"].is_string() && err["message"].is_string(),
+        "{}",
+        r.body
+    );
+    for leak in ["SQL", "sqlite", "panicked", "src/", ".rs:"] {
+        assert!(!r.body.contains(leak), "{leak} leaked: {}", r.body);
     }
 }
 
@@ -129,7 +239,7 @@ const OTHER_INDICATOR: &[u8] = b"indicator,area,period,value\nEXPORTS,79,2020-10
 
 #[test]
 fn writes_are_authorised_by_role_and_scope_and_seen_at_once() {
-    let srv = Server::start();
+    let srv = Server::start(&[]);
     let reporter = srv.account(
         "hcm",
         "reporter",
@@ -140,7 +250,6 @@ fn writes_are_authorised_by_role_and_scope_and_seen_at_once() {
     let unscoped = srv.account("chuaphanquyen", "reporter", &[]);
 
     let before = srv.vintages();
-    // refused: no token, an unknown token, a viewer, a reporter outside its scope or without one
     let refused: [(Option<&str>, &[u8], u16); 6] = [
         (None, IN_SCOPE, 401),
         (Some("slt_0000"), IN_SCOPE, 401),
@@ -150,17 +259,9 @@ fn writes_are_authorised_by_role_and_scope_and_seen_at_once() {
         (Some(&unscoped), IN_SCOPE, 403),
     ];
     for (token, body, want) in refused {
-        let (status, text) = srv.http("POST", "/api/v1/submissions", token, body);
-        assert_eq!(status, want, "{text}");
-        let e: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert!(
-            e["error"]["request_id"].as_str().unwrap().starts_with('r'),
-            "{text}"
-        );
-        assert!(
-            !text.contains("SQL") && !text.contains("panicked"),
-            "{text}"
-        );
+        let r = srv.csv("POST", "/api/v1/submissions", token, body);
+        assert_eq!(r.status, want, "{}", r.body);
+        assert_clean_error(&r);
     }
     assert_eq!(
         srv.vintages(),
@@ -170,31 +271,61 @@ fn writes_are_authorised_by_role_and_scope_and_seen_at_once() {
 
     // a submission with errors: located, and nothing written
     let bad = b"indicator,area,period,value\nRETAIL_GOODS,79,2020-10,80000\nRETAIL_GOODS,79,2020-11,12x\n";
-    let (status, text) = srv.http("POST", "/api/v1/submissions", Some(&reporter), bad);
-    assert_eq!(status, 422, "{text}");
-    assert!(text.contains("submission.csv:3:value"), "{text}");
+    let r = srv.csv("POST", "/api/v1/submissions", Some(&reporter), bad);
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("submission.csv:3:value"), "{}", r.body);
+    assert_eq!(srv.vintages(), before);
+    // the same in JSON: the item and the field
+    let r = srv.json(
+        "POST",
+        "/api/v1/submissions",
+        Auth::Token(&reporter),
+        &json!({"observations": [
+            {"indicator": "RETAIL_GOODS", "area": "79", "period": "2020-10", "value": 80000},
+            {"indicator": "RETAIL_GOODS", "area": "79", "period": "2020-13", "value": 1},
+        ]}),
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("submission.json:2:period"), "{}", r.body);
     assert_eq!(srv.vintages(), before);
 
     // in scope: written, and every derived figure sees it on the next request
-    assert_ne!(srv.value("RETAIL_GOODS", "79", "2020-10"), Some(80000.0));
-    let (status, text) = srv.http("POST", "/api/v1/submissions", Some(&reporter), IN_SCOPE);
-    assert_eq!(status, 201, "{text}");
-    assert_eq!(srv.value("RETAIL_GOODS", "79", "2020-10"), Some(80000.0));
+    assert_ne!(
+        srv.value(&viewer, "RETAIL_GOODS", "79", "2020-10"),
+        Some(80000.0)
+    );
+    let r = srv.csv("POST", "/api/v1/submissions", Some(&reporter), IN_SCOPE);
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        srv.value(&viewer, "RETAIL_GOODS", "79", "2020-10"),
+        Some(80000.0)
+    );
     assert_eq!(srv.vintages(), before + 1);
-    let (_, ytd) = srv.http(
-        "GET",
-        "/api/v1/figures?indicator=RETAIL_GOODS&area=79&period=2020-01/2020-10&measure=value&explain=true",
-        None,
-        b"",
+    let ytd = srv.get(
+        "/api/v1/observations?indicator=RETAIL_GOODS&area=79&period=2020-01/2020-10&measure=value&explain=true",
+        &viewer,
     );
     assert!(
-        ytd.contains("80000"),
+        ytd.to_string().contains("80000"),
         "the year-to-date is computed with the new month: {ytd}"
     );
 
+    // JSON submissions go the same way
+    let r = srv.json(
+        "POST",
+        "/api/v1/submissions",
+        Auth::Token(&reporter),
+        &json!({"observations": [{"indicator": "RETAIL_GOODS", "area": "79", "period": "2020-11", "value": "81234.5", "status": "E"}]}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        srv.value(&viewer, "RETAIL_GOODS", "79", "2020-11"),
+        Some(81234.5)
+    );
+
     // an analyst writes anywhere
-    let (status, text) = srv.http("POST", "/api/v1/submissions", Some(&analyst), OUT_OF_SCOPE);
-    assert_eq!(status, 201, "{text}");
+    let r = srv.csv("POST", "/api/v1/submissions", Some(&analyst), OUT_OF_SCOPE);
+    assert_eq!(r.status, 201, "{}", r.body);
 
     // an import by another process (the CLI) is seen by the running server
     let cli = srv.data.parent().unwrap().join("cli.csv");
@@ -204,15 +335,19 @@ fn writes_are_authorised_by_role_and_scope_and_seen_at_once() {
     )
     .unwrap();
     solieu(&srv.data, &["import", cli.to_str().unwrap()], None);
-    assert_eq!(srv.value("RETAIL_GOODS", "79", "2020-10"), Some(81000.0));
+    std::thread::sleep(std::time::Duration::from_millis(250));
+    assert_eq!(
+        srv.value(&viewer, "RETAIL_GOODS", "79", "2020-10"),
+        Some(81000.0)
+    );
 
     // every write and every refusal is in the audit log, with the token and the address
     let audit = solieu(&srv.data, &["audit", "--limit", "50"], None);
     assert!(
-        audit.contains("api.submission") && audit.contains("from 127.0.0.1"),
+        audit.contains("submission") && audit.contains("from 127.0.0.1"),
         "{audit}"
     );
-    assert!(audit.contains("api.submission.refused"), "{audit}");
+    assert!(audit.contains("submission.refused"), "{audit}");
     assert!(
         audit.contains("token.create") && audit.contains("account.create"),
         "{audit}"
@@ -221,22 +356,979 @@ fn writes_are_authorised_by_role_and_scope_and_seen_at_once() {
 
 #[test]
 fn errors_are_json_and_bodies_are_limited() {
-    let srv = Server::start();
-    let (status, text) = srv.http("GET", "/api/v1/nothing", None, b"");
-    assert_eq!(status, 404);
-    assert!(text.contains("\"not_found\""), "{text}");
-    let (status, text) = srv.http(
+    let srv = Server::start(&[]);
+    let analyst = srv.account("phantich", "analyst", &[]);
+    let r = srv.csv("GET", "/api/v1/nothing", None, b"");
+    assert_eq!(r.status, 404);
+    assert!(r.body.contains("\"not_found\""), "{}", r.body);
+    let r = srv.csv(
         "GET",
-        "/api/v1/figures?indicator=RETAIL_GOODS&area=79&period=2020-13",
+        "/api/v1/observations?indicator=RETAIL_GOODS&area=79&period=2020-13",
+        Some(&analyst),
+        b"",
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("invalid period"), "{}", r.body);
+    assert_clean_error(&r);
+    // axum's own rejections come out as the same JSON error
+    let r = srv.csv("DELETE", "/api/v1/indicators", Some(&analyst), b"");
+    assert_eq!(r.status, 405, "{}", r.body);
+    assert_clean_error(&r);
+    let r = srv.request(
+        "PUT",
+        "/api/v1/rules/R",
+        Auth::Token(&analyst),
+        "application/json",
+        b"{not json",
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_clean_error(&r);
+    let r = srv.csv(
+        "GET",
+        "/api/v1/observations?indicator=X",
+        Some(&analyst),
+        b"",
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_clean_error(&r);
+    let r = srv.csv("GET", "/api/v1/indicators", None, b"");
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
+    assert!(r
+        .header("content-security-policy")
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
+    let big = vec![b'x'; solieu::server::MAX_BODY_BYTES + 1];
+    let r = srv.csv("POST", "/api/v1/submissions", Some(&analyst), &big);
+    assert_eq!(r.status, 413);
+    assert_clean_error(&r);
+    assert!(r.body.contains("MiB"), "{}", r.body);
+}
+
+/// Everything a refused write could have changed, read as an admin.
+fn digest(srv: &Server, admin: &str) -> String {
+    let mut out = vec![srv.vintages().to_string()];
+    for path in [
+        "/api/v1/forms",
+        "/api/v1/rules",
+        "/api/v1/tasks",
+        "/api/v1/users",
+        "/api/v1/tokens",
+        "/api/v1/releases",
+        "/api/v1/rounds?form=BC_THANG&from=2026-01&to=2026-12",
+    ] {
+        out.push(srv.get(path, admin).to_string());
+    }
+    out.join("\n")
+}
+
+#[test]
+fn authorisation_matrix_every_role_every_write_in_and_out_of_scope() {
+    // many requests from one token in a short time: no rate limit here
+    let srv = Server::start(&["--rate-limit", "0"]);
+    let admin = srv.account("quantri", "admin", &[]);
+    let analyst = srv.account("phantich", "analyst", &[]);
+    let rep_in = srv.account("hcm", "reporter", &["--area", "79"]);
+    let rep_out = srv.account("dongnai", "reporter", &["--area", "75"]);
+    let viewer = srv.account("lanhdao", "viewer", &[]);
+    let spare = srv.account("khac", "viewer", &[]);
+    let spare_token: i64 = srv.get("/api/v1/tokens?account=khac", &admin)[0]["id"]
+        .as_i64()
+        .unwrap();
+    let _ = spare;
+
+    // the world the writes act on
+    let form = json!({"name": "Báo cáo tháng", "frequency": "month",
+                      "indicators": ["RETAIL_GOODS", "EXPORTS"], "units": ["79", "75"]});
+    assert_eq!(
+        srv.json("PUT", "/api/v1/forms/BC_THANG", Auth::Token(&admin), &form)
+            .status,
+        200
+    );
+    let task = srv.json(
+        "POST",
+        "/api/v1/tasks",
+        Auth::Token(&admin),
+        &json!({"title": "Đẩy nhanh giải ngân vốn đầu tư công", "document": "Kết luận 12/KL-UBND",
+                "unit": "79", "deadline": "2026-12-31"}),
+    );
+    assert_eq!(task.status, 201, "{}", task.body);
+    let task_id = task.json()["id"].as_i64().unwrap();
+
+    let roles: [(&str, Auth<'_>); 6] = [
+        ("anonymous", Auth::None),
+        ("viewer", Auth::Token(&viewer)),
+        ("reporter_out", Auth::Token(&rep_out)),
+        ("reporter_in", Auth::Token(&rep_in)),
+        ("analyst", Auth::Token(&analyst)),
+        ("admin", Auth::Token(&admin)),
+    ];
+    let values = json!({"values": [{"indicator": "RETAIL_GOODS", "value": 70000}]});
+    let round =
+        |period: &str, action: &str| format!("/api/v1/rounds/BC_THANG/79/{period}/{action}");
+    // (name, method, path, body, setup as admin, roles allowed)
+    type Case = (
+        &'static str,
+        &'static str,
+        String,
+        Value,
+        Vec<(String, Value)>,
+        &'static [&'static str],
+    );
+    let writers: &[&str] = &["reporter_in", "analyst", "admin"];
+    let staff: &[&str] = &["analyst", "admin"];
+    let admins: &[&str] = &["admin"];
+    let cases: Vec<Case> = vec![
+        (
+            "submission",
+            "POST",
+            "/api/v1/submissions".into(),
+            json!({"observations": [{"indicator": "RETAIL_GOODS", "area": "79", "period": "2025-10", "value": 1234}]}),
+            vec![],
+            writers,
+        ),
+        (
+            "plans",
+            "PUT",
+            "/api/v1/plans".into(),
+            json!({"plans": [{"indicator": "RETAIL_GOODS", "area": "79", "year": 2027, "level": 900000, "growth_pct": 10}]}),
+            vec![],
+            writers,
+        ),
+        (
+            "form",
+            "PUT",
+            "/api/v1/forms/BC_QUY".into(),
+            json!({"name": "Quý", "frequency": "quarter", "indicators": ["GRDP_CONST"], "units": ["79"]}),
+            vec![],
+            staff,
+        ),
+        (
+            "round draft",
+            "POST",
+            round("2026-01", "draft"),
+            values.clone(),
+            vec![],
+            writers,
+        ),
+        (
+            "round submit",
+            "POST",
+            round("2026-02", "submit"),
+            values.clone(),
+            vec![],
+            writers,
+        ),
+        (
+            "round return",
+            "POST",
+            round("2026-03", "return"),
+            json!({"comment": "kiểm tra lại"}),
+            vec![(round("2026-03", "submit"), values.clone())],
+            staff,
+        ),
+        (
+            "round approve",
+            "POST",
+            round("2026-04", "approve"),
+            Value::Null,
+            vec![
+                (round("2026-04", "return"), json!({"comment": "x"})),
+                (round("2026-04", "submit"), values.clone()),
+            ],
+            staff,
+        ),
+        (
+            "round lock",
+            "POST",
+            round("2026-05", "lock"),
+            Value::Null,
+            vec![
+                (round("2026-05", "unlock"), Value::Null),
+                (round("2026-05", "return"), json!({"comment": "x"})),
+                (round("2026-05", "submit"), values.clone()),
+            ],
+            staff,
+        ),
+        (
+            "round unlock",
+            "POST",
+            round("2026-06", "unlock"),
+            Value::Null,
+            vec![
+                (round("2026-06", "submit"), values.clone()),
+                (round("2026-06", "lock"), Value::Null),
+            ],
+            admins,
+        ),
+        (
+            "rule",
+            "PUT",
+            "/api/v1/rules/R_RETAIL".into(),
+            json!({"expression": "RETAIL_GOODS >= 0", "severity": "error"}),
+            vec![],
+            staff,
+        ),
+        (
+            "task create",
+            "POST",
+            "/api/v1/tasks".into(),
+            json!({"title": "Báo cáo chuyên đề", "document": "CV 1/UBND", "unit": "79", "deadline": "2027-01-15"}),
+            vec![],
+            staff,
+        ),
+        (
+            "task progress",
+            "PATCH",
+            format!("/api/v1/tasks/{task_id}"),
+            json!({"progress": 40, "note": "đã giải ngân 40%"}),
+            vec![],
+            writers,
+        ),
+        (
+            "user create",
+            "POST",
+            "/api/v1/users".into(),
+            json!({"name": "moi", "role": "viewer", "password": PASSWORD}),
+            vec![],
+            admins,
+        ),
+        (
+            "token for another",
+            "POST",
+            "/api/v1/tokens".into(),
+            json!({"account": "khac"}),
+            vec![],
+            admins,
+        ),
+        (
+            "token revoke another's",
+            "DELETE",
+            format!("/api/v1/tokens/{spare_token}"),
+            Value::Null,
+            vec![],
+            admins,
+        ),
+        (
+            "release",
+            "POST",
+            "/api/v1/releases?force=true".into(),
+            json!({"note": "Số liệu tháng"}),
+            vec![],
+            staff,
+        ),
+    ];
+    let mut tried = 0;
+    for (name, method, path, body, setup, allowed) in &cases {
+        for (role, auth) in roles {
+            for (p, b) in setup {
+                let _ = srv.json("POST", p, Auth::Token(&admin), b);
+            }
+            let before = digest(&srv, &admin);
+            let r = srv.json(method, path, auth, body);
+            tried += 1;
+            if allowed.contains(&role) {
+                assert!(
+                    (200..300).contains(&r.status),
+                    "{name} as {role}: expected success, got {} {}",
+                    r.status,
+                    r.body
+                );
+            } else {
+                let want = if role == "anonymous" { 401 } else { 403 };
+                assert_eq!(r.status, want, "{name} as {role}: {}", r.body);
+                assert_clean_error(&r);
+                assert_eq!(
+                    digest(&srv, &admin),
+                    before,
+                    "{name} as {role} changed the store"
+                );
+            }
+        }
+    }
+    assert_eq!(tried, cases.len() * roles.len());
+
+    // every accepted write is in the audit log with who and from where
+    let log = srv.get("/api/v1/audit?limit=1000", &admin);
+    let actions: Vec<&str> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for a in [
+        "submission",
+        "form.put",
+        "round.draft",
+        "round.submit",
+        "round.return",
+        "round.approve",
+        "round.lock",
+        "round.unlock",
+        "rule.put",
+        "task.create",
+        "task.update",
+        "account.create",
+        "token.create",
+        "token.revoke",
+        "release.publish",
+        "submission.refused",
+        "round.refused",
+    ] {
+        assert!(actions.contains(&a), "no {a} in the audit log: {actions:?}");
+    }
+    assert!(log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| !e["origin"].as_str().unwrap_or("").is_empty()
+            || e["action"].as_str().unwrap().starts_with("init")
+            || e["action"].as_str().unwrap().starts_with("catalog")
+            || e["action"].as_str().unwrap() == "import"
+            || e["action"].as_str().unwrap().starts_with("account")
+            || e["action"].as_str().unwrap().starts_with("token.create")));
+    // the audit log is for staff
+    let r = srv.json("GET", "/api/v1/audit", Auth::Token(&rep_in), &Value::Null);
+    assert_eq!(r.status, 403);
+}
+
+#[test]
+fn round_workflow_through_lock_with_completeness_and_timeliness() {
+    let srv = Server::start(&[]);
+    let admin = srv.account("quantri", "admin", &[]);
+    let analyst = srv.account("phantich", "analyst", &[]);
+    let rep = srv.account("hcm", "reporter", &["--area", "79"]);
+    let form = json!({"name": "Báo cáo tháng", "frequency": "month",
+                      "indicators": ["RETAIL_GOODS", "EXPORTS"], "units": ["79", "75"]});
+    assert_eq!(
+        srv.json("PUT", "/api/v1/forms/BC_THANG", Auth::Token(&admin), &form)
+            .status,
+        200
+    );
+    let url = |action: &str| format!("/api/v1/rounds/BC_THANG/79/2020-10/{action}");
+    let before = srv.vintages();
+
+    // a draft with an error: located at the cell, nothing saved
+    let r = srv.json("POST", &url("draft"), Auth::Token(&rep),
+        &json!({"values": [{"indicator": "RETAIL_GOODS", "value": "80.000,5"}, {"indicator": "EXPORTS", "value": "abc"}]}));
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("draft:2:value"), "{}", r.body);
+    let r = srv.json("POST", &url("draft"), Auth::Token(&rep),
+        &json!({"values": [{"indicator": "RETAIL_GOODS", "value": 80000.5}, {"indicator": "EXPORTS", "value": 4100}]}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["round"]["status"], "draft");
+    assert_eq!(srv.vintages(), before, "a draft writes no figure");
+    // approving a draft is refused by the workflow
+    let r = srv.json("POST", &url("approve"), Auth::Token(&analyst), &Value::Null);
+    assert_eq!(r.status, 409, "{}", r.body);
+
+    // submit the saved draft: the figures are written and seen
+    let r = srv.json("POST", &url("submit"), Auth::Token(&rep), &Value::Null);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["round"]["status"], "submitted");
+    assert_eq!(srv.vintages(), before + 2);
+    assert_eq!(
+        srv.value(&rep, "RETAIL_GOODS", "79", "2020-10"),
+        Some(80000.5)
+    );
+
+    // return with a comment; the comment is required
+    let r = srv.json("POST", &url("return"), Auth::Token(&analyst), &json!({}));
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = srv.json(
+        "POST",
+        &url("return"),
+        Auth::Token(&analyst),
+        &json!({"comment": "Xuất khẩu thấp bất thường, đề nghị kiểm tra"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["round"]["status"], "draft");
+    assert!(r.json()["round"]["comment"]
+        .as_str()
+        .unwrap()
+        .contains("kiểm tra"));
+    // corrected and resubmitted through the plain submission route: the round follows
+    let r = srv.csv(
+        "POST",
+        "/api/v1/submissions",
+        Some(&rep),
+        b"indicator,area,period,value\nEXPORTS,79,2020-10,4321\n",
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let m = srv.get(
+        "/api/v1/rounds?form=BC_THANG&from=2020-09&to=2020-10",
+        &analyst,
+    );
+    let cell = m["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["unit"] == "79" && c["period"] == "2020-10")
+        .unwrap()
+        .clone();
+    assert_eq!(cell["status"], "submitted", "{m}");
+    // approve, then lock
+    let r = srv.json("POST", &url("approve"), Auth::Token(&analyst), &Value::Null);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = srv.json("POST", &url("lock"), Auth::Token(&rep), &Value::Null);
+    assert_eq!(r.status, 403, "a reporter does not lock: {}", r.body);
+    let r = srv.json("POST", &url("lock"), Auth::Token(&analyst), &Value::Null);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["round"]["status"], "locked");
+
+    // locked: writes refused, nothing written — except an admin's, which is audited
+    let n = srv.vintages();
+    for token in [&rep, &analyst] {
+        let r = srv.csv(
+            "POST",
+            "/api/v1/submissions",
+            Some(token),
+            b"indicator,area,period,value\nEXPORTS,79,2020-10,1\n",
+        );
+        assert_eq!(r.status, 409, "{}", r.body);
+        assert!(r.body.contains("locked"), "{}", r.body);
+    }
+    assert_eq!(srv.vintages(), n);
+    let r = srv.csv(
+        "POST",
+        "/api/v1/submissions",
+        Some(&admin),
+        b"indicator,area,period,value\nEXPORTS,79,2020-10,4322\n",
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let log = srv.get("/api/v1/audit?action=round.locked_override", &admin);
+    assert_eq!(log["entries"].as_array().unwrap().len(), 1, "{log}");
+
+    // completeness and timeliness: 79 submitted (late: 2020 is long past), 75 missing
+    let m = srv.get(
+        "/api/v1/rounds?form=BC_THANG&from=2020-09&to=2020-10",
+        &analyst,
+    );
+    let cell = |u: &str, p: &str| {
+        m["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["unit"] == u && c["period"] == p)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(cell("79", "2020-10")["status"], "locked");
+    assert_eq!(cell("79", "2020-10")["deadline"], "2020-10-14");
+    assert_eq!(cell("79", "2020-10")["late"], true);
+    assert_eq!(cell("75", "2020-10")["status"], "missing");
+    let by_period = m["by_period"].as_array().unwrap();
+    let oct = by_period.iter().find(|p| p["period"] == "2020-10").unwrap();
+    assert_eq!(oct["completeness_pct"], 50.0, "{m}");
+    assert_eq!(oct["timeliness_pct"], 0.0, "{m}");
+    let u79 = m["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["unit"] == "79")
+        .unwrap();
+    assert_eq!(u79["completeness_pct"], 50.0, "one of two months: {m}");
+    // the trail of the round, before → after
+    let log = srv.get("/api/v1/audit?target=round%20BC_THANG/79/2020-10", &admin);
+    let entries = log["entries"].as_array().unwrap();
+    assert!(
+        entries.iter().any(|e| e["action"] == "round.lock"
+            && e["before"].as_str().unwrap().contains("approved")
+            && e["after"].as_str().unwrap().contains("locked")),
+        "{log}"
+    );
+    // unlock is for admins
+    let r = srv.json("POST", &url("unlock"), Auth::Token(&analyst), &Value::Null);
+    assert_eq!(r.status, 403);
+    let r = srv.json("POST", &url("unlock"), Auth::Token(&admin), &Value::Null);
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[test]
+fn rules_outliers_and_tasks() {
+    let srv = Server::start(&[]);
+    let analyst = srv.account("phantich", "analyst", &[]);
+    let rep = srv.account("hcm", "reporter", &["--area", "79"]);
+    // a rule that does not parse says where
+    let r = srv.json(
+        "PUT",
+        "/api/v1/rules/R1",
+        Auth::Token(&analyst),
+        &json!({"expression": "RETAIL_GOODS <= "}),
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("column 17"), "{}", r.body);
+    let r = srv.json(
+        "PUT",
+        "/api/v1/rules/R1",
+        Auth::Token(&analyst),
+        &json!({"expression": "NO_SUCH > 1"}),
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    // stored rules, run on every submission
+    for (code, expr, sev) in [
+        ("RETAIL_CAP", "RETAIL_GOODS <= 100000", "error"),
+        (
+            "RETAIL_YTD",
+            "cumulative(RETAIL_GOODS, m) >= cumulative(RETAIL_GOODS, m-1)",
+            "error",
+        ),
+        (
+            "RETAIL_GROWTH",
+            "abs(yoy_pct(RETAIL_GOODS)) <= 50",
+            "warning",
+        ),
+    ] {
+        let r = srv.json(
+            "PUT",
+            &format!("/api/v1/rules/{code}"),
+            Auth::Token(&analyst),
+            &json!({"expression": expr, "severity": sev, "description": "kiểm tra"}),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let r = srv.csv(
+        "POST",
+        "/api/v1/submissions",
+        Some(&rep),
+        b"indicator,area,period,value\nRETAIL_GOODS,79,2020-10,150000\n",
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let v = r.json();
+    let rules: Vec<&str> = v["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"RETAIL_CAP"), "{v}");
+    assert!(rules.contains(&"RETAIL_GROWTH"), "{v}");
+    assert!(
+        rules.contains(&"builtin.outlier"),
+        "a doubled month is unusual: {v}"
+    );
+    assert!(!rules.contains(&"RETAIL_YTD"), "{v}");
+    let cap = v["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["rule"] == "RETAIL_CAP")
+        .unwrap();
+    assert_eq!(cap["figures"][0]["value"], 150000.0, "{cap}");
+    assert_eq!(cap["severity"], "error");
+    // the validation results say the same on demand
+    let val = srv.get("/api/v1/validation?period=2020-10&area=79", &analyst);
+    assert!(val["errors"].as_u64().unwrap() >= 1, "{val}");
+    // an error-level violation blocks approval
+    let form = json!({"name": "Tháng", "frequency": "month", "indicators": ["RETAIL_GOODS"], "units": ["79"]});
+    assert_eq!(
+        srv.json("PUT", "/api/v1/forms/BC", Auth::Token(&analyst), &form)
+            .status,
+        200
+    );
+    let r = srv.json(
+        "POST",
+        "/api/v1/rounds/BC/79/2020-10/submit",
+        Auth::Token(&rep),
+        &json!({"values": [{"indicator": "RETAIL_GOODS", "value": 150001}]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = srv.json(
+        "POST",
+        "/api/v1/rounds/BC/79/2020-10/approve",
+        Auth::Token(&analyst),
+        &Value::Null,
+    );
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(
+        r.body.contains("rule_violations") && r.body.contains("RETAIL_GOODS <= 100000"),
+        "{}",
+        r.body
+    );
+    // fixed: approved
+    let r = srv.json(
+        "POST",
+        "/api/v1/rounds/BC/79/2020-10/submit",
+        Auth::Token(&rep),
+        &json!({"values": [{"indicator": "RETAIL_GOODS", "value": 81000}]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = srv.json(
+        "POST",
+        "/api/v1/rounds/BC/79/2020-10/approve",
+        Auth::Token(&analyst),
+        &Value::Null,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // key tasks: overdue and due soon, by unit
+    let today = chrono::Utc::now().date_naive();
+    for (title, unit, deadline) in [
+        ("Hoàn thành quy hoạch", "79", today - chrono::Days::new(10)),
+        (
+            "Giải ngân vốn đầu tư công",
+            "79",
+            today + chrono::Days::new(3),
+        ),
+        ("Chuyển đổi số", "75", today + chrono::Days::new(60)),
+    ] {
+        let r = srv.json("POST", "/api/v1/tasks", Auth::Token(&analyst),
+            &json!({"title": title, "document": "Nghị quyết 01/NQ-HĐND", "document_date": "2026-01-05",
+                    "unit": unit, "deadline": deadline.to_string(), "indicators": ["RETAIL_GOODS"]}));
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let t = srv.get("/api/v1/tasks?view=overdue", &rep);
+    let tasks = t["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 1, "{t}");
+    assert_eq!(tasks[0]["title"], "Hoàn thành quy hoạch");
+    assert_eq!(tasks[0]["overdue"], true);
+    let t = srv.get("/api/v1/tasks?view=due_soon", &rep);
+    assert_eq!(t["tasks"].as_array().unwrap().len(), 1, "{t}");
+    let t = srv.get("/api/v1/tasks?unit=79", &rep);
+    assert_eq!(t["tasks"].as_array().unwrap().len(), 2, "{t}");
+    assert_eq!(t["tasks"][0]["overdue"], true, "overdue first: {t}");
+    // a unit's reporter reports progress on its own tasks only
+    let id79 = t["tasks"][0]["id"].as_i64().unwrap();
+    let r = srv.json(
+        "PATCH",
+        &format!("/api/v1/tasks/{id79}"),
+        Auth::Token(&rep),
+        &json!({"status": "done", "note": "Đã hoàn thành"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["progress"], 100);
+    assert_eq!(r.json()["notes"][0]["note"], "Đã hoàn thành");
+    let id75 = srv.get("/api/v1/tasks?unit=75", &rep)["tasks"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let r = srv.json(
+        "PATCH",
+        &format!("/api/v1/tasks/{id75}"),
+        Auth::Token(&rep),
+        &json!({"progress": 10}),
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(srv.get("/api/v1/tasks?view=overdue", &rep)["overdue"], 0);
+}
+
+#[test]
+fn sessions_need_csrf_for_writes_and_end_on_logout() {
+    let srv = Server::start(&[]);
+    let _ = srv.account("hcm", "reporter", &["--area", "79"]);
+    let r = srv.json(
+        "POST",
+        "/api/v1/session",
+        Auth::None,
+        &json!({"name": "hcm", "password": "sai mật khẩu rồi"}),
+    );
+    assert_eq!(r.status, 401, "{}", r.body);
+    let r = srv.json(
+        "POST",
+        "/api/v1/session",
+        Auth::None,
+        &json!({"name": "khongco", "password": "sai mật khẩu rồi"}),
+    );
+    assert_eq!(r.status, 401, "{}", r.body);
+    let r = srv.json(
+        "POST",
+        "/api/v1/session",
+        Auth::None,
+        &json!({"name": "hcm", "password": PASSWORD}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let set = r.header("set-cookie").unwrap();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Secure"),
+        "{set}"
+    );
+    let cookie = set
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_string();
+    let csrf = r.json()["csrf_token"].as_str().unwrap().to_string();
+    let me = srv.json(
+        "GET",
+        "/api/v1/session",
+        Auth::Session {
+            cookie: &cookie,
+            csrf: None,
+        },
+        &Value::Null,
+    );
+    assert_eq!(me.json()["account"]["name"], "hcm");
+    let before = srv.vintages();
+    let r = srv.request(
+        "POST",
+        "/api/v1/submissions",
+        Auth::Session {
+            cookie: &cookie,
+            csrf: None,
+        },
+        "text/csv",
+        IN_SCOPE,
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("csrf"), "{}", r.body);
+    let r = srv.request(
+        "POST",
+        "/api/v1/submissions",
+        Auth::Session {
+            cookie: &cookie,
+            csrf: Some("slt_wrong"),
+        },
+        "text/csv",
+        IN_SCOPE,
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(srv.vintages(), before);
+    let r = srv.request(
+        "POST",
+        "/api/v1/submissions",
+        Auth::Session {
+            cookie: &cookie,
+            csrf: Some(&csrf),
+        },
+        "text/csv",
+        IN_SCOPE,
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = srv.json(
+        "DELETE",
+        "/api/v1/session",
+        Auth::Session {
+            cookie: &cookie,
+            csrf: Some(&csrf),
+        },
+        &Value::Null,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = srv.json(
+        "GET",
+        "/api/v1/session",
+        Auth::Session {
+            cookie: &cookie,
+            csrf: None,
+        },
+        &Value::Null,
+    );
+    assert_eq!(
+        r.status, 401,
+        "an ended session is refused, not anonymous: {}",
+        r.body
+    );
+    let log = solieu(&srv.data, &["audit", "--limit", "20"], None);
+    assert!(
+        log.contains("session.login_failed") && log.contains("session.logout"),
+        "{log}"
+    );
+    assert!(
+        !log.contains(PASSWORD) && !log.contains(&cookie),
+        "no secret in the log"
+    );
+}
+
+#[test]
+fn anonymous_readers_see_the_latest_release_only() {
+    let srv = Server::start(&[]);
+    let analyst = srv.account("phantich", "analyst", &[]);
+    let viewer = srv.account("lanhdao", "viewer", &[]);
+    let q = "/api/v1/observations?indicator=RETAIL_GOODS&area=79&period=2020-10";
+    let r = srv.json("GET", q, Auth::None, &Value::Null);
+    assert_eq!(r.status, 401, "nothing published yet: {}", r.body);
+    let published = srv.value(&viewer, "RETAIL_GOODS", "79", "2020-10");
+    let r = srv.json(
+        "POST",
+        "/api/v1/releases",
+        Auth::Token(&analyst),
+        &json!({"note": "Tháng 10/2020"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let anon = |srv: &Server| {
+        srv.json("GET", q, Auth::None, &Value::Null).json()["rows"][0]["value"].as_f64()
+    };
+    assert_eq!(anon(&srv), published);
+    // a new figure: the signed-in see it, the public not until the next release
+    let r = srv.csv(
+        "POST",
+        "/api/v1/submissions",
+        Some(&analyst),
+        b"indicator,area,period,value\nRETAIL_GOODS,79,2020-10,99999\n",
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        srv.value(&viewer, "RETAIL_GOODS", "79", "2020-10"),
+        Some(99999.0)
+    );
+    assert_eq!(anon(&srv), published);
+    let r = srv.json(
+        "POST",
+        "/api/v1/releases",
+        Auth::Token(&analyst),
+        &json!({"note": "Điều chỉnh"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(anon(&srv), Some(99999.0));
+    // the report follows the same rule
+    let r = srv.csv(
+        "GET",
+        "/api/v1/report?area=79&period=2020-10&format=md",
         None,
         b"",
     );
-    assert_eq!(status, 400, "{text}");
-    assert!(text.contains("invalid period"), "{text}");
-    let (status, _) = srv.http("GET", "/api/v1/indicators", None, b"");
-    assert_eq!(status, 200);
-    let analyst = srv.account("phantich", "analyst", &[]);
-    let big = vec![b'x'; solieu::server::MAX_BODY_BYTES + 1];
-    let (status, _) = srv.http("POST", "/api/v1/submissions", Some(&analyst), &big);
-    assert_eq!(status, 413);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.contains("tháng 10") || r.body.contains("Tháng 10"),
+        "{}",
+        r.body
+    );
+}
+
+#[test]
+fn rate_limits_answer_429_per_caller() {
+    let srv = Server::start(&["--rate-limit", "2", "--public", "all"]);
+    let statuses: Vec<Resp> = (0..12)
+        .map(|_| srv.csv("GET", "/api/v1/indicators", None, b""))
+        .collect();
+    let limited: Vec<&Resp> = statuses.iter().filter(|r| r.status == 429).collect();
+    assert!(!limited.is_empty(), "12 quick requests at 2/s");
+    assert!(statuses[0].status == 200);
+    assert!(limited[0].header("retry-after").is_some());
+    assert_clean_error(limited[0]);
+    // another caller (a token) has its own budget
+    let t = srv.account("phantich", "analyst", &[]);
+    let r = srv.csv("GET", "/api/v1/indicators", Some(&t), b"");
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[test]
+fn figures_page_and_download_as_csv_xlsx_and_the_report() {
+    let srv = Server::start(&["--public", "all"]);
+    let q = "/api/v1/observations?indicator=RETAIL_GOODS,EXPORTS&area=79&period=2020-01..2020-10&measure=value,yoy_pct";
+    let all = srv.csv("GET", q, None, b"").json();
+    assert_eq!(all["total"], 40);
+    let p1 = srv.csv("GET", &format!("{q}&limit=15"), None, b"").json();
+    assert_eq!(p1["rows"].as_array().unwrap().len(), 15);
+    assert_eq!(p1["next_offset"], 15);
+    let p3 = srv
+        .csv("GET", &format!("{q}&limit=15&offset=30"), None, b"")
+        .json();
+    assert_eq!(p3["rows"].as_array().unwrap().len(), 10);
+    assert!(p3["next_offset"].is_null());
+    assert_eq!(p3["rows"][9], all["rows"][39]);
+    let csv = srv.csv("GET", &format!("{q}&format=csv"), None, b"");
+    assert_eq!(csv.status, 200);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    assert_eq!(csv.body.lines().count(), 41, "{}", csv.body);
+    assert!(csv.body.starts_with("indicator,area,period,measure,value"));
+    let x = srv.csv("GET", &format!("{q}&format=xlsx"), None, b"");
+    assert_eq!(x.status, 200);
+    assert!(x.header("content-type").unwrap().contains("spreadsheetml"));
+    for (format, media) in [
+        ("md", "text/markdown"),
+        ("html", "text/html"),
+        ("docx", "wordprocessingml"),
+        ("xlsx", "spreadsheetml"),
+    ] {
+        let r = srv.csv(
+            "GET",
+            &format!("/api/v1/report?area=79&period=2020-10&format={format}"),
+            None,
+            b"",
+        );
+        assert_eq!(r.status, 200, "{format}: {}", r.body);
+        assert!(
+            r.header("content-type").unwrap().contains(media),
+            "{format}"
+        );
+        if format == "html" {
+            assert!(r
+                .header("content-security-policy")
+                .unwrap()
+                .contains("default-src 'none'"));
+        }
+    }
+    let r = srv.csv("GET", "/api/v1/report?area=79&period=1999-10", None, b"");
+    assert_eq!(r.status, 404, "{}", r.body);
+    assert_clean_error(&r);
+    let r = srv.csv(
+        "GET",
+        "/api/v1/report?area=79&period=2020-10&format=exe",
+        None,
+        b"",
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+}
+
+#[test]
+fn the_openapi_document_covers_every_route() {
+    let srv = Server::start(&["--public", "all"]);
+    let r = srv.csv("GET", "/api/v1/openapi.json", None, b"");
+    assert_eq!(r.status, 200);
+    let doc = r.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    let want: BTreeMap<&str, &[&str]> = BTreeMap::from([
+        ("/api/v1/health", &["get"][..]),
+        ("/api/v1/openapi.json", &["get"]),
+        ("/api/v1/indicators", &["get"]),
+        ("/api/v1/areas", &["get"]),
+        ("/api/v1/observations", &["get"]),
+        ("/api/v1/figures", &["get"]),
+        ("/api/v1/submissions", &["post"]),
+        ("/api/v1/plans", &["get", "put"]),
+        ("/api/v1/report", &["get"]),
+        ("/api/v1/forms", &["get"]),
+        ("/api/v1/forms/{code}", &["put"]),
+        ("/api/v1/rounds", &["get"]),
+        ("/api/v1/rounds/{form}/{unit}/{period}/{action}", &["post"]),
+        ("/api/v1/rules", &["get"]),
+        ("/api/v1/rules/{code}", &["put"]),
+        ("/api/v1/validation", &["get"]),
+        ("/api/v1/tasks", &["get", "post"]),
+        ("/api/v1/tasks/{id}", &["patch"]),
+        ("/api/v1/releases", &["get", "post"]),
+        ("/api/v1/users", &["get", "post"]),
+        ("/api/v1/tokens", &["get", "post"]),
+        ("/api/v1/tokens/{id}", &["delete"]),
+        ("/api/v1/audit", &["get"]),
+        ("/api/v1/session", &["get", "post", "delete"]),
+    ]);
+    for (path, methods) in &want {
+        let item = paths
+            .get(*path)
+            .unwrap_or_else(|| panic!("{path} missing from the document"));
+        for m in *methods {
+            let op = &item[*m];
+            assert!(op.is_object(), "{m} {path} missing");
+            assert!(
+                op["responses"].as_object().is_some_and(|r| !r.is_empty()),
+                "{m} {path}: no responses"
+            );
+        }
+    }
+    assert_eq!(
+        paths.len(),
+        want.len(),
+        "undocumented or unexpected paths: {:?}",
+        paths.keys().collect::<Vec<_>>()
+    );
+    // and every documented route answers (not the fallback's 404)
+    for path in want.keys() {
+        let concrete = path
+            .replace("{code}", "X")
+            .replace("{form}/{unit}/{period}/{action}", "X/79/2020-10/approve")
+            .replace("{id}", "1");
+        let r = srv.csv("GET", &concrete, None, b"");
+        assert!(
+            !(r.status == 404 && r.body.contains("no such route")),
+            "{path} is documented but not routed"
+        );
+    }
 }

@@ -1,0 +1,465 @@
+//! Accounts, API tokens, web sessions and the audit log.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use solieu_store::{Account, AuditQuery, Role, Store, Workflow};
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::{self, need, who};
+use super::{ApiError, AppState};
+
+type Peer = ConnectInfo<SocketAddr>;
+
+fn account_json(a: &Account) -> Value {
+    json!({"name": a.name, "role": a.role.as_str(), "areas": a.areas, "indicators": a.indicators})
+}
+
+/// Every account (admins).
+#[utoipa::path(get, path = "/api/v1/users", tag = "admin", security(("token" = []), ("session" = [])),
+    responses((status = 200, description = "Accounts (never their secrets)", body = Value),
+        (status = 401, body = super::ErrorBody), (status = 403, body = super::ErrorBody)))]
+pub async fn users(
+    State(state): State<Arc<AppState>>,
+    peer: Peer,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let p = who(&state, &headers, &method, &peer)?;
+    need(&state, &p, &[Role::Admin], "listing accounts")?;
+    let list = state.store()?.accounts().map_err(|e| state.internal(e))?;
+    Ok(Json(Value::Array(list.iter().map(account_json).collect())))
+}
+
+/// An account to create.
+#[derive(Deserialize, ToSchema)]
+pub struct UserIn {
+    /// Login name.
+    name: String,
+    /// admin, analyst, reporter or viewer.
+    role: String,
+    /// At least 10 characters; stored as an argon2id hash.
+    password: String,
+    /// Area codes a reporter writes for.
+    areas: Option<Vec<String>>,
+    /// Indicator codes a reporter writes.
+    indicators: Option<Vec<String>>,
+}
+
+/// Creates an account (admins).
+#[utoipa::path(post, path = "/api/v1/users", tag = "admin", request_body = UserIn,
+    security(("token" = []), ("session" = [])),
+    responses((status = 201, description = "Created", body = Value), (status = 400, body = super::ErrorBody),
+        (status = 401, body = super::ErrorBody), (status = 403, body = super::ErrorBody), (status = 409, body = super::ErrorBody)))]
+pub async fn create_user(
+    State(state): State<Arc<AppState>>,
+    peer: Peer,
+    method: Method,
+    headers: HeaderMap,
+    Json(body): Json<UserIn>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let p = who(&state, &headers, &method, &peer)?;
+    need(&state, &p, &[Role::Admin], "creating accounts")?;
+    let role = Role::parse(&body.role)
+        .ok_or_else(|| state.bad("role: expected admin, analyst, reporter or viewer"))?;
+    let name = body.name.trim().to_string();
+    if name.is_empty()
+        || name.len() > 64
+        || name.chars().any(|c| c.is_control() || c.is_whitespace())
+    {
+        return Err(state.bad("a name is 1 to 64 characters without spaces"));
+    }
+    let areas = body.areas.unwrap_or_default();
+    let indicators: Vec<String> = body
+        .indicators
+        .unwrap_or_default()
+        .iter()
+        .map(|i| i.trim().to_ascii_uppercase())
+        .collect();
+    {
+        let engine = state.engine()?;
+        for a in &areas {
+            if engine.registry().versions(a).is_empty() {
+                return Err(state.bad(format!("unknown area code {a}")));
+            }
+        }
+        for i in &indicators {
+            if engine.indicator(i).is_none() {
+                return Err(state.bad(format!("unknown indicator {i}")));
+            }
+        }
+    }
+    let password = body.password;
+    state
+        .blocking(move |st| {
+            let hash =
+                crate::accounts::hash_password(&password).map_err(|e| st.bad(e.to_string()))?;
+            let account = Account {
+                id: 0,
+                name,
+                role,
+                areas,
+                indicators,
+                password_hash: hash,
+            };
+            st.store()?
+                .create_account(&account, &format!("{} ({})", p.actor().name, p.origin))
+                .map_err(|e| st.store_error(e))?;
+            Ok((StatusCode::CREATED, Json(account_json(&account))))
+        })
+        .await
+}
+
+/// `?account`
+#[derive(Deserialize, IntoParams)]
+pub struct TokensQuery {
+    /// Only this account's tokens (admins); others see their own.
+    account: Option<String>,
+}
+
+/// API tokens (never the tokens themselves).
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "admin", params(TokensQuery),
+    security(("token" = []), ("session" = [])),
+    responses((status = 200, description = "Tokens", body = Value), (status = 401, body = super::ErrorBody)))]
+pub async fn tokens(
+    State(state): State<Arc<AppState>>,
+    peer: Peer,
+    method: Method,
+    headers: HeaderMap,
+    Query(q): Query<TokensQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let p = who(&state, &headers, &method, &peer)?;
+    let a = need(
+        &state,
+        &p,
+        &[Role::Admin, Role::Analyst, Role::Reporter, Role::Viewer],
+        "listing tokens",
+    )?;
+    let whose = if a.role == Role::Admin {
+        q.account.clone()
+    } else {
+        Some(a.name.clone())
+    };
+    let list = state
+        .store()?
+        .tokens(whose.as_deref())
+        .map_err(|e| state.internal(e))?;
+    Ok(Json(Value::Array(
+        list.iter()
+            .map(|t| {
+                json!({"id": t.id, "account": t.account, "created_at": crate::timefmt::format_micros(t.created_at),
+                       "revoked_at": t.revoked_at.map(crate::timefmt::format_micros)})
+            })
+            .collect(),
+    )))
+}
+
+/// A token to create.
+#[derive(Deserialize, ToSchema)]
+pub struct TokenIn {
+    /// For which account (admins); default: the caller.
+    account: Option<String>,
+}
+
+/// Creates an API token, shown once in the answer (stored as SHA-256).
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "admin", request_body = TokenIn,
+    security(("token" = []), ("session" = [])),
+    responses((status = 201, description = "The token, shown this once", body = Value),
+        (status = 401, body = super::ErrorBody), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+pub async fn create_token(
+    State(state): State<Arc<AppState>>,
+    peer: Peer,
+    method: Method,
+    headers: HeaderMap,
+    Json(body): Json<TokenIn>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let p = who(&state, &headers, &method, &peer)?;
+    let a = need(
+        &state,
+        &p,
+        &[Role::Admin, Role::Analyst, Role::Reporter, Role::Viewer],
+        "creating tokens",
+    )?;
+    let owner = match body.account {
+        Some(o) if o != a.name => {
+            need(
+                &state,
+                &p,
+                &[Role::Admin],
+                "creating tokens for another account",
+            )?;
+            o
+        }
+        _ => a.name.clone(),
+    };
+    let mut store = state.store()?;
+    let target = store
+        .account(&owner)
+        .map_err(|e| state.internal(e))?
+        .ok_or_else(|| state.not_found(format!("no account {owner}")))?;
+    let token = crate::accounts::new_token();
+    let id = store
+        .create_token(
+            target.id,
+            &crate::accounts::token_hash(&token),
+            &format!("{} ({})", p.actor().name, p.origin),
+        )
+        .map_err(|e| state.internal(e))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": id, "account": owner, "token": token,
+                    "note": "shown once: store it now; solieu keeps only its hash"})),
+    ))
+}
+
+/// Revokes a token (admins, or the token's owner).
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "admin",
+    params(("id" = i64, Path, description = "Token number")), security(("token" = []), ("session" = [])),
+    responses((status = 200, description = "Revoked", body = Value), (status = 403, body = super::ErrorBody),
+        (status = 404, body = super::ErrorBody)))]
+pub async fn revoke_token(
+    State(state): State<Arc<AppState>>,
+    peer: Peer,
+    method: Method,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    let p = who(&state, &headers, &method, &peer)?;
+    let a = need(
+        &state,
+        &p,
+        &[Role::Admin, Role::Analyst, Role::Reporter, Role::Viewer],
+        "revoking tokens",
+    )?;
+    let mut store = state.store()?;
+    let t = store
+        .tokens(None)
+        .map_err(|e| state.internal(e))?
+        .into_iter()
+        .find(|t| t.id == id && t.revoked_at.is_none())
+        .ok_or_else(|| state.not_found(format!("no active token {id}")))?;
+    if t.account != a.name && a.role != Role::Admin {
+        return Err(state.error(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "only an admin revokes another account's token",
+        ));
+    }
+    store
+        .revoke_token(id, p.actor())
+        .map_err(|e| state.store_error(e))?;
+    Ok(Json(json!({"revoked": id})))
+}
+
+/// `?actor&action&target&since&before_id&limit`
+#[derive(Deserialize, IntoParams)]
+pub struct AuditParams {
+    /// Only this actor.
+    actor: Option<String>,
+    /// Actions starting with this (`round.`, `submission`).
+    action: Option<String>,
+    /// Targets starting with this (`round BC_THANG/79`).
+    target: Option<String>,
+    /// From this time (RFC 3339 or YYYY-MM-DD).
+    since: Option<String>,
+    /// Entries before this number (paging; newest first).
+    before_id: Option<i64>,
+    /// At most this many (default 200, at most 10000).
+    limit: Option<usize>,
+}
+
+/// The audit log, newest first (admins, analysts).
+#[utoipa::path(get, path = "/api/v1/audit", tag = "admin", params(AuditParams),
+    security(("token" = []), ("session" = [])),
+    responses((status = 200, description = "Entries: who, when, what, before → after, from where", body = Value),
+        (status = 401, body = super::ErrorBody), (status = 403, body = super::ErrorBody)))]
+pub async fn audit(
+    State(state): State<Arc<AppState>>,
+    peer: Peer,
+    method: Method,
+    headers: HeaderMap,
+    Query(q): Query<AuditParams>,
+) -> Result<Json<Value>, ApiError> {
+    let p = who(&state, &headers, &method, &peer)?;
+    need(
+        &state,
+        &p,
+        &[Role::Admin, Role::Analyst],
+        "reading the audit log",
+    )?;
+    let since = q
+        .since
+        .as_deref()
+        .map(crate::timefmt::parse_as_of)
+        .transpose()
+        .map_err(|e| state.bad(e.to_string()))?;
+    let limit = q.limit.unwrap_or(200).clamp(1, 10_000);
+    let list = state
+        .store()?
+        .audit_log(&AuditQuery {
+            actor: q.actor,
+            action: q.action,
+            target: q.target,
+            since,
+            before_id: q.before_id,
+            limit,
+        })
+        .map_err(|e| state.internal(e))?;
+    let next = (list.len() == limit)
+        .then(|| list.last().map(|e| e.id))
+        .flatten();
+    Ok(Json(json!({
+        "entries": list.iter().map(|e| json!({
+            "id": e.id, "at": crate::timefmt::format_micros(e.at), "actor": e.actor, "origin": e.origin,
+            "action": e.action, "target": e.target, "before": e.before, "after": e.after, "detail": e.detail,
+        })).collect::<Vec<_>>(),
+        "next_before_id": next,
+    })))
+}
+
+/// The caller.
+#[utoipa::path(get, path = "/api/v1/session", tag = "admin",
+    responses((status = 200, description = "The signed-in account and its CSRF token, or null", body = Value)))]
+pub async fn whoami(
+    State(state): State<Arc<AppState>>,
+    peer: Peer,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let p = who(&state, &headers, &method, &peer)?;
+    let csrf = match auth::session_cookie(&headers) {
+        Some(sid) => state
+            .store()?
+            .session(
+                &crate::accounts::token_hash(sid),
+                solieu_store::now_micros(),
+            )
+            .map_err(|e| state.internal(e))?
+            .map(|(_, c)| c),
+        None => None,
+    };
+    Ok(Json(match &p.account {
+        Some(a) => json!({"account": account_json(a), "csrf_token": csrf}),
+        None => Value::Null,
+    }))
+}
+
+/// Credentials.
+#[derive(Deserialize, ToSchema)]
+pub struct LoginIn {
+    /// Login name.
+    name: String,
+    /// Password.
+    password: String,
+}
+
+/// Signs in: sets the session cookie (HttpOnly, SameSite=Strict) and
+/// answers the CSRF token every write of the session must repeat.
+#[utoipa::path(post, path = "/api/v1/session", tag = "admin", request_body = LoginIn,
+    responses((status = 200, description = "Signed in", body = Value), (status = 401, body = super::ErrorBody)))]
+pub async fn login(
+    State(state): State<Arc<AppState>>,
+    peer: Peer,
+    Json(body): Json<LoginIn>,
+) -> Result<Response, ApiError> {
+    let origin = format!("login from {}", peer.0);
+    state
+        .blocking(move |st| {
+            let account = st
+                .store()?
+                .account(body.name.trim())
+                .map_err(|e| st.internal(e))?;
+            // verify against a dummy hash when the account is unknown: same time either way
+            let ok = match &account {
+                Some(a) => crate::accounts::verify_password(&body.password, &a.password_hash),
+                None => {
+                    let _ = crate::accounts::verify_password(&body.password, DUMMY_HASH);
+                    false
+                }
+            };
+            let mut store = st.store()?;
+            let Some(account) = account.filter(|_| ok) else {
+                let _ = store.record(&solieu_store::AuditRecord {
+                    actor: solieu_store::Actor {
+                        name: body.name.trim(),
+                        origin: &origin,
+                    },
+                    action: "session.login_failed",
+                    target: &format!("account {}", body.name.trim()),
+                    before: None,
+                    after: None,
+                    detail: "",
+                });
+                return Err(st.error(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthenticated",
+                    "wrong name or password",
+                ));
+            };
+            let sid = crate::accounts::new_token();
+            let csrf = crate::accounts::new_token();
+            store
+                .create_session(
+                    account.id,
+                    &crate::accounts::token_hash(&sid),
+                    &csrf,
+                    solieu_store::now_micros() + auth::SESSION_MICROS,
+                    solieu_store::Actor {
+                        name: &account.name,
+                        origin: &origin,
+                    },
+                )
+                .map_err(|e| st.internal(e))?;
+            let cookie = format!(
+                "{}={sid}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+                auth::SESSION_COOKIE,
+                auth::SESSION_MICROS / 1_000_000,
+                if st.secure_cookies { "; Secure" } else { "" }
+            );
+            Ok((
+                [(header::SET_COOKIE, cookie)],
+                Json(json!({"account": account_json(&account), "csrf_token": csrf})),
+            )
+                .into_response())
+        })
+        .await
+}
+
+/// A valid argon2id hash of nothing anyone types, for constant-time refusals.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29saWV1LWR1bW15LXNhbHQ$Z2xI0b7fM0d6yV5yq2o2fQ2kYw3Vh8l1xJm6y3n4d5A";
+
+/// Signs out.
+#[utoipa::path(delete, path = "/api/v1/session", tag = "admin",
+    responses((status = 200, description = "Signed out", body = Value)))]
+pub async fn logout(
+    State(state): State<Arc<AppState>>,
+    peer: Peer,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let p = who(&state, &headers, &method, &peer)?;
+    if let (Some(sid), Some(_)) = (auth::session_cookie(&headers), &p.account) {
+        state
+            .store()?
+            .end_session(&crate::accounts::token_hash(sid), p.actor())
+            .map_err(|e| state.internal(e))?;
+    }
+    Ok((
+        [(
+            header::SET_COOKIE,
+            format!(
+                "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
+                auth::SESSION_COOKIE
+            ),
+        )],
+        Json(json!({"signed_out": true})),
+    )
+        .into_response())
+}

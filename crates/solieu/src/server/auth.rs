@@ -1,0 +1,313 @@
+//! Who is asking, and what they may do: API tokens (`Authorization:
+//! Bearer`), web sessions (an HttpOnly cookie plus a CSRF token that every
+//! write repeats in `X-CSRF-Token`), roles and reporter scopes, anonymous
+//! reads of published data, and per-caller rate limits.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use solieu_model::Observation;
+use solieu_store::{Account, Actor, Role, Store, Workflow};
+use tower_governor::governor::GovernorConfigBuilder;
+use tower_governor::key_extractor::KeyExtractor;
+use tower_governor::{GovernorError, GovernorLayer};
+
+use super::{ApiError, AppState, Public};
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "solieu_session";
+/// How long a session lasts (µs): a working day.
+pub const SESSION_MICROS: i64 = 8 * 3600 * 1_000_000;
+
+/// The caller of a request.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// The account, when signed in.
+    pub account: Option<Account>,
+    /// For the audit log: `token 3 from 10.0.0.5:41234`.
+    pub origin: String,
+}
+
+impl Principal {
+    /// For store writes.
+    pub fn actor(&self) -> Actor<'_> {
+        Actor {
+            name: self
+                .account
+                .as_ref()
+                .map_or("anonymous", |a| a.name.as_str()),
+            origin: &self.origin,
+        }
+    }
+
+    /// The role, when signed in.
+    pub fn role(&self) -> Option<Role> {
+        self.account.as_ref().map(|a| a.role)
+    }
+}
+
+fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
+}
+
+/// The session cookie's value, if any.
+pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    cookie(headers, SESSION_COOKIE).filter(|v| !v.is_empty())
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
+/// Works out the caller: a token, else a session (whose writes must carry
+/// the CSRF token), else anonymous. A token or session that is given but
+/// not valid is refused (401), never treated as anonymous.
+pub fn principal(
+    state: &AppState,
+    headers: &HeaderMap,
+    method: &Method,
+    peer: SocketAddr,
+) -> Result<Principal, ApiError> {
+    let unauth = |m: &str| state.error(StatusCode::UNAUTHORIZED, "unauthenticated", m);
+    if let Some(token) = bearer(headers) {
+        let hash = crate::accounts::token_hash(token);
+        let store = state.store()?;
+        let (account, id) = store
+            .account_by_token(&hash)
+            .map_err(|e| state.internal(e))?
+            .ok_or_else(|| unauth("unknown or revoked token"))?;
+        return Ok(Principal {
+            account: Some(account),
+            origin: format!("token {id} from {peer}"),
+        });
+    }
+    if let Some(sid) = session_cookie(headers) {
+        let hash = crate::accounts::token_hash(sid);
+        let store = state.store()?;
+        let (account, csrf) = store
+            .session(&hash, solieu_store::now_micros())
+            .map_err(|e| state.internal(e))?
+            .ok_or_else(|| unauth("the session has ended; sign in again"))?;
+        let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if !safe {
+            let given = headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !constant_eq(given.as_bytes(), csrf.as_bytes()) {
+                return Err(state.error(
+                    StatusCode::FORBIDDEN,
+                    "csrf",
+                    "a write from a session must carry its X-CSRF-Token header",
+                ));
+            }
+        }
+        return Ok(Principal {
+            account: Some(account),
+            origin: format!("session {} from {peer}", &hash[..12]),
+        });
+    }
+    Ok(Principal {
+        account: None,
+        origin: format!("anonymous from {peer}"),
+    })
+}
+
+fn constant_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Extracts the caller in a handler.
+pub fn who(
+    state: &AppState,
+    headers: &HeaderMap,
+    method: &Method,
+    peer: &ConnectInfo<SocketAddr>,
+) -> Result<Principal, ApiError> {
+    principal(state, headers, method, peer.0)
+}
+
+/// The account, when its role is one of `roles` (401 anonymous, 403 other roles).
+pub fn need<'p>(
+    state: &AppState,
+    p: &'p Principal,
+    roles: &[Role],
+    what: &str,
+) -> Result<&'p Account, ApiError> {
+    let Some(a) = &p.account else {
+        return Err(state.error(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            format!("{what} needs an account: send a token or sign in"),
+        ));
+    };
+    if !roles.contains(&a.role) {
+        let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        return Err(state.error(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "{what} is for {}; account {} is {}",
+                names.join(" or "),
+                a.name,
+                a.role.as_str()
+            ),
+        ));
+    }
+    Ok(a)
+}
+
+/// The time reads are evaluated as of: what the caller asked, limited for
+/// anonymous callers to the latest release (or refused).
+pub fn read_as_of(
+    state: &AppState,
+    p: &Principal,
+    asked: Option<i64>,
+) -> Result<Option<i64>, ApiError> {
+    if p.account.is_some() || state.public == Public::All {
+        return Ok(asked);
+    }
+    if state.public == Public::None {
+        return Err(state.error(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "this server publishes nothing anonymously: send a token or sign in",
+        ));
+    }
+    let release = state
+        .store()?
+        .last_release()
+        .map_err(|e| state.internal(e))?;
+    match release {
+        None => Err(state.error(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "nothing has been published yet: sign in to read data not yet released",
+        )),
+        Some((_, at)) => Ok(Some(asked.map_or(at, |a| a.min(at)))),
+    }
+}
+
+/// Whether the account may write for `unit` (an area code) the indicators
+/// given (empty: any).
+pub fn may_write(account: &Account, unit: &str, indicators: &[String]) -> bool {
+    match account.role {
+        Role::Admin | Role::Analyst => true,
+        Role::Viewer => false,
+        Role::Reporter => {
+            if account.areas.is_empty() && account.indicators.is_empty() {
+                return false;
+            }
+            let area_ok = account.areas.is_empty() || account.areas.iter().any(|a| a == unit);
+            let ind_ok = account.indicators.is_empty()
+                || indicators.iter().all(|i| account.indicators.contains(i));
+            area_ok && ind_ok
+        }
+    }
+}
+
+/// What an account may not write among these observations (empty: all allowed).
+pub fn out_of_scope(account: &Account, obs: &[Observation]) -> Vec<String> {
+    match account.role {
+        Role::Admin | Role::Analyst => vec![],
+        Role::Viewer => vec![format!(
+            "account {} is a viewer and writes nothing",
+            account.name
+        )],
+        Role::Reporter => {
+            if account.areas.is_empty() && account.indicators.is_empty() {
+                return vec![format!(
+                    "reporter {} has no scope to write in",
+                    account.name
+                )];
+            }
+            let mut out: Vec<String> = obs
+                .iter()
+                .filter(|o| {
+                    let code = o.area.split('@').next().unwrap_or(&o.area);
+                    !may_write(account, code, std::slice::from_ref(&o.indicator))
+                })
+                .map(|o| {
+                    format!(
+                        "{} {} {}: outside the scope of reporter {}",
+                        o.indicator, o.area, o.period, account.name
+                    )
+                })
+                .collect();
+            out.dedup();
+            out.truncate(100);
+            out
+        }
+    }
+}
+
+/// Rate limits are per caller: the token, else the session, else the address.
+#[derive(Clone)]
+pub struct CallerKey;
+
+impl KeyExtractor for CallerKey {
+    type Key = String;
+
+    fn extract<T>(&self, req: &Request<T>) -> Result<Self::Key, GovernorError> {
+        let h = req.headers();
+        if let Some(t) = bearer(h) {
+            return Ok(format!("t:{}", crate::accounts::token_hash(t)));
+        }
+        if let Some(s) = session_cookie(h) {
+            return Ok(format!("s:{}", crate::accounts::token_hash(s)));
+        }
+        req.extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| format!("a:{}", c.0.ip()))
+            .ok_or(GovernorError::UnableToExtractKey)
+    }
+}
+
+/// `rate` requests per second per caller, bursts of twice that; beyond, 429
+/// with `Retry-After`.
+pub fn rate_limit(app: axum::Router, state: Arc<AppState>, rate: u32) -> axum::Router {
+    let config = GovernorConfigBuilder::default()
+        .per_nanosecond((1_000_000_000 / u64::from(rate.max(1))).max(1))
+        .burst_size(rate.saturating_mul(2).max(1))
+        .key_extractor(CallerKey)
+        .finish()
+        .expect("non-zero rate limits");
+    app.layer(GovernorLayer::new(config).error_handler(move |e| {
+        use axum::response::IntoResponse;
+        let (wait, mut res) = match e {
+            GovernorError::TooManyRequests { wait_time, .. } => (
+                wait_time.max(1),
+                state
+                    .error(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "rate_limited",
+                        format!("too many requests; retry in {} s", wait_time.max(1)),
+                    )
+                    .into_response(),
+            ),
+            _ => (
+                1,
+                state
+                    .bad("the caller could not be identified for rate limiting")
+                    .into_response(),
+            ),
+        };
+        if let Ok(v) = axum::http::HeaderValue::from_str(&wait.max(1).to_string()) {
+            res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+        }
+        res
+    }))
+}

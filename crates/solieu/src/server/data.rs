@@ -1,0 +1,871 @@
+//! Reading and writing figures: areas, indicators, derived figures (paged,
+//! JSON/CSV/XLSX), submissions (JSON, CSV or XLSX; all or nothing), plan
+//! targets and the monthly report.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use solieu_engine::Options;
+use solieu_ingest::validate::{Field, RawRecord, RawValue};
+use solieu_ingest::{Catalog, ReadOptions, ReadOutcome};
+use solieu_model::text::NumberStyle;
+use solieu_model::Period;
+use solieu_store::{AuditRecord, Role, RoundStatus, Store, Workflow};
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::{self, need, read_as_of, who, Principal};
+use super::{ApiError, AppState};
+use crate::figures;
+
+type Peer = ConnectInfo<SocketAddr>;
+
+/// Liveness and what the engine holds.
+#[utoipa::path(get, path = "/api/v1/health", tag = "data",
+    responses((status = 200, description = "Serving", body = Value)))]
+pub async fn health(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
+    let engine = state.engine()?;
+    let (cells, old) = engine.cube().counts();
+    Ok(Json(json!({
+        "status": "ok",
+        "vintages": cells + old,
+        "last_import": engine.cube().last_import(),
+    })))
+}
+
+/// The indicator catalogue.
+#[utoipa::path(get, path = "/api/v1/indicators", tag = "data",
+    responses((status = 200, description = "Every indicator", body = Value)))]
+pub async fn indicators(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
+    let engine = state.engine()?;
+    let list: Vec<Value> = engine
+        .indicators()
+        .iter()
+        .map(|i| {
+            json!({
+                "code": i.code, "name_vi": i.name_vi, "name_en": i.name_en, "unit": i.unit.label,
+                "time_aggregation": i.time_aggregation.as_str(), "area_aggregation": i.area_aggregation.to_string(),
+                "decimals": i.decimals,
+            })
+        })
+        .collect();
+    Ok(Json(Value::Array(list)))
+}
+
+/// `?on=`
+#[derive(Deserialize, IntoParams)]
+pub struct AreasQuery {
+    /// Only the areas valid on this day (YYYY-MM-DD).
+    on: Option<String>,
+}
+
+/// Areas with their validity (the 2025 reform keeps both versions).
+#[utoipa::path(get, path = "/api/v1/areas", tag = "data", params(AreasQuery),
+    responses((status = 200, description = "Areas", body = Value), (status = 400, body = super::ErrorBody)))]
+pub async fn areas(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<AreasQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let day = match q.on.as_deref() {
+        Some(d) => Some(
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|_| state.bad(format!("on={d}: expected YYYY-MM-DD")))?,
+        ),
+        None => None,
+    };
+    let engine = state.engine()?;
+    let list: Vec<Value> = engine
+        .registry()
+        .all()
+        .iter()
+        .filter(|a| day.is_none_or(|d| a.valid_on(d)))
+        .map(|a| {
+            json!({
+                "key": a.key, "code": a.code, "level": a.level.as_str(), "name_vi": a.name_vi, "name_en": a.name_en,
+                "parent": a.parent, "valid_from": a.valid_from.map(|d| d.to_string()), "valid_to": a.valid_to.map(|d| d.to_string()),
+            })
+        })
+        .collect();
+    Ok(Json(Value::Array(list)))
+}
+
+/// A query of derived figures.
+#[derive(Deserialize, IntoParams)]
+pub struct FiguresQuery {
+    /// Indicator codes, comma-separated.
+    indicator: String,
+    /// Area codes, comma-separated.
+    area: String,
+    /// Periods, comma-separated; ranges `2026-01..2026-10`.
+    period: String,
+    /// Measures (value, cumulative, mom_pct, yoy_pct, cumulative_yoy_pct, plan_pct, plan, target_gap_pp, share_pct, rank, rank_yoy); default value.
+    measure: Option<String>,
+    /// Evaluate over the vintages recorded up to this time (RFC 3339 or YYYY-MM-DD).
+    as_of: Option<String>,
+    /// List the stored vintages behind each figure.
+    explain: Option<bool>,
+    /// json (default), csv or xlsx.
+    format: Option<String>,
+    /// Rows per page (default 1000, at most 100000).
+    limit: Option<usize>,
+    /// Rows to skip.
+    offset: Option<usize>,
+}
+
+fn list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(|x| x.trim().to_string())
+        .filter(|x| !x.is_empty())
+        .collect()
+}
+
+/// Largest grid evaluated by one request.
+pub const MAX_CELLS: usize = 2_000_000;
+
+/// Derived figures: every measure, as of any time, paged; JSON, CSV or XLSX.
+#[utoipa::path(get, path = "/api/v1/observations", tag = "data", params(FiguresQuery),
+    responses((status = 200, description = "`{total, offset, limit, next_offset, rows}` in JSON; a table in CSV or XLSX", body = Value),
+        (status = 400, body = super::ErrorBody), (status = 401, body = super::ErrorBody)))]
+pub async fn observations(
+    State(state): State<Arc<AppState>>,
+    peer: Peer,
+    method: Method,
+    headers: HeaderMap,
+    Query(q): Query<FiguresQuery>,
+) -> Result<Response, ApiError> {
+    let p = who(&state, &headers, &method, &peer)?;
+    query_figures(&state, &p, q)
+}
+
+/// The same as `/api/v1/observations` (kept for clients of the first release).
+#[utoipa::path(get, path = "/api/v1/figures", tag = "data", params(FiguresQuery),
+    responses((status = 200, description = "As `/api/v1/observations`", body = Value), (status = 400, body = super::ErrorBody)))]
+pub async fn figures(
+    State(state): State<Arc<AppState>>,
+    peer: Peer,
+    method: Method,
+    headers: HeaderMap,
+    Query(q): Query<FiguresQuery>,
+) -> Result<Response, ApiError> {
+    let p = who(&state, &headers, &method, &peer)?;
+    query_figures(&state, &p, q)
+}
+
+fn query_figures(state: &AppState, p: &Principal, q: FiguresQuery) -> Result<Response, ApiError> {
+    let periods =
+        crate::service::parse_periods(&list(&q.period)).map_err(|e| state.bad(e.to_string()))?;
+    let grid = figures::Grid {
+        indicators: list(&q.indicator)
+            .iter()
+            .map(|i| i.to_ascii_uppercase())
+            .collect(),
+        areas: list(&q.area),
+        periods,
+        measures: match q.measure.as_deref() {
+            None => vec![solieu_engine::Derived::Value],
+            Some(m) => figures::parse_derived(&list(m)).map_err(|e| state.bad(e.to_string()))?,
+        },
+    };
+    let cells = grid.indicators.len() * grid.areas.len() * grid.periods.len() * grid.measures.len();
+    if cells > MAX_CELLS {
+        return Err(state.error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!(
+                "{cells} figures asked; at most {MAX_CELLS} per request: split by period or area"
+            ),
+        ));
+    }
+    let format = q.format.as_deref().unwrap_or("json");
+    if !["json", "csv", "xlsx"].contains(&format) {
+        return Err(state.bad(format!("format={format}: expected json, csv or xlsx")));
+    }
+    let limit = q.limit.unwrap_or(1000).clamp(1, 100_000);
+    let offset = q.offset.unwrap_or(0);
+    let explain = q.explain.unwrap_or(false);
+    let asked = q
+        .as_of
+        .as_deref()
+        .map(crate::timefmt::parse_as_of)
+        .transpose()
+        .map_err(|e| state.bad(e.to_string()))?;
+    let opts = Options {
+        as_of: read_as_of(state, p, asked)?,
+        explain,
+        ..Options::default()
+    };
+    let engine = state.engine()?;
+    let mut rows =
+        figures::evaluate(&engine, &grid, &opts).map_err(|e| state.bad(e.to_string()))?;
+    let total = rows.len();
+    let page: Vec<_> = rows
+        .drain(offset.min(total)..(offset.saturating_add(limit)).min(total))
+        .collect();
+    let next = (offset + page.len() < total).then_some(offset + page.len());
+    match format {
+        "json" => Ok(Json(json!({
+            "total": total, "offset": offset, "limit": limit, "next_offset": next,
+            "as_of": opts.as_of.map(crate::timefmt::format_micros),
+            "rows": figures::json_values(&engine, &page, explain),
+        }))
+        .into_response()),
+        "csv" => {
+            let t = figures::table(&engine, &page, false);
+            let text = crate::service::render(&t, true, false).map_err(|e| state.internal(e))?;
+            Ok(file_response(
+                "text/csv; charset=utf-8",
+                "figures.csv",
+                text.into_bytes(),
+                next,
+            ))
+        }
+        _ => {
+            let t = figures::table(&engine, &page, false);
+            let bytes = xlsx_table(&t).map_err(|e| state.internal(e))?;
+            Ok(file_response(
+                crate::reports::media_type("xlsx"),
+                "figures.xlsx",
+                bytes,
+                next,
+            ))
+        }
+    }
+}
+
+fn file_response(media: &str, name: &str, bytes: Vec<u8>, next: Option<usize>) -> Response {
+    let mut res = (
+        [
+            (header::CONTENT_TYPE, media.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response();
+    if let Some(n) = next {
+        if let Ok(v) = n.to_string().parse() {
+            res.headers_mut().insert("x-next-offset", v);
+        }
+    }
+    res
+}
+
+/// A table as a workbook: numbers as numbers, text made inert.
+pub fn xlsx_table(t: &crate::service::Table) -> anyhow::Result<Vec<u8>> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("solieu")?;
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (c, h) in t.headers.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, h, &bold)?;
+    }
+    for (r, row) in t.rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let (r, c) = (r as u32 + 1, c as u16);
+            match (t.headers[c as usize].as_str(), cell.parse::<f64>()) {
+                ("value", Ok(n)) if n.is_finite() => {
+                    ws.write_number(r, c, n)?;
+                }
+                _ => {
+                    ws.write_string(r, c, crate::service::inert(cell))?;
+                }
+            }
+        }
+    }
+    ws.set_freeze_panes(1, 0)?;
+    Ok(wb.save_to_buffer()?)
+}
+
+/// One observation in a JSON submission.
+#[derive(Deserialize, ToSchema)]
+pub struct ObservationIn {
+    /// Indicator code.
+    indicator: String,
+    /// Area code.
+    area: String,
+    /// Period (`2026-10`, `2026-Q3`, `2026`, `2026-01/2026-10`).
+    period: String,
+    /// A number, or text in Vietnamese or canonical notation.
+    #[schema(value_type = Object)]
+    value: Value,
+    /// level (default), yoy_pct, mom_pct, plan_pct, plan, plan_yoy_pct.
+    measure: Option<String>,
+    /// E (ước tính), P (sơ bộ), A (chính thức, default).
+    status: Option<String>,
+    /// The unit, when not the indicator's.
+    unit: Option<String>,
+    /// Source.
+    source: Option<String>,
+    /// Note.
+    note: Option<String>,
+}
+
+/// A JSON submission.
+#[derive(Deserialize, ToSchema)]
+pub struct SubmissionIn {
+    /// The observations (item n is "row n" in error locations).
+    observations: Vec<ObservationIn>,
+}
+
+/// Reads JSON items as raw records: the same validation as files.
+pub fn records(name: &str, items: &[ObservationIn]) -> Vec<RawRecord> {
+    let file: Arc<str> = Arc::from(name);
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, o)| RawRecord {
+            file: file.clone(),
+            sheet: None,
+            row: i + 1,
+            indicator: Field::new(o.indicator.clone(), "indicator"),
+            area: Field::new(o.area.clone(), "area"),
+            period: Field::new(o.period.clone(), "period"),
+            value: Field {
+                text: match &o.value {
+                    Value::Number(n) => RawValue::Number(n.as_f64().unwrap_or(f64::NAN)),
+                    Value::String(s) => RawValue::Text(s.clone(), NumberStyle::Canonical),
+                    other => RawValue::Text(other.to_string(), NumberStyle::Canonical),
+                },
+                column: Arc::from("value"),
+            },
+            measure: Field::new(o.measure.clone().unwrap_or_default(), "measure"),
+            status: Field::new(o.status.clone().unwrap_or_default(), "status"),
+            unit: Field::new(o.unit.clone().unwrap_or_default(), "unit"),
+            source: Field::new(o.source.clone().unwrap_or_default(), "source"),
+            note: Field::new(o.note.clone().unwrap_or_default(), "note"),
+            dims: vec![],
+            index_form: false,
+        })
+        .collect()
+}
+
+/// Validates raw records against the catalogue: observations or located errors.
+pub fn validate_records(
+    store: &dyn Store,
+    recs: &[RawRecord],
+    bytes: &[u8],
+) -> anyhow::Result<Result<ReadOutcome, Vec<String>>> {
+    use sha2::Digest;
+    let indicators = store.indicators()?;
+    let areas = store.areas()?;
+    let cat = Catalog::new(&indicators, &areas);
+    let v = solieu_ingest::validate::validate(recs, &cat, "");
+    if !v.errors.is_empty() {
+        return Ok(Err(v.errors.iter().map(ToString::to_string).collect()));
+    }
+    if v.observations.is_empty() {
+        return Ok(Err(vec!["the submission holds no observation".into()]));
+    }
+    Ok(Ok(ReadOutcome {
+        observations: v.observations,
+        notes: vec![],
+        sha256: sha2::Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    }))
+}
+
+/// The period of a form's round that an observation's period falls in.
+pub fn round_period(form: &solieu_store::Form, p: Period) -> Option<Period> {
+    match p {
+        Period::Cumulative(y, m) if form.frequency == solieu_model::Frequency::Month => {
+            Some(Period::Month(y, m))
+        }
+        p if form.covers(p) => Some(p),
+        _ => None,
+    }
+}
+
+/// Writes validated observations for a caller: scope, then the rounds they
+/// fall in (locked: admin only; approved: analysts only), commit all or
+/// nothing, apply to the engine, mark the rounds submitted, run the rules.
+pub fn write(
+    st: &AppState,
+    p: &Principal,
+    read: ReadOutcome,
+    label: &str,
+) -> Result<Value, ApiError> {
+    let account = need(
+        st,
+        p,
+        &[Role::Admin, Role::Analyst, Role::Reporter],
+        "writing figures",
+    )?;
+    let mut store = st.store()?;
+    let refused = auth::out_of_scope(account, &read.observations);
+    if !refused.is_empty() {
+        let _ = store.record(&AuditRecord {
+            actor: p.actor(),
+            action: "submission.refused",
+            target: label,
+            before: None,
+            after: None,
+            detail: &format!(
+                "{} observation(s), {} outside the account's scope",
+                read.observations.len(),
+                refused.len()
+            ),
+        });
+        return Err(st
+            .error(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "the submission writes outside the account's scope; nothing was written",
+            )
+            .with_details(refused));
+    }
+    // the rounds the figures fall in
+    let forms = store.forms().map_err(|e| st.internal(e))?;
+    let mut rounds: BTreeSet<(String, String, Period)> = BTreeSet::new();
+    for o in &read.observations {
+        let unit = o.area.split('@').next().unwrap_or(&o.area);
+        for f in &forms {
+            if f.indicators.contains(&o.indicator) && f.units.iter().any(|u| u == unit) {
+                if let Some(rp) = round_period(f, o.period) {
+                    rounds.insert((f.code.clone(), unit.to_string(), rp));
+                }
+            }
+        }
+    }
+    let mut states = vec![];
+    let mut blocked = vec![];
+    let mut overrides = vec![];
+    for (f, u, per) in &rounds {
+        let r = store.round(f, u, *per).map_err(|e| st.internal(e))?;
+        match r.status {
+            RoundStatus::Locked if account.role != Role::Admin => blocked.push(format!(
+                "round {f}/{u}/{per} is locked: only an admin writes there"
+            )),
+            RoundStatus::Locked => overrides.push(format!("{f}/{u}/{per}")),
+            RoundStatus::Approved if account.role == Role::Reporter => blocked.push(format!(
+                "round {f}/{u}/{per} is approved: ask an analyst to return it first"
+            )),
+            _ => {}
+        }
+        states.push(r);
+    }
+    if !blocked.is_empty() {
+        let _ = store.record(&AuditRecord {
+            actor: p.actor(),
+            action: "submission.refused",
+            target: label,
+            before: None,
+            after: None,
+            detail: &blocked.join("; "),
+        });
+        return Err(st
+            .error(
+                StatusCode::CONFLICT,
+                "locked",
+                "the submission writes into closed rounds; nothing was written",
+            )
+            .with_details(blocked));
+    }
+    let (summary, observations) =
+        crate::service::commit_read(&mut *store, read, &account.name, label).map_err(|e| {
+            match e.downcast::<solieu_store::StoreError>() {
+                Ok(se) => st.store_error(se),
+                Err(e) => st.internal(e),
+            }
+        })?;
+    let audit_note = format!(
+        "import {} ({} rows, {} new vintages, {} revisions)",
+        summary.import_id, summary.rows, summary.new_vintages, summary.revisions
+    );
+    let _ = store.record(&AuditRecord {
+        actor: p.actor(),
+        action: "submission",
+        target: label,
+        before: None,
+        after: Some(&format!("import {}", summary.import_id)),
+        detail: &audit_note,
+    });
+    for o in &overrides {
+        let _ = store.record(&AuditRecord {
+            actor: p.actor(),
+            action: "round.locked_override",
+            target: &format!("round {o}"),
+            before: Some("locked"),
+            after: Some("locked"),
+            detail: &format!(
+                "admin wrote into a locked round: import {}",
+                summary.import_id
+            ),
+        });
+    }
+    // a unit's submission moves its open rounds to submitted
+    let now = solieu_store::now_micros();
+    for mut r in states {
+        if matches!(r.status, RoundStatus::Missing | RoundStatus::Draft)
+            && account.role == Role::Reporter
+        {
+            r.status = RoundStatus::Submitted;
+            r.submitted_at.get_or_insert(now);
+            r.submitted_by = Some(account.name.clone());
+            r.draft = None;
+            store
+                .put_round(&r, "submit", p.actor())
+                .map_err(|e| st.store_error(e))?;
+        }
+    }
+    let rules = store.rules().map_err(|e| st.internal(e))?;
+    drop(store);
+    st.engine
+        .write()
+        .map_err(|e| st.internal(e))?
+        .apply(&observations, &summary);
+    let targets: BTreeSet<(String, Period)> = observations
+        .iter()
+        .map(|o| {
+            (
+                o.area.split('@').next().unwrap_or(&o.area).to_string(),
+                o.period,
+            )
+        })
+        .take(10_000)
+        .collect();
+    let touched: BTreeSet<String> = observations.iter().map(|o| o.indicator.clone()).collect();
+    let (compiled, broken) = crate::rules::compile(&rules);
+    let violations = if targets.len() <= 2_000 {
+        let engine = st.engine.read().map_err(|e| st.internal(e))?;
+        crate::rules::run(
+            &engine,
+            &compiled,
+            &targets,
+            Some(&touched),
+            &Options::default(),
+        )
+    } else {
+        vec![]
+    };
+    Ok(json!({
+        "import": summary.import_id,
+        "rows": summary.rows,
+        "new_vintages": summary.new_vintages,
+        "revisions": summary.revisions,
+        "recorded_at": crate::timefmt::format_micros(summary.recorded_at),
+        "violations": violations,
+        "broken_rules": broken,
+        "rules_checked": targets.len() <= 2_000,
+    }))
+}
+
+/// Submits figures: a JSON body (`Content-Type: application/json`), or a
+/// CSV or XLSX file as the body (its name in `X-File-Name`). Validated with
+/// located errors; written all or nothing; then checked by every rule.
+#[utoipa::path(post, path = "/api/v1/submissions", tag = "data",
+    request_body(content(
+        (SubmissionIn = "application/json"),
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    )),
+    params(("X-File-Name" = Option<String>, Header, description = "The uploaded file's name (its extension decides CSV or XLSX)")),
+    security(("token" = []), ("session" = [])),
+    responses(
+        (status = 201, description = "Written: the import, its counts and the rule violations", body = Value),
+        (status = 401, body = super::ErrorBody), (status = 403, description = "Outside the account's scope; nothing written", body = super::ErrorBody),
+        (status = 409, description = "Into a locked or approved round; nothing written", body = super::ErrorBody),
+        (status = 413, body = super::ErrorBody),
+        (status = 422, description = "Located errors; nothing written", body = super::ErrorBody)))]
+pub async fn submit(
+    State(state): State<Arc<AppState>>,
+    peer: Peer,
+    method: Method,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let p = who(&state, &headers, &method, &peer)?;
+    need(
+        &state,
+        &p,
+        &[Role::Admin, Role::Analyst, Role::Reporter],
+        "writing figures",
+    )?;
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let name = crate::service::safe_file_name(
+        headers
+            .get("x-file-name")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(if is_json {
+                "submission.json"
+            } else {
+                "submission.csv"
+            }),
+    );
+    state
+        .blocking(move |st| {
+            let read = if is_json {
+                let sub: SubmissionIn = serde_json::from_slice(&body).map_err(|e| {
+                    st.error(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid_submission",
+                        format!("the body is not a submission: {e}; nothing was written"),
+                    )
+                })?;
+                let recs = records(&name, &sub.observations);
+                let store = st.store()?;
+                validate_records(&*store, &recs, &body).map_err(|e| st.internal(e))?
+            } else {
+                let store = st.store()?;
+                crate::service::read_inputs(
+                    &*store,
+                    &[(name.clone(), body.to_vec())],
+                    &ReadOptions::default(),
+                )
+                .map_err(|e| st.internal(e))?
+            };
+            let read = read.map_err(|errors| {
+                st.error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_submission",
+                    format!("{} error(s); nothing was written", errors.len()),
+                )
+                .with_details(errors)
+            })?;
+            let out = write(st, &p, read, &format!("api: {name}"))?;
+            Ok((StatusCode::CREATED, Json(out)))
+        })
+        .await
+}
+
+/// `?year&indicator&area`
+#[derive(Deserialize, IntoParams)]
+pub struct PlansQuery {
+    /// The plan year.
+    year: i32,
+    /// Indicator codes (default: every indicator).
+    indicator: Option<String>,
+    /// Area codes.
+    area: String,
+}
+
+/// Plan targets of a year: the level and the planned growth, with the
+/// year-to-date share of the plan reached by the latest month.
+#[utoipa::path(get, path = "/api/v1/plans", tag = "data", params(PlansQuery),
+    responses((status = 200, description = "Plan targets", body = Value), (status = 400, body = super::ErrorBody)))]
+pub async fn plans(
+    State(state): State<Arc<AppState>>,
+    peer: Peer,
+    method: Method,
+    headers: HeaderMap,
+    Query(q): Query<PlansQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let p = who(&state, &headers, &method, &peer)?;
+    let as_of = read_as_of(&state, &p, None)?;
+    let engine = state.engine()?;
+    let indicators: Vec<String> = match &q.indicator {
+        Some(s) => list(s).iter().map(|i| i.to_ascii_uppercase()).collect(),
+        None => engine.indicators().iter().map(|i| i.code.clone()).collect(),
+    };
+    if !(solieu_model::period::MIN_YEAR..=solieu_model::period::MAX_YEAR).contains(&q.year) {
+        return Err(state.bad(format!("year={}: out of range", q.year)));
+    }
+    let grid = figures::Grid {
+        indicators,
+        areas: list(&q.area),
+        periods: vec![Period::Year(q.year)],
+        measures: vec![solieu_engine::Derived::Plan],
+    };
+    let opts = Options {
+        as_of,
+        ..Options::default()
+    };
+    let rows = figures::evaluate(&engine, &grid, &opts).map_err(|e| state.bad(e.to_string()))?;
+    let rows: Vec<_> = rows
+        .into_iter()
+        .filter(|r| r.figure.value.is_some())
+        .collect();
+    Ok(Json(Value::Array(figures::json_values(
+        &engine, &rows, false,
+    ))))
+}
+
+/// One plan target.
+#[derive(Deserialize, ToSchema)]
+pub struct PlanIn {
+    /// Indicator code.
+    indicator: String,
+    /// Area code.
+    area: String,
+    /// Year.
+    year: i32,
+    /// The planned level for the year.
+    level: Option<f64>,
+    /// The planned growth on the previous year, in %.
+    growth_pct: Option<f64>,
+    /// Source (the resolution setting the plan).
+    source: Option<String>,
+}
+
+/// Plan targets to set.
+#[derive(Deserialize, ToSchema)]
+pub struct PlansIn {
+    /// The targets.
+    plans: Vec<PlanIn>,
+}
+
+/// Sets plan targets (stored as vintages like every figure: revisable,
+/// as-of readable). Analysts and admins, or reporters within their scope.
+#[utoipa::path(put, path = "/api/v1/plans", tag = "data", request_body = PlansIn,
+    security(("token" = []), ("session" = [])),
+    responses((status = 201, description = "Written", body = Value), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub async fn put_plans(
+    State(state): State<Arc<AppState>>,
+    peer: Peer,
+    method: Method,
+    headers: HeaderMap,
+    Json(body): Json<PlansIn>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let p = who(&state, &headers, &method, &peer)?;
+    need(
+        &state,
+        &p,
+        &[Role::Admin, Role::Analyst, Role::Reporter],
+        "setting plans",
+    )?;
+    let mut items = vec![];
+    for pl in &body.plans {
+        for (v, measure) in [(pl.level, "plan"), (pl.growth_pct, "plan_yoy_pct")] {
+            if let Some(v) = v {
+                items.push(ObservationIn {
+                    indicator: pl.indicator.clone(),
+                    area: pl.area.clone(),
+                    period: pl.year.to_string(),
+                    value: json!(v),
+                    measure: Some(measure.into()),
+                    status: None,
+                    unit: None,
+                    source: pl.source.clone(),
+                    note: None,
+                });
+            }
+        }
+    }
+    state
+        .blocking(move |st| {
+            let recs = records("plans", &items);
+            let read = {
+                let store = st.store()?;
+                validate_records(&*store, &recs, format!("{}", items.len()).as_bytes())
+                    .map_err(|e| st.internal(e))?
+            }
+            .map_err(|errors| {
+                st.error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_submission",
+                    format!("{} error(s); nothing was written", errors.len()),
+                )
+                .with_details(errors)
+            })?;
+            Ok((
+                StatusCode::CREATED,
+                Json(write(st, &p, read, "api: plans")?),
+            ))
+        })
+        .await
+}
+
+/// `?area&period&lang&format&as_of`
+#[derive(Deserialize, IntoParams)]
+pub struct ReportQuery {
+    /// Area code (a province or a region).
+    area: String,
+    /// The month: `2026-10`.
+    period: String,
+    /// vi (default) or en.
+    lang: Option<String>,
+    /// md, html (default), xlsx, docx or pdf.
+    format: Option<String>,
+    /// The data as of this time.
+    as_of: Option<String>,
+}
+
+/// The monthly report, in each format.
+#[utoipa::path(get, path = "/api/v1/report", tag = "data", params(ReportQuery),
+    responses((status = 200, description = "The report file", content_type = "text/html"),
+        (status = 400, body = super::ErrorBody), (status = 404, description = "No figure for the month", body = super::ErrorBody)))]
+pub async fn report(
+    State(state): State<Arc<AppState>>,
+    peer: Peer,
+    method: Method,
+    headers: HeaderMap,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, ApiError> {
+    let p = who(&state, &headers, &method, &peer)?;
+    let Ok(Period::Month(year, month)) = Period::parse(&q.period) else {
+        return Err(state.bad(format!(
+            "period={}: expected a month, e.g. 2026-10",
+            q.period
+        )));
+    };
+    let lang = solieu_report::Lang::parse(q.lang.as_deref().unwrap_or("vi"))
+        .ok_or_else(|| state.bad("lang: expected vi or en"))?;
+    let format = q.format.clone().unwrap_or_else(|| "html".into());
+    if !crate::reports::FORMATS.contains(&format.as_str()) {
+        return Err(state.bad(format!(
+            "format={format}: expected md, html, xlsx, docx or pdf"
+        )));
+    }
+    let asked = q
+        .as_of
+        .as_deref()
+        .map(crate::timefmt::parse_as_of)
+        .transpose()
+        .map_err(|e| state.bad(e.to_string()))?;
+    let as_of = read_as_of(&state, &p, asked)?;
+    let area = q.area.clone();
+    let label = q.as_of.clone();
+    let fmt = format.clone();
+    let bytes = state
+        .blocking(move |st| {
+            let engine = st.engine()?;
+            let req = solieu_report::Request {
+                area,
+                year,
+                month,
+                lang,
+                as_of,
+                as_of_label: label,
+                sources: false,
+            };
+            let day = crate::timefmt::vietnam_day(as_of.unwrap_or_else(solieu_store::now_micros));
+            crate::reports::render(&engine, &req, &fmt, None, day, None).map_err(|e| {
+                if e.downcast_ref::<solieu_report::ReportError>().is_some() {
+                    st.not_found(e.to_string())
+                } else {
+                    st.internal(e)
+                }
+            })
+        })
+        .await?;
+    let name = format!("bao-cao-{}-{year}-{month:02}.{format}", q.area);
+    let mut res = file_response(
+        crate::reports::media_type(&format),
+        &crate::service::safe_file_name(&name),
+        bytes,
+        None,
+    );
+    if format == "html" {
+        res.headers_mut().remove(header::CONTENT_DISPOSITION);
+        // the report's own styles; no script
+        res.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            axum::http::HeaderValue::from_static(
+                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'",
+            ),
+        );
+    }
+    Ok(res)
+}

@@ -1,0 +1,494 @@
+//! `solieu serve`: the JSON API over the same store and engine as the CLI.
+//!
+//! Every route is declared with `#[utoipa::path]` and registered through
+//! `utoipa_axum`, so the OpenAPI document at `/api/v1/openapi.json` is made
+//! from the code and covers every route. Who may do what is decided in one
+//! place per route (`auth::need*`), writes are audited in the same
+//! transaction as the change, the engine applies each committed import at
+//! once, and errors are JSON with a stable code, a message and a request id —
+//! no internals leak.
+//!
+//! Modules: `auth` (tokens, sessions, CSRF, roles and scopes), `data`
+//! (areas, indicators, observations, submissions, plans, report), `work`
+//! (forms, rounds, rules and validation, tasks, releases), `admin` (users,
+//! tokens, audit).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use serde_json::json;
+use solieu_engine::Engine;
+use solieu_store::SqliteStore;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+mod admin;
+pub mod auth;
+mod data;
+mod work;
+
+pub use auth::out_of_scope;
+
+/// Largest request body accepted (413 beyond).
+pub const MAX_BODY_BYTES: usize = 64 << 20;
+/// A request taking longer is answered 503 (reports in PDF take well under).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Who may read without signing in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Public {
+    /// Nobody: every read needs an account.
+    None,
+    /// The data as of the latest release (`POST /api/v1/releases`).
+    Published,
+    /// Everything (a closed network where every reader is trusted).
+    All,
+}
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Data directory.
+    pub data: PathBuf,
+    /// Engine snapshot file.
+    pub snapshot: PathBuf,
+    /// Address.
+    pub addr: SocketAddr,
+    /// Anonymous reads.
+    pub public: Public,
+    /// Requests per second per token, session or address (0: no limit).
+    pub rate: u32,
+    /// Mark the session cookie `Secure` (off only for plain-HTTP intranets).
+    pub secure_cookies: bool,
+}
+
+/// Shared by every request.
+pub struct AppState {
+    store: Mutex<SqliteStore>,
+    engine: RwLock<Engine>,
+    next_request: AtomicU64,
+    snapshot: PathBuf,
+    /// µs of the last look at the store for imports by other processes
+    checked: AtomicI64,
+    public: Public,
+    secure_cookies: bool,
+}
+
+/// How often the store is asked whether another process imported.
+const REFRESH_EVERY_US: i64 = 200_000;
+
+/// An API error: HTTP status, stable code, message, details.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    details: Vec<String>,
+    extra: Option<serde_json::Value>,
+    request: u64,
+}
+
+/// The body of every error.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+/// See [`ErrorBody`].
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable code: `bad_request`, `unauthenticated`, `forbidden`, `not_found`,
+    /// `invalid_submission`, `conflict`, `locked`, `too_large`, `rate_limited`, `internal`.
+    code: String,
+    /// For people.
+    message: String,
+    /// Quote it when reporting a problem.
+    request_id: String,
+    /// Located errors (`file:row:column: …`) or refused items.
+    details: Vec<String>,
+}
+
+impl ApiError {
+    /// Adds located details.
+    pub fn with_details(mut self, d: Vec<String>) -> ApiError {
+        self.details = d;
+        self
+    }
+
+    /// Adds a structured part to the body (`violations`, …).
+    pub fn with_extra(mut self, v: serde_json::Value) -> ApiError {
+        self.extra = Some(v);
+        self
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({
+            "error": {
+                "code": self.code,
+                "message": self.message,
+                "request_id": format!("r{:08}", self.request),
+                "details": self.details,
+            }
+        });
+        if let Some(extra) = self.extra {
+            body["error"]["extra"] = extra;
+        }
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl AppState {
+    fn request_id(&self) -> u64 {
+        self.next_request.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// An error answer.
+    pub fn error(
+        &self,
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            details: vec![],
+            extra: None,
+            request: self.request_id(),
+        }
+    }
+
+    /// 400.
+    pub fn bad(&self, message: impl Into<String>) -> ApiError {
+        self.error(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    /// 404.
+    pub fn not_found(&self, message: impl Into<String>) -> ApiError {
+        self.error(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// An internal failure: logged with its cause, answered without it.
+    pub fn internal(&self, e: impl std::fmt::Display) -> ApiError {
+        let err = self.error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error",
+        );
+        tracing::error!(request = err.request, "{e}");
+        err
+    }
+
+    /// A store error: refusals are 409 with their reason, the rest internal.
+    pub fn store_error(&self, e: solieu_store::StoreError) -> ApiError {
+        match e {
+            solieu_store::StoreError::Refused(m) => self.error(StatusCode::CONFLICT, "conflict", m),
+            e => self.internal(e),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> Result<MutexGuard<'_, SqliteStore>, ApiError> {
+        self.store.lock().map_err(|e| self.internal(e))
+    }
+
+    /// The engine, brought up to date with imports made by other processes
+    /// (a CLI import while the server runs) at most [`REFRESH_EVERY_US`] ago.
+    pub fn engine(&self) -> Result<RwLockReadGuard<'_, Engine>, ApiError> {
+        let now = solieu_store::now_micros();
+        let last = self.checked.load(Ordering::Relaxed);
+        if now - last >= REFRESH_EVERY_US
+            && self
+                .checked
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.refresh()?;
+        }
+        self.engine.read().map_err(|e| self.internal(e))
+    }
+
+    fn refresh(&self) -> Result<(), ApiError> {
+        use solieu_store::Store;
+        let store = self.store()?;
+        let fp = store.fingerprint().map_err(|e| self.internal(e))?;
+        let current = self
+            .engine
+            .read()
+            .map_err(|e| self.internal(e))?
+            .cube()
+            .last_import();
+        if fp.last_import == current {
+            return Ok(());
+        }
+        let (engine, _) = Engine::open(&*store, &self.snapshot).map_err(|e| self.internal(e))?;
+        *self.engine.write().map_err(|e| self.internal(e))? = engine;
+        Ok(())
+    }
+
+    /// Runs blocking work (the store, the engine at length) off the async workers.
+    pub async fn blocking<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&Arc<AppState>) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let st = self.clone();
+        tokio::task::spawn_blocking(move || f(&st))
+            .await
+            .map_err(|e| self.internal(e))?
+    }
+}
+
+/// The OpenAPI document's frame; the paths come from the routes.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "solieu API",
+        description = "Socio-economic figures of Vietnamese provinces and regions: collection, validation, every revision, derived figures (so với cùng kỳ, lũy kế, % kế hoạch, regional totals on the comparable basis), reporting rounds, rules, key tasks and the monthly report.\n\nAuthentication: `Authorization: Bearer TOKEN` (API tokens, `solieu token create`), or the session cookie from `POST /api/v1/session` with the `X-CSRF-Token` header on every write. Errors: `{\"error\": {\"code\", \"message\", \"request_id\", \"details\"}}`.",
+        license(name = "Apache-2.0")
+    ),
+    components(schemas(ErrorBody, ErrorDetail)),
+    modifiers(&Security),
+    tags(
+        (name = "data", description = "Areas, indicators, figures, submissions, plans, report"),
+        (name = "reporting", description = "Forms, rounds and their workflow, completeness"),
+        (name = "validation", description = "Rules and their results"),
+        (name = "tasks", description = "Key tasks (nhiệm vụ)"),
+        (name = "admin", description = "Accounts, tokens, sessions, releases, audit log")
+    )
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let c = api.components.get_or_insert_with(Default::default);
+        c.add_security_scheme(
+            "token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        c.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(auth::SESSION_COOKIE))),
+        );
+    }
+}
+
+/// The OpenAPI document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "admin",
+    responses((status = 200, description = "This document (OpenAPI 3.1)", body = serde_json::Value)))]
+async fn openapi_json(
+    axum::extract::State(doc): axum::extract::State<Arc<String>>,
+) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        doc.as_str().to_string(),
+    )
+}
+
+async fn fallback(state: Arc<AppState>) -> ApiError {
+    state.not_found("no such route; see /api/v1/openapi.json")
+}
+
+/// Every documented route, and the document.
+pub fn api(state: Arc<AppState>) -> (Router, utoipa::openapi::OpenApi) {
+    let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(data::health))
+        .routes(routes!(data::indicators))
+        .routes(routes!(data::areas))
+        .routes(routes!(data::observations))
+        .routes(routes!(data::figures))
+        .routes(routes!(data::submit))
+        .routes(routes!(data::plans, data::put_plans))
+        .routes(routes!(data::report))
+        .routes(routes!(work::forms))
+        .routes(routes!(work::put_form))
+        .routes(routes!(work::rounds))
+        .routes(routes!(work::round_action))
+        .routes(routes!(work::rules))
+        .routes(routes!(work::put_rule))
+        .routes(routes!(work::validation))
+        .routes(routes!(work::tasks, work::create_task))
+        .routes(routes!(work::update_task))
+        .routes(routes!(work::publish, work::latest_release))
+        .routes(routes!(admin::users, admin::create_user))
+        .routes(routes!(admin::tokens, admin::create_token))
+        .routes(routes!(admin::revoke_token))
+        .routes(routes!(admin::audit))
+        .routes(routes!(admin::whoami, admin::login, admin::logout))
+        .with_state(state)
+        .split_for_parts();
+    (router, api)
+}
+
+/// The routes with the document, limits and headers.
+pub fn router(state: Arc<AppState>, rate: u32) -> Router {
+    use tower_http::set_header::SetResponseHeaderLayer;
+    let (api_router, mut doc) = api(state.clone());
+    // document the document's own route, then serve it
+    let (_, own) = OpenApiRouter::<Arc<String>>::new()
+        .routes(routes!(openapi_json))
+        .with_state::<()>(Arc::new(String::new()))
+        .split_for_parts();
+    doc.paths.paths.extend(own.paths.paths);
+    let text = Arc::new(doc.to_json().unwrap_or_else(|_| "{}".into()));
+    let mut app = api_router
+        .merge(
+            Router::new()
+                .route("/api/v1/openapi.json", axum::routing::get(openapi_json))
+                .with_state(text),
+        )
+        .fallback({
+            let state = state.clone();
+            move || async move { fallback(state).await }
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limits))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
+    if rate > 0 {
+        app = auth::rate_limit(app, state.clone(), rate);
+    }
+    app.layer(tower_http::timeout::TimeoutLayer::with_status_code(
+        StatusCode::SERVICE_UNAVAILABLE,
+        REQUEST_TIMEOUT,
+    ))
+    .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+/// Turns axum's plain-text rejections (413 from the body limit, 400/415/422
+/// from extractors) into the JSON error body.
+async fn limits(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let res = next.run(req).await;
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let status = res.status();
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let (code, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "too_large",
+            format!(
+                "the request body is larger than {} MiB; split the submission",
+                MAX_BODY_BYTES >> 20
+            ),
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "send JSON with Content-Type: application/json".to_string(),
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this route does not take this method; see /api/v1/openapi.json".to_string(),
+        ),
+        StatusCode::SERVICE_UNAVAILABLE => (
+            "timeout",
+            format!(
+                "the request took longer than {} s",
+                REQUEST_TIMEOUT.as_secs()
+            ),
+        ),
+        s if s.is_server_error() => ("internal", "internal error".to_string()),
+        _ => {
+            let bytes = axum::body::to_bytes(res.into_body(), 64 << 10)
+                .await
+                .unwrap_or_default();
+            let text = String::from_utf8_lossy(&bytes)
+                .chars()
+                .take(300)
+                .collect::<String>();
+            return state
+                .error(status, "bad_request", format!("malformed request: {text}"))
+                .into_response();
+        }
+    };
+    state.error(status, code, message).into_response()
+}
+
+/// Runs the server until Ctrl-C or SIGTERM; in-flight requests finish.
+pub fn serve(cfg: Config) -> Result<()> {
+    let store = SqliteStore::open(&cfg.data)?;
+    let (engine, _) = Engine::open(&store, &cfg.snapshot)?;
+    let state = Arc::new(AppState {
+        store: Mutex::new(store),
+        engine: RwLock::new(engine),
+        next_request: AtomicU64::new(1),
+        snapshot: cfg.snapshot.clone(),
+        checked: AtomicI64::new(solieu_store::now_micros()),
+        public: cfg.public,
+        secure_cookies: cfg.secure_cookies,
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(cfg.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", cfg.addr))?;
+        let local = listener.local_addr()?;
+        println!("solieu listening on http://{local}");
+        use std::io::Write;
+        std::io::stdout().flush()?;
+        tracing::info!(addr = %local, public = ?cfg.public, rate = cfg.rate, "serving");
+        axum::serve(
+            listener,
+            router(state, cfg.rate).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let ctrl_c = tokio::signal::ctrl_c();
+            #[cfg(unix)]
+            {
+                let mut term =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                        .expect("signal handler");
+                tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+            }
+            #[cfg(not(unix))]
+            let _ = ctrl_c.await;
+            tracing::info!("shutting down: finishing requests in flight");
+        })
+        .await?;
+        Ok(())
+    })
+}
