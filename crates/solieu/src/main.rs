@@ -250,11 +250,25 @@ enum CatalogAction {
 const ENGINE_SNAPSHOT: &str = "engine.snapshot";
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_env("SOLIEU_LOG"))
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    // the server logs every request by default; the CLI only warnings
+    let serving = matches!(cli.command, Command::Serve { .. });
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SOLIEU_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(if serving {
+            "info,tower_http=info"
+        } else {
+            "warn"
+        })
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    if std::env::var("SOLIEU_LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
     match run(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -1332,3 +1332,111 @@ fn the_openapi_document_covers_every_route() {
         );
     }
 }
+
+#[test]
+fn uploaded_workbooks_are_checked_like_files() {
+    let srv = Server::start(&["--public", "all"]);
+    let rep = srv.account("hcm", "reporter", &["--area", "79"]);
+    let book = |bad: bool| {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        for (c, h) in ["indicator", "area", "period", "value"].iter().enumerate() {
+            ws.write_string(0, c as u16, *h).unwrap();
+        }
+        for (r, (p, v)) in [("2020-10", 81111.0), ("2020-11", 82222.0)].iter().enumerate() {
+            let r = r as u32 + 1;
+            ws.write_string(r, 0, "RETAIL_GOODS").unwrap();
+            ws.write_string(r, 1, "79").unwrap();
+            ws.write_string(r, 2, *p).unwrap();
+            if bad && r == 2 {
+                ws.write_string(r, 3, "nhiều").unwrap();
+            } else {
+                ws.write_number(r, 3, *v).unwrap();
+            }
+        }
+        wb.save_to_buffer().unwrap()
+    };
+    let before = srv.vintages();
+    let send = |bytes: &[u8]| {
+        let mut s = TcpStream::connect(&srv.addr).unwrap();
+        let head = format!(
+            "POST /api/v1/submissions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {rep}\r\nX-File-Name: ../../bao-cao thang 10.xlsx\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            bytes.len()
+        );
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(bytes).unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    };
+    let out = send(&book(true));
+    assert!(out.starts_with("HTTP/1.1 422"), "{out}");
+    assert!(out.contains("bao-cao thang 10.xlsx"), "the file named, its path dropped: {out}");
+    assert!(out.contains("D3"), "the cell located: {out}");
+    assert!(!out.contains(".."), "{out}");
+    assert_eq!(srv.vintages(), before, "nothing written");
+    let out = send(&book(false));
+    assert!(out.starts_with("HTTP/1.1 201"), "{out}");
+    assert_eq!(srv.vintages(), before + 2);
+}
+
+#[cfg(unix)]
+#[test]
+fn shutdown_finishes_the_write_in_flight() {
+    let mut srv = Server::start(&[]);
+    let analyst = srv.account("phantich", "analyst", &[]);
+    let before = srv.vintages();
+    // a large submission, and SIGTERM while it is being written
+    let mut csv = String::from("indicator,area,period,value\n");
+    let mut n = 0;
+    let areas = solieu(&srv.data, &["areas", "--on", "2020-01-01", "--format", "csv"], None);
+    let codes: Vec<String> = areas
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next().map(str::to_string))
+        .collect();
+    assert!(codes.len() > 60, "{areas}");
+    for area in &codes {
+        for y in 1950..2020 {
+            for m in 1..=12 {
+                csv.push_str(&format!("IMPORTS,{area},{y}-{m:02},{}\n", 1000 + n % 977));
+                n += 1;
+            }
+        }
+    }
+    let addr = srv.addr.clone();
+    let body = csv.into_bytes();
+    let sender = std::thread::spawn(move || {
+        let mut s = TcpStream::connect(&addr).unwrap();
+        let head = format!(
+            "POST /api/v1/submissions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {analyst}\r\nContent-Type: text/csv\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(&body).unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    });
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    let pid = srv.child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let out = sender.join().unwrap();
+    eprintln!("{n} rows; answer: {}", out.lines().next().unwrap_or("none"));
+    let status = srv.child.wait().unwrap();
+    assert!(status.success(), "clean exit on SIGTERM: {status:?}");
+    // answered and written wholly, or not answered and not written at all
+    let check = solieu(&srv.data, &["check"], None);
+    assert!(check.starts_with("ok"), "{check}");
+    let stored: u64 = check
+        .split(", ")
+        .find_map(|p| p.strip_suffix(" vintages"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{check}"));
+    if out.starts_with("HTTP/1.1 201") {
+        assert_eq!(stored, before + n as u64, "{out}");
+    } else {
+        assert_eq!(stored, before, "{out}");
+    }
+}

@@ -24,7 +24,7 @@ fn account_json(a: &Account) -> Value {
 /// Every account (admins).
 #[utoipa::path(get, path = "/api/v1/users", tag = "admin", security(("token" = []), ("session" = [])),
     responses((status = 200, description = "Accounts (never their secrets)", body = Value),
-        (status = 401, body = super::ErrorBody), (status = 403, body = super::ErrorBody)))]
+        (status = 401, description = "No or unknown credentials", body = super::ErrorBody), (status = 403, description = "Not allowed for this account", body = super::ErrorBody)))]
 pub async fn users(
     State(state): State<Arc<AppState>>,
     peer: Peer,
@@ -55,8 +55,8 @@ pub struct UserIn {
 /// Creates an account (admins).
 #[utoipa::path(post, path = "/api/v1/users", tag = "admin", request_body = UserIn,
     security(("token" = []), ("session" = [])),
-    responses((status = 201, description = "Created", body = Value), (status = 400, body = super::ErrorBody),
-        (status = 401, body = super::ErrorBody), (status = 403, body = super::ErrorBody), (status = 409, body = super::ErrorBody)))]
+    responses((status = 201, description = "Created", body = Value), (status = 400, description = "Malformed request", body = super::ErrorBody),
+        (status = 401, description = "No or unknown credentials", body = super::ErrorBody), (status = 403, description = "Not allowed for this account", body = super::ErrorBody), (status = 409, description = "Conflict with the current state", body = super::ErrorBody)))]
 pub async fn create_user(
     State(state): State<Arc<AppState>>,
     peer: Peer,
@@ -126,7 +126,7 @@ pub struct TokensQuery {
 /// API tokens (never the tokens themselves).
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "admin", params(TokensQuery),
     security(("token" = []), ("session" = [])),
-    responses((status = 200, description = "Tokens", body = Value), (status = 401, body = super::ErrorBody)))]
+    responses((status = 200, description = "Tokens", body = Value), (status = 401, description = "No or unknown credentials", body = super::ErrorBody)))]
 pub async fn tokens(
     State(state): State<Arc<AppState>>,
     peer: Peer,
@@ -171,7 +171,7 @@ pub struct TokenIn {
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "admin", request_body = TokenIn,
     security(("token" = []), ("session" = [])),
     responses((status = 201, description = "The token, shown this once", body = Value),
-        (status = 401, body = super::ErrorBody), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+        (status = 401, description = "No or unknown credentials", body = super::ErrorBody), (status = 403, description = "Not allowed for this account", body = super::ErrorBody), (status = 404, description = "Not found", body = super::ErrorBody)))]
 pub async fn create_token(
     State(state): State<Arc<AppState>>,
     peer: Peer,
@@ -221,8 +221,8 @@ pub async fn create_token(
 /// Revokes a token (admins, or the token's owner).
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "admin",
     params(("id" = i64, Path, description = "Token number")), security(("token" = []), ("session" = [])),
-    responses((status = 200, description = "Revoked", body = Value), (status = 403, body = super::ErrorBody),
-        (status = 404, body = super::ErrorBody)))]
+    responses((status = 200, description = "Revoked", body = Value), (status = 403, description = "Not allowed for this account", body = super::ErrorBody),
+        (status = 404, description = "Not found", body = super::ErrorBody)))]
 pub async fn revoke_token(
     State(state): State<Arc<AppState>>,
     peer: Peer,
@@ -278,7 +278,7 @@ pub struct AuditParams {
 #[utoipa::path(get, path = "/api/v1/audit", tag = "admin", params(AuditParams),
     security(("token" = []), ("session" = [])),
     responses((status = 200, description = "Entries: who, when, what, before → after, from where", body = Value),
-        (status = 401, body = super::ErrorBody), (status = 403, body = super::ErrorBody)))]
+        (status = 401, description = "No or unknown credentials", body = super::ErrorBody), (status = 403, description = "Not allowed for this account", body = super::ErrorBody)))]
 pub async fn audit(
     State(state): State<Arc<AppState>>,
     peer: Peer,
@@ -362,7 +362,7 @@ pub struct LoginIn {
 /// Signs in: sets the session cookie (HttpOnly, SameSite=Strict) and
 /// answers the CSRF token every write of the session must repeat.
 #[utoipa::path(post, path = "/api/v1/session", tag = "admin", request_body = LoginIn,
-    responses((status = 200, description = "Signed in", body = Value), (status = 401, body = super::ErrorBody)))]
+    responses((status = 200, description = "Signed in", body = Value), (status = 401, description = "No or unknown credentials", body = super::ErrorBody)))]
 pub async fn login(
     State(state): State<Arc<AppState>>,
     peer: Peer,

@@ -67,7 +67,7 @@ pub struct AreasQuery {
 
 /// Areas with their validity (the 2025 reform keeps both versions).
 #[utoipa::path(get, path = "/api/v1/areas", tag = "data", params(AreasQuery),
-    responses((status = 200, description = "Areas", body = Value), (status = 400, body = super::ErrorBody)))]
+    responses((status = 200, description = "Areas", body = Value), (status = 400, description = "Malformed request", body = super::ErrorBody)))]
 pub async fn areas(
     State(state): State<Arc<AppState>>,
     Query(q): Query<AreasQuery>,
@@ -131,7 +131,7 @@ pub const MAX_CELLS: usize = 2_000_000;
 /// Derived figures: every measure, as of any time, paged; JSON, CSV or XLSX.
 #[utoipa::path(get, path = "/api/v1/observations", tag = "data", params(FiguresQuery),
     responses((status = 200, description = "`{total, offset, limit, next_offset, rows}` in JSON; a table in CSV or XLSX", body = Value),
-        (status = 400, body = super::ErrorBody), (status = 401, body = super::ErrorBody)))]
+        (status = 400, description = "Malformed request", body = super::ErrorBody), (status = 401, description = "No or unknown credentials", body = super::ErrorBody)))]
 pub async fn observations(
     State(state): State<Arc<AppState>>,
     peer: Peer,
@@ -145,7 +145,7 @@ pub async fn observations(
 
 /// The same as `/api/v1/observations` (kept for clients of the first release).
 #[utoipa::path(get, path = "/api/v1/figures", tag = "data", params(FiguresQuery),
-    responses((status = 200, description = "As `/api/v1/observations`", body = Value), (status = 400, body = super::ErrorBody)))]
+    responses((status = 200, description = "As `/api/v1/observations`", body = Value), (status = 400, description = "Malformed request", body = super::ErrorBody)))]
 pub async fn figures(
     State(state): State<Arc<AppState>>,
     peer: Peer,
@@ -572,9 +572,9 @@ pub fn write(
     security(("token" = []), ("session" = [])),
     responses(
         (status = 201, description = "Written: the import, its counts and the rule violations", body = Value),
-        (status = 401, body = super::ErrorBody), (status = 403, description = "Outside the account's scope; nothing written", body = super::ErrorBody),
+        (status = 401, description = "No or unknown credentials", body = super::ErrorBody), (status = 403, description = "Outside the account's scope; nothing written", body = super::ErrorBody),
         (status = 409, description = "Into a locked or approved round; nothing written", body = super::ErrorBody),
-        (status = 413, body = super::ErrorBody),
+        (status = 413, description = "Too large", body = super::ErrorBody),
         (status = 422, description = "Located errors; nothing written", body = super::ErrorBody)))]
 pub async fn submit(
     State(state): State<Arc<AppState>>,
@@ -654,7 +654,7 @@ pub struct PlansQuery {
 /// Plan targets of a year: the level and the planned growth, with the
 /// year-to-date share of the plan reached by the latest month.
 #[utoipa::path(get, path = "/api/v1/plans", tag = "data", params(PlansQuery),
-    responses((status = 200, description = "Plan targets", body = Value), (status = 400, body = super::ErrorBody)))]
+    responses((status = 200, description = "Plan targets", body = Value), (status = 400, description = "Malformed request", body = super::ErrorBody)))]
 pub async fn plans(
     State(state): State<Arc<AppState>>,
     peer: Peer,
@@ -720,7 +720,7 @@ pub struct PlansIn {
 /// as-of readable). Analysts and admins, or reporters within their scope.
 #[utoipa::path(put, path = "/api/v1/plans", tag = "data", request_body = PlansIn,
     security(("token" = []), ("session" = [])),
-    responses((status = 201, description = "Written", body = Value), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+    responses((status = 201, description = "Written", body = Value), (status = 403, description = "Not allowed for this account", body = super::ErrorBody), (status = 422, description = "Invalid content; nothing written", body = super::ErrorBody)))]
 pub async fn put_plans(
     State(state): State<Arc<AppState>>,
     peer: Peer,
@@ -795,7 +795,7 @@ pub struct ReportQuery {
 /// The monthly report, in each format.
 #[utoipa::path(get, path = "/api/v1/report", tag = "data", params(ReportQuery),
     responses((status = 200, description = "The report file", content_type = "text/html"),
-        (status = 400, body = super::ErrorBody), (status = 404, description = "No figure for the month", body = super::ErrorBody)))]
+        (status = 400, description = "Malformed request", body = super::ErrorBody), (status = 404, description = "No figure for the month", body = super::ErrorBody)))]
 pub async fn report(
     State(state): State<Arc<AppState>>,
     peer: Peer,

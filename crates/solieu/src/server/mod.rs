@@ -386,7 +386,17 @@ pub fn router(state: Arc<AppState>, rate: u32) -> Router {
         StatusCode::SERVICE_UNAVAILABLE,
         REQUEST_TIMEOUT,
     ))
-    .layer(tower_http::trace::TraceLayer::new_for_http())
+    .layer(
+        tower_http::trace::TraceLayer::new_for_http()
+            .make_span_with(
+                tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO),
+            )
+            .on_response(
+                tower_http::trace::DefaultOnResponse::new()
+                    .level(tracing::Level::INFO)
+                    .latency_unit(tower_http::LatencyUnit::Micros),
+            ),
+    )
 }
 
 /// Turns axum's plain-text rejections (413 from the body limit, 400/415/422

@@ -40,7 +40,7 @@ fn form_json(f: &Form) -> Value {
 
 /// The forms.
 #[utoipa::path(get, path = "/api/v1/forms", tag = "reporting", security(("token" = []), ("session" = [])),
-    responses((status = 200, description = "Every form", body = Value), (status = 401, body = super::ErrorBody)))]
+    responses((status = 200, description = "Every form", body = Value), (status = 401, description = "No or unknown credentials", body = super::ErrorBody)))]
 pub async fn forms(
     State(state): State<Arc<AppState>>,
     peer: Peer,
@@ -73,8 +73,8 @@ pub struct FormIn {
 /// Creates or replaces a form (analysts, admins).
 #[utoipa::path(put, path = "/api/v1/forms/{code}", tag = "reporting", request_body = FormIn,
     params(("code" = String, Path, description = "Form code")), security(("token" = []), ("session" = [])),
-    responses((status = 200, description = "Stored", body = Value), (status = 400, body = super::ErrorBody),
-        (status = 401, body = super::ErrorBody), (status = 403, body = super::ErrorBody)))]
+    responses((status = 200, description = "Stored", body = Value), (status = 400, description = "Malformed request", body = super::ErrorBody),
+        (status = 401, description = "No or unknown credentials", body = super::ErrorBody), (status = 403, description = "Not allowed for this account", body = super::ErrorBody)))]
 pub async fn put_form(
     State(state): State<Arc<AppState>>,
     peer: Peer,
@@ -152,7 +152,7 @@ fn today() -> NaiveDate {
 #[utoipa::path(get, path = "/api/v1/rounds", tag = "reporting", params(RoundsQuery),
     security(("token" = []), ("session" = [])),
     responses((status = 200, description = "The matrix and its summaries", body = Value),
-        (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+        (status = 400, description = "Malformed request", body = super::ErrorBody), (status = 404, description = "Not found", body = super::ErrorBody)))]
 pub async fn rounds(
     State(state): State<Arc<AppState>>,
     peer: Peer,
@@ -324,8 +324,8 @@ fn items(values: &[ValueIn], unit: &str, period: Period) -> Vec<ObservationIn> {
         ("period" = String, Path, description = "Period"), ("action" = String, Path, description = "draft, submit, return, approve, lock or unlock")),
     security(("token" = []), ("session" = [])),
     responses((status = 200, description = "The round after the step (and rule violations)", body = Value),
-        (status = 400, body = super::ErrorBody), (status = 401, body = super::ErrorBody), (status = 403, body = super::ErrorBody),
-        (status = 404, body = super::ErrorBody), (status = 409, description = "Not allowed from the round's status, or blocked by rule violations", body = super::ErrorBody),
+        (status = 400, description = "Malformed request", body = super::ErrorBody), (status = 401, description = "No or unknown credentials", body = super::ErrorBody), (status = 403, description = "Not allowed for this account", body = super::ErrorBody),
+        (status = 404, description = "Not found", body = super::ErrorBody), (status = 409, description = "Not allowed from the round's status, or blocked by rule violations", body = super::ErrorBody),
         (status = 422, description = "Values with located errors; nothing written", body = super::ErrorBody)))]
 pub async fn round_action(
     State(state): State<Arc<AppState>>,
@@ -586,8 +586,8 @@ pub struct RuleIn {
 /// and its indicators checked first, with the column of any error.
 #[utoipa::path(put, path = "/api/v1/rules/{code}", tag = "validation", request_body = RuleIn,
     params(("code" = String, Path, description = "Rule code")), security(("token" = []), ("session" = [])),
-    responses((status = 200, description = "Stored", body = Value), (status = 401, body = super::ErrorBody),
-        (status = 403, body = super::ErrorBody), (status = 422, description = "The expression does not parse", body = super::ErrorBody)))]
+    responses((status = 200, description = "Stored", body = Value), (status = 401, description = "No or unknown credentials", body = super::ErrorBody),
+        (status = 403, description = "Not allowed for this account", body = super::ErrorBody), (status = 422, description = "The expression does not parse", body = super::ErrorBody)))]
 pub async fn put_rule(
     State(state): State<Arc<AppState>>,
     peer: Peer,
@@ -650,7 +650,7 @@ pub struct ValidationQuery {
 
 /// Runs every rule, the built-in checks and the outlier scores.
 #[utoipa::path(get, path = "/api/v1/validation", tag = "validation", params(ValidationQuery),
-    responses((status = 200, description = "Violations with the figures involved", body = Value), (status = 400, body = super::ErrorBody)))]
+    responses((status = 200, description = "Violations with the figures involved", body = Value), (status = 400, description = "Malformed request", body = super::ErrorBody)))]
 pub async fn validation(
     State(state): State<Arc<AppState>>,
     peer: Peer,
@@ -739,7 +739,7 @@ pub struct TasksQuery {
 /// Key tasks, overdue first then by deadline.
 #[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks", params(TasksQuery),
     security(("token" = []), ("session" = [])),
-    responses((status = 200, description = "Tasks and counts", body = Value), (status = 400, body = super::ErrorBody)))]
+    responses((status = 200, description = "Tasks and counts", body = Value), (status = 400, description = "Malformed request", body = super::ErrorBody)))]
 pub async fn tasks(
     State(state): State<Arc<AppState>>,
     peer: Peer,
@@ -810,8 +810,8 @@ fn date(state: &AppState, s: &str, what: &str) -> Result<NaiveDate, ApiError> {
 /// Assigns a key task (analysts, admins).
 #[utoipa::path(post, path = "/api/v1/tasks", tag = "tasks", request_body = TaskIn,
     security(("token" = []), ("session" = [])),
-    responses((status = 201, description = "Created", body = Value), (status = 400, body = super::ErrorBody),
-        (status = 401, body = super::ErrorBody), (status = 403, body = super::ErrorBody)))]
+    responses((status = 201, description = "Created", body = Value), (status = 400, description = "Malformed request", body = super::ErrorBody),
+        (status = 401, description = "No or unknown credentials", body = super::ErrorBody), (status = 403, description = "Not allowed for this account", body = super::ErrorBody)))]
 pub async fn create_task(
     State(state): State<Arc<AppState>>,
     peer: Peer,
@@ -886,8 +886,8 @@ pub struct TaskChange {
 /// Reports progress on a task (its unit's reporters) or changes it (analysts, admins).
 #[utoipa::path(patch, path = "/api/v1/tasks/{id}", tag = "tasks", request_body = TaskChange,
     params(("id" = i64, Path, description = "Task number")), security(("token" = []), ("session" = [])),
-    responses((status = 200, description = "The task", body = Value), (status = 400, body = super::ErrorBody),
-        (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+    responses((status = 200, description = "The task", body = Value), (status = 400, description = "Malformed request", body = super::ErrorBody),
+        (status = 403, description = "Not allowed for this account", body = super::ErrorBody), (status = 404, description = "Not found", body = super::ErrorBody)))]
 pub async fn update_task(
     State(state): State<Arc<AppState>>,
     peer: Peer,
@@ -972,7 +972,7 @@ pub struct ReleaseIn {
 #[utoipa::path(post, path = "/api/v1/releases", tag = "admin", request_body = ReleaseIn,
     params(("force" = Option<bool>, Query, description = "Publish even with rounds waiting for approval")),
     security(("token" = []), ("session" = [])),
-    responses((status = 201, description = "Published", body = Value), (status = 403, body = super::ErrorBody),
+    responses((status = 201, description = "Published", body = Value), (status = 403, description = "Not allowed for this account", body = super::ErrorBody),
         (status = 409, description = "Rounds wait for approval", body = super::ErrorBody)))]
 pub async fn publish(
     State(state): State<Arc<AppState>>,
