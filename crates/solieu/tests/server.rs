@@ -1343,7 +1343,10 @@ fn uploaded_workbooks_are_checked_like_files() {
         for (c, h) in ["indicator", "area", "period", "value"].iter().enumerate() {
             ws.write_string(0, c as u16, *h).unwrap();
         }
-        for (r, (p, v)) in [("2020-10", 81111.0), ("2020-11", 82222.0)].iter().enumerate() {
+        for (r, (p, v)) in [("2020-10", 81111.0), ("2020-11", 82222.0)]
+            .iter()
+            .enumerate()
+        {
             let r = r as u32 + 1;
             ws.write_string(r, 0, "RETAIL_GOODS").unwrap();
             ws.write_string(r, 1, "79").unwrap();
@@ -1371,7 +1374,10 @@ fn uploaded_workbooks_are_checked_like_files() {
     };
     let out = send(&book(true));
     assert!(out.starts_with("HTTP/1.1 422"), "{out}");
-    assert!(out.contains("bao-cao thang 10.xlsx"), "the file named, its path dropped: {out}");
+    assert!(
+        out.contains("bao-cao thang 10.xlsx"),
+        "the file named, its path dropped: {out}"
+    );
     assert!(out.contains("D3"), "the cell located: {out}");
     assert!(!out.contains(".."), "{out}");
     assert_eq!(srv.vintages(), before, "nothing written");
@@ -1389,7 +1395,11 @@ fn shutdown_finishes_the_write_in_flight() {
     // a large submission, and SIGTERM while it is being written
     let mut csv = String::from("indicator,area,period,value\n");
     let mut n = 0;
-    let areas = solieu(&srv.data, &["areas", "--on", "2020-01-01", "--format", "csv"], None);
+    let areas = solieu(
+        &srv.data,
+        &["areas", "--on", "2020-01-01", "--format", "csv"],
+        None,
+    );
     let codes: Vec<String> = areas
         .lines()
         .skip(1)

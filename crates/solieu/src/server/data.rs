@@ -31,11 +31,17 @@ type Peer = ConnectInfo<SocketAddr>;
     responses((status = 200, description = "Serving", body = Value)))]
 pub async fn health(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
     let engine = state.engine()?;
-    let (cells, old) = engine.cube().counts();
+    let last = engine.cube().last_import();
+    // counted once per import, not per request (a health check must be cheap)
+    let mut cache = state.vintage_count.lock().map_err(|e| state.internal(e))?;
+    if cache.0 != last || cache.1.is_none() {
+        let (cells, old) = engine.cube().counts();
+        *cache = (last, Some(cells + old));
+    }
     Ok(Json(json!({
         "status": "ok",
-        "vintages": cells + old,
-        "last_import": engine.cube().last_import(),
+        "vintages": cache.1,
+        "last_import": last,
     })))
 }
 

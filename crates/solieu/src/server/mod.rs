@@ -81,6 +81,8 @@ pub struct AppState {
     checked: AtomicI64,
     public: Public,
     secure_cookies: bool,
+    /// (last import, vintages) for the health check
+    vintage_count: Mutex<(i64, Option<usize>)>,
 }
 
 /// How often the store is asked whether another process imported.
@@ -388,9 +390,7 @@ pub fn router(state: Arc<AppState>, rate: u32) -> Router {
     ))
     .layer(
         tower_http::trace::TraceLayer::new_for_http()
-            .make_span_with(
-                tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO),
-            )
+            .make_span_with(tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO))
             .on_response(
                 tower_http::trace::DefaultOnResponse::new()
                     .level(tracing::Level::INFO)
@@ -468,6 +468,7 @@ pub fn serve(cfg: Config) -> Result<()> {
         checked: AtomicI64::new(solieu_store::now_micros()),
         public: cfg.public,
         secure_cookies: cfg.secure_cookies,
+        vintage_count: Mutex::new((0, None)),
     });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
