@@ -253,6 +253,7 @@ fn run(s: &Scale, dir: &std::path::Path, reps: usize, reuse: bool) -> Result<()>
             &Default::default(),
             "bench",
             solieu::service::CHUNK_ROWS,
+            &Default::default(),
         )?;
         let ingest_s = t.elapsed().as_secs_f64();
         match r {

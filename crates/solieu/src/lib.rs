@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod demo;
 pub mod figures;
+pub mod locks;
 pub mod reports;
 pub mod rules;
 pub mod server;

@@ -63,6 +63,10 @@ enum Command {
         /// Who submits (recorded with every vintage).
         #[arg(long, env = "USER", default_value = "cli")]
         submitter: String,
+        /// Write into locked reporting rounds (an admin's decision; each
+        /// round written is recorded in the audit log).
+        #[arg(long)]
+        override_lock: bool,
     },
     /// Read stored figures.
     Query {
@@ -336,13 +340,41 @@ fn run(cli: Cli) -> Result<ExitCode> {
             area,
             year,
             submitter,
+            override_lock,
         } => {
             let mut store = SqliteStore::open(&data)?;
             let opts = solieu_ingest::ReadOptions {
                 wide: solieu_ingest::WideOptions { area, year },
                 default_source: source,
             };
-            match service::import_files(&mut store, &files, &opts, &submitter, dry_run)? {
+            let policy = service::LockPolicy {
+                locks: solieu::locks::Locks::load(&store)?,
+                overridden: override_lock,
+                written: Default::default(),
+            };
+            let result =
+                service::import_files(&mut store, &files, &opts, &submitter, dry_run, &policy)?;
+            if let service::ImportResult::Committed { summary, .. } = &result {
+                let written = policy.written.lock().map(|w| w.clone()).unwrap_or_default();
+                for r in written {
+                    use solieu_store::Workflow;
+                    store.record(&solieu_store::AuditRecord {
+                        actor: solieu_store::Actor {
+                            name: &submitter,
+                            origin: "cli --override-lock",
+                        },
+                        action: "round.locked_override",
+                        target: &format!("round {r}"),
+                        before: Some("locked"),
+                        after: Some("locked"),
+                        detail: &format!(
+                            "import {} written into a locked round",
+                            summary.import_id
+                        ),
+                    })?;
+                }
+            }
+            match result {
                 service::ImportResult::Rejected(errors) => {
                     const SHOWN: usize = 200;
                     for e in errors.iter().take(SHOWN) {

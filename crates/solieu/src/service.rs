@@ -148,6 +148,7 @@ pub fn import_csv_stream(
     opts: &ReadOptions,
     submitter: &str,
     chunk_rows: usize,
+    locks: &LockPolicy,
 ) -> Result<ImportResult> {
     use sha2::Digest;
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -223,7 +224,17 @@ pub fn import_csv_stream(
         let result = store.commit_stream(
             &meta,
             &mut || match rx.recv() {
-                Ok(Ok(c)) => Ok(c),
+                Ok(Ok(Some(c))) => {
+                    let hits = locks.check(&name, &c);
+                    if hits.is_empty() {
+                        Ok(Some(c))
+                    } else {
+                        let n = hits.len();
+                        rejected = hits;
+                        Err(format!("{n} locked round(s) in {name}"))
+                    }
+                }
+                Ok(Ok(None)) => Ok(None),
                 Ok(Err(d)) => {
                     let n = d.len();
                     rejected = d;
@@ -252,6 +263,41 @@ pub fn import_csv_stream(
     }
 }
 
+/// What an import does with figures that fall in locked rounds.
+#[derive(Debug, Default)]
+pub struct LockPolicy {
+    /// The locked rounds (none: nothing is locked, or no workflow).
+    pub locks: crate::locks::Locks,
+    /// Write them anyway (an admin's decision, audited by the caller).
+    pub overridden: bool,
+    /// The locked rounds written anyway, for the caller's audit entries.
+    pub written: std::sync::Mutex<Vec<String>>,
+}
+
+impl LockPolicy {
+    /// The refusals for these observations (empty: go ahead).
+    pub fn check(&self, file: &str, obs: &[solieu_model::Observation]) -> Vec<String> {
+        let hits = self.locks.hits(obs);
+        if self.overridden {
+            if let Ok(mut w) = self.written.lock() {
+                for h in hits {
+                    if !w.contains(&h) {
+                        w.push(h);
+                    }
+                }
+            }
+            return vec![];
+        }
+        hits.into_iter()
+            .map(|r| {
+                format!(
+                    "{file}: round {r} is locked; an admin may write there with --override-lock"
+                )
+            })
+            .collect()
+    }
+}
+
 /// Reads, validates and (unless `dry_run`) commits files, all or nothing.
 pub fn import_files(
     store: &mut dyn Store,
@@ -259,6 +305,7 @@ pub fn import_files(
     opts: &ReadOptions,
     submitter: &str,
     dry_run: bool,
+    locks: &LockPolicy,
 ) -> Result<ImportResult> {
     if let [f] = files {
         let meta = std::fs::metadata(f).with_context(|| format!("{}: cannot read", f.display()))?;
@@ -266,7 +313,7 @@ pub fn import_files(
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
         if meta.len() > STREAM_FROM_BYTES && !xlsx && !dry_run {
-            return import_csv_stream(store, f, opts, submitter, CHUNK_ROWS);
+            return import_csv_stream(store, f, opts, submitter, CHUNK_ROWS, locks);
         }
     }
     let mut contents = vec![];
@@ -288,17 +335,21 @@ pub fn import_files(
         Ok(r) => r,
         Err(errors) => return Ok(ImportResult::Rejected(errors)),
     };
+    let origin = contents
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let hits = locks.check(&origin, &read.observations);
+    if !hits.is_empty() {
+        return Ok(ImportResult::Rejected(hits));
+    }
     if dry_run {
         return Ok(ImportResult::Checked {
             rows: read.observations.len(),
             notes: read.notes,
         });
     }
-    let origin = contents
-        .iter()
-        .map(|(n, _)| n.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
     let notes = read.notes.clone();
     let (summary, _) = commit_read(store, read, submitter, &origin)?;
     Ok(ImportResult::Committed { summary, notes })
@@ -662,7 +713,15 @@ mod tests {
     fn stream(store: &mut SqliteStore, dir: &Path, body: &str) -> ImportResult {
         let f = dir.join("big.csv");
         std::fs::write(&f, format!("indicator,area,period,value\n{body}")).unwrap();
-        import_csv_stream(store, &f, &ReadOptions::default(), "t", 2).unwrap()
+        import_csv_stream(
+            store,
+            &f,
+            &ReadOptions::default(),
+            "t",
+            2,
+            &LockPolicy::default(),
+        )
+        .unwrap()
     }
 
     #[test]

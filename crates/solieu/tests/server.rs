@@ -801,6 +801,34 @@ fn round_workflow_through_lock_with_completeness_and_timeliness() {
     assert_eq!(r.status, 201, "{}", r.body);
     let log = srv.get("/api/v1/audit?action=round.locked_override", &admin);
     assert_eq!(log["entries"].as_array().unwrap().len(), 1, "{log}");
+    // the CLI's imports obey the lock too, unless an admin overrides (audited)
+    let file = srv.data.parent().unwrap().join("locked.csv");
+    std::fs::write(
+        &file,
+        "indicator,area,period,value\nEXPORTS,79,2020-01/2020-10,40000\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_solieu"))
+        .arg("--data")
+        .arg(&srv.data)
+        .args(["import", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("round BC_THANG/79/2020-10 is locked") && err.contains("--override-lock"),
+        "{err}"
+    );
+    solieu(
+        &srv.data,
+        &["import", file.to_str().unwrap(), "--override-lock"],
+        None,
+    );
+    std::thread::sleep(std::time::Duration::from_millis(250));
+    let log = srv.get("/api/v1/audit?action=round.locked_override", &admin);
+    assert_eq!(log["entries"].as_array().unwrap().len(), 2, "{log}");
+    assert!(log.to_string().contains("cli --override-lock"), "{log}");
 
     // completeness and timeliness: 79 submitted (late: 2020 is long past), 75 missing
     let m = srv.get(

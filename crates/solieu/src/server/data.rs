@@ -380,17 +380,6 @@ pub fn validate_records(
     }))
 }
 
-/// The period of a form's round that an observation's period falls in.
-pub fn round_period(form: &solieu_store::Form, p: Period) -> Option<Period> {
-    match p {
-        Period::Cumulative(y, m) if form.frequency == solieu_model::Frequency::Month => {
-            Some(Period::Month(y, m))
-        }
-        p if form.covers(p) => Some(p),
-        _ => None,
-    }
-}
-
 /// Writes validated observations for a caller: scope, then the rounds they
 /// fall in (locked: admin only; approved: analysts only), commit all or
 /// nothing, apply to the engine, mark the rounds submitted, run the rules.
@@ -431,17 +420,12 @@ pub fn write(
     }
     // the rounds the figures fall in
     let forms = store.forms().map_err(|e| st.internal(e))?;
-    let mut rounds: BTreeSet<(String, String, Period)> = BTreeSet::new();
-    for o in &read.observations {
-        let unit = o.area.split('@').next().unwrap_or(&o.area);
-        for f in &forms {
-            if f.indicators.contains(&o.indicator) && f.units.iter().any(|u| u == unit) {
-                if let Some(rp) = round_period(f, o.period) {
-                    rounds.insert((f.code.clone(), unit.to_string(), rp));
-                }
-            }
-        }
-    }
+    let rounds: BTreeSet<(String, String, Period)> = read
+        .observations
+        .iter()
+        .flat_map(|o| crate::locks::rounds_of(&forms, o))
+        .map(|(f, u, p)| (f.to_string(), u, p))
+        .collect();
     let mut states = vec![];
     let mut blocked = vec![];
     let mut overrides = vec![];
