@@ -1,5 +1,6 @@
-//! SVG charts drawn in Rust (no script, no font from the internet); the web
-//! UI will draw with the same code.
+//! SVG charts drawn in Rust (no script, no font from the internet, no inline
+//! style, so a strict Content-Security-Policy allows them); the reports and
+//! the web pages draw with the same code.
 
 use crate::numfmt::{self, Lang};
 use crate::Report;
@@ -69,4 +70,193 @@ pub fn growth_bars(report: &Report, lang: Lang) -> String {
         "<line x1=\"{zero}\" y1=\"0\" x2=\"{zero}\" y2=\"{height}\" stroke=\"#333\" stroke-width=\"1\"/></svg>"
     ));
     svg
+}
+
+/// A small line of the last values (oldest first; gaps stay gaps), for a
+/// card. Empty with fewer than two values.
+pub fn sparkline(values: &[Option<f64>], label: &str) -> String {
+    let known: Vec<f64> = values.iter().flatten().copied().collect();
+    if known.len() < 2 {
+        return String::new();
+    }
+    let (w, h, pad) = (120.0, 32.0, 3.0);
+    let lo = known.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = known.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let step = (w - 2.0 * pad) / (values.len().max(2) - 1) as f64;
+    let mut path = String::new();
+    let mut pen_up = true;
+    let mut last = (0.0, 0.0);
+    for (k, v) in values.iter().enumerate() {
+        match v {
+            Some(v) => {
+                let x = pad + step * k as f64;
+                let y = h - pad - (v - lo) / span * (h - 2.0 * pad);
+                path.push_str(&format!("{}{x:.1},{y:.1} ", if pen_up { "M" } else { "L" }));
+                pen_up = false;
+                last = (x, y);
+            }
+            None => pen_up = true,
+        }
+    }
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"spark\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"{label}\"><path d=\"{path}\" fill=\"none\" stroke=\"#2f6f9f\" stroke-width=\"1.5\"/><circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.5\" fill=\"#2f6f9f\"/></svg>",
+        last.0,
+        last.1,
+        label = xml(label)
+    )
+}
+
+/// One line of a [`lines`] chart.
+pub struct Line<'a> {
+    /// Legend.
+    pub name: &'a str,
+    /// Colour (`#rrggbb`).
+    pub color: &'a str,
+    /// Dashed.
+    pub dashed: bool,
+    /// A value per x label (gaps stay gaps).
+    pub values: Vec<Option<f64>>,
+}
+
+/// A line chart over named x positions (months), with its axis values
+/// written in the language's number style and a legend.
+pub fn lines(
+    title: &str,
+    x: &[String],
+    series: &[Line<'_>],
+    decimals: usize,
+    lang: Lang,
+) -> String {
+    let known: Vec<f64> = series
+        .iter()
+        .flat_map(|s| s.values.iter().flatten().copied())
+        .collect();
+    if known.is_empty() || x.is_empty() {
+        return String::new();
+    }
+    let (w, h, left, right, top, bottom) = (640.0, 280.0, 70.0, 10.0, 28.0, 40.0);
+    let mut lo = known.iter().copied().fold(f64::INFINITY, f64::min).min(0.0);
+    let mut hi = known.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if hi <= lo {
+        hi = lo + 1.0;
+    }
+    let pad = (hi - lo) * 0.05;
+    hi += pad;
+    if lo < 0.0 {
+        lo -= pad;
+    }
+    let pw = w - left - right;
+    let ph = h - top - bottom;
+    let xs = |k: usize| {
+        left + if x.len() > 1 {
+            pw * k as f64 / (x.len() - 1) as f64
+        } else {
+            pw / 2.0
+        }
+    };
+    let ys = |v: f64| top + ph - (v - lo) / (hi - lo) * ph;
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{t}\" font-family=\"sans-serif\" font-size=\"11\"><title>{t}</title>",
+        t = xml(title)
+    );
+    for k in 0..=4 {
+        let v = lo + (hi - lo) * k as f64 / 4.0;
+        let y = ys(v);
+        svg.push_str(&format!(
+            "<line x1=\"{left}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"#ddd\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#333\">{}</text>",
+            w - right,
+            left - 6.0,
+            y + 4.0,
+            xml(&numfmt::number(v, decimals, lang))
+        ));
+    }
+    for (k, label) in x.iter().enumerate() {
+        svg.push_str(&format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#333\">{}</text>",
+            xs(k),
+            h - bottom + 16.0,
+            xml(label)
+        ));
+    }
+    for (n, s) in series.iter().enumerate() {
+        let mut d = String::new();
+        let mut up = true;
+        for (k, v) in s.values.iter().enumerate() {
+            match v {
+                Some(v) => {
+                    d.push_str(&format!(
+                        "{}{:.1},{:.1} ",
+                        if up { "M" } else { "L" },
+                        xs(k),
+                        ys(*v)
+                    ));
+                    up = false;
+                }
+                None => up = true,
+            }
+        }
+        let dash = if s.dashed {
+            " stroke-dasharray=\"5 4\""
+        } else {
+            ""
+        };
+        svg.push_str(&format!(
+            "<path d=\"{d}\" fill=\"none\" stroke=\"{c}\" stroke-width=\"2\"{dash}/>",
+            c = s.color
+        ));
+        for (k, v) in s.values.iter().enumerate() {
+            if let Some(v) = v {
+                svg.push_str(&format!(
+                    "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.5\" fill=\"{c}\"><title>{}: {} {}</title></circle>",
+                    xs(k),
+                    ys(*v),
+                    xml(s.name),
+                    xml(&x[k]),
+                    xml(&numfmt::number(*v, decimals, lang)),
+                    c = s.color
+                ));
+            }
+        }
+        let lx = left + 8.0 + 170.0 * n as f64;
+        svg.push_str(&format!(
+            "<line x1=\"{lx:.1}\" y1=\"12\" x2=\"{:.1}\" y2=\"12\" stroke=\"{c}\" stroke-width=\"2\"{dash}/><text x=\"{:.1}\" y=\"16\" fill=\"#111\">{}</text>",
+            lx + 22.0,
+            lx + 27.0,
+            xml(s.name),
+            c = s.color
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charts_escape_text_and_keep_gaps() {
+        let s = sparkline(&[Some(1.0), None, Some(3.0), Some(2.0)], "a<b");
+        assert!(s.contains("a&lt;b") && s.matches('M').count() == 2, "{s}");
+        assert_eq!(sparkline(&[Some(1.0)], "x"), "");
+        let c = lines(
+            "<script>",
+            &["T1".into(), "T2".into()],
+            &[Line {
+                name: "2026",
+                color: "#2f6f9f",
+                dashed: false,
+                values: vec![Some(1.5), Some(-2.0)],
+            }],
+            1,
+            Lang::Vi,
+        );
+        assert!(
+            c.contains("&lt;script&gt;") && !c.contains("<script"),
+            "{c}"
+        );
+        assert!(c.contains("1,5"), "Vietnamese numbers: {c}");
+        assert!(!c.contains("style="), "no inline style under a strict CSP");
+    }
 }

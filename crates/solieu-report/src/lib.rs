@@ -23,7 +23,7 @@ use solieu_engine::{Derived, Engine, Figure, Flags, Options, Query};
 use solieu_model::{Period, Status, TimeAggregation};
 
 pub use numfmt::Lang;
-pub use render::{blocks, render, Block, Format, Span, TEMPLATE_NAMES};
+pub use render::{add_filters, blocks, render, Block, Format, Span, TEMPLATE_NAMES};
 
 /// Report errors.
 #[derive(Debug, thiserror::Error)]

@@ -73,6 +73,14 @@ fn environment(lang: Lang, dir: Option<&Path>) -> Environment<'static> {
             minijinja::AutoEscape::None
         }
     });
+    add_filters(&mut env, lang);
+    env
+}
+
+/// The number and wording filters of the reports (`num`, `change`, `pct`,
+/// `level`, `unit`, `month_name`, `lcfirst`, `roman`), for any template
+/// environment that writes figures (the web pages use them too).
+pub fn add_filters(env: &mut Environment<'_>, lang: Lang) {
     let decimals = |d: Option<usize>| d.unwrap_or(0).min(6);
     env.add_filter("num", move |v: f64, d: Option<usize>| {
         numfmt::number(v, decimals(d), lang)
@@ -103,7 +111,6 @@ fn environment(lang: Lang, dir: Option<&Path>) -> Environment<'static> {
         R.get(n.wrapping_sub(1))
             .map_or(n.to_string(), |r| r.to_string())
     });
-    env
 }
 
 fn template_error(e: &Error) -> ReportError {

@@ -388,6 +388,7 @@ pub fn write(
     p: &Principal,
     read: ReadOutcome,
     label: &str,
+    dry_run: bool,
 ) -> Result<Value, ApiError> {
     let account = need(
         st,
@@ -459,6 +460,23 @@ pub fn write(
                 "the submission writes into closed rounds; nothing was written",
             )
             .with_details(blocked));
+    }
+    if dry_run {
+        // what would be written, for a preview; nothing is
+        let rows: Vec<Value> = read
+            .observations
+            .iter()
+            .take(1000)
+            .map(|o| {
+                json!({"indicator": o.indicator, "area": o.area.split('@').next().unwrap_or(&o.area),
+                       "period": o.period.to_string(), "measure": o.measure.as_str(),
+                       "value": crate::figures::clean(o.value), "status": o.status.code(), "note": o.note})
+            })
+            .collect();
+        return Ok(json!({
+            "dry_run": true, "count": read.observations.len(), "rows": rows,
+            "notes": read.notes, "rounds": rounds.iter().map(|(f, u, p)| format!("{f}/{u}/{p}")).collect::<Vec<_>>(),
+        }));
     }
     let (summary, observations) =
         crate::service::commit_read(&mut *store, read, &account.name, label).map_err(|e| {
@@ -549,6 +567,12 @@ pub fn write(
     }))
 }
 
+/// `?dry_run`
+#[derive(Deserialize)]
+pub struct SubmitQuery {
+    dry_run: Option<bool>,
+}
+
 /// Submits figures: a JSON body (`Content-Type: application/json`), or a
 /// CSV or XLSX file as the body (its name in `X-File-Name`). Validated with
 /// located errors; written all or nothing; then checked by every rule.
@@ -558,10 +582,12 @@ pub fn write(
         (String = "text/csv"),
         (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     )),
-    params(("X-File-Name" = Option<String>, Header, description = "The uploaded file's name (its extension decides CSV or XLSX)")),
+    params(("X-File-Name" = Option<String>, Header, description = "The uploaded file's name (its extension decides CSV or XLSX)"),
+        ("dry_run" = Option<bool>, Query, description = "Check everything and answer what would be written (200), writing nothing")),
     security(("token" = []), ("session" = [])),
     responses(
         (status = 201, description = "Written: the import, its counts and the rule violations", body = Value),
+        (status = 200, description = "dry_run: the observations that would be written", body = Value),
         (status = 401, description = "No or unknown credentials", body = super::ErrorBody), (status = 403, description = "Outside the account's scope; nothing written", body = super::ErrorBody),
         (status = 409, description = "Into a locked or approved round; nothing written", body = super::ErrorBody),
         (status = 413, description = "Too large", body = super::ErrorBody),
@@ -571,8 +597,10 @@ pub async fn submit(
     peer: Peer,
     method: Method,
     headers: HeaderMap,
+    Query(opts): Query<SubmitQuery>,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let dry_run = opts.dry_run.unwrap_or(false);
     let p = who(&state, &headers, &method, &peer)?;
     need(
         &state,
@@ -624,8 +652,13 @@ pub async fn submit(
                 )
                 .with_details(errors)
             })?;
-            let out = write(st, &p, read, &format!("api: {name}"))?;
-            Ok((StatusCode::CREATED, Json(out)))
+            let out = write(st, &p, read, &format!("api: {name}"), dry_run)?;
+            let status = if dry_run {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
+            Ok((status, Json(out)))
         })
         .await
 }
@@ -761,7 +794,7 @@ pub async fn put_plans(
             })?;
             Ok((
                 StatusCode::CREATED,
-                Json(write(st, &p, read, "api: plans")?),
+                Json(write(st, &p, read, "api: plans", false)?),
             ))
         })
         .await
@@ -849,12 +882,16 @@ pub async fn report(
     );
     if format == "html" {
         res.headers_mut().remove(header::CONTENT_DISPOSITION);
-        // the report's own styles; no script
+        // the report's own styles; no script; shown in the web UI's frame
         res.headers_mut().insert(
             header::CONTENT_SECURITY_POLICY,
             axum::http::HeaderValue::from_static(
-                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'",
+                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'",
             ),
+        );
+        res.headers_mut().insert(
+            header::X_FRAME_OPTIONS,
+            axum::http::HeaderValue::from_static("SAMEORIGIN"),
         );
     }
     Ok(res)

@@ -34,6 +34,7 @@ use utoipa_axum::routes;
 mod admin;
 pub mod auth;
 mod data;
+mod web;
 mod work;
 
 pub use auth::out_of_scope;
@@ -355,6 +356,7 @@ pub fn router(state: Arc<AppState>, rate: u32) -> Router {
                 .route("/api/v1/openapi.json", axum::routing::get(openapi_json))
                 .with_state(text),
         )
+        .merge(web::routes(state.clone()))
         .fallback({
             let state = state.clone();
             move || async move { fallback(state).await }
@@ -365,7 +367,7 @@ pub fn router(state: Arc<AppState>, rate: u32) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(SetResponseHeaderLayer::overriding(
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
         ))
@@ -373,7 +375,7 @@ pub fn router(state: Arc<AppState>, rate: u32) -> Router {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
         ))
-        .layer(SetResponseHeaderLayer::overriding(
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         ))

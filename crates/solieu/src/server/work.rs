@@ -30,7 +30,7 @@ type Peer = ConnectInfo<SocketAddr>;
 const STAFF: &[Role] = &[Role::Admin, Role::Analyst];
 const SIGNED_IN: &[Role] = &[Role::Admin, Role::Analyst, Role::Reporter, Role::Viewer];
 
-fn form_json(f: &Form) -> Value {
+pub(super) fn form_json(f: &Form) -> Value {
     json!({
         "code": f.code, "name": f.name, "frequency": frequency_name(f.frequency),
         "deadline_day": f.deadline_day, "deadline_offset": f.deadline_offset,
@@ -131,19 +131,19 @@ pub async fn put_form(
 }
 
 /// `?form&from&to&unit`
-#[derive(Deserialize, IntoParams)]
+#[derive(Deserialize, IntoParams, Default)]
 pub struct RoundsQuery {
     /// Form code.
-    form: String,
+    pub form: String,
     /// First period (default: 11 periods before `to`).
-    from: Option<String>,
+    pub from: Option<String>,
     /// Last period (default: the current one).
-    to: Option<String>,
+    pub to: Option<String>,
     /// Only this unit.
-    unit: Option<String>,
+    pub unit: Option<String>,
 }
 
-fn today() -> NaiveDate {
+pub(super) fn today() -> NaiveDate {
     crate::timefmt::vietnam_day(solieu_store::now_micros())
 }
 
@@ -162,6 +162,11 @@ pub async fn rounds(
 ) -> Result<Json<Value>, ApiError> {
     let p = who(&state, &headers, &method, &peer)?;
     need(&state, &p, SIGNED_IN, "reading rounds")?;
+    matrix(&state, &q).map(Json)
+}
+
+/// The completeness matrix of a form (see [`rounds`]).
+pub(super) fn matrix(state: &AppState, q: &RoundsQuery) -> Result<Value, ApiError> {
     let store = state.store()?;
     let form = store
         .forms()
@@ -265,14 +270,14 @@ pub async fn rounds(
                    "completeness_pct": pct(done, due), "timeliness_pct": pct(on_time, due)})
         })
         .collect();
-    Ok(Json(json!({
+    Ok(json!({
         "form": form_json(&form),
         "periods": periods.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "today": today.to_string(),
         "cells": cells,
         "units": per_unit,
         "by_period": per_period,
-    })))
+    }))
 }
 
 fn pct(n: usize, d: usize) -> Option<f64> {
@@ -454,7 +459,13 @@ pub async fn round_action(
                             )
                             .with_details(errors)
                         })?;
-                        result = write(st, &p, read, &format!("form {}/{unit}/{period}", form.code))?;
+                        result = write(
+                            st,
+                            &p,
+                            read,
+                            &format!("form {}/{unit}/{period}", form.code),
+                            false,
+                        )?;
                         // `write` marks the round of a reporter; re-read it
                         round = st
                             .store()?
@@ -706,7 +717,7 @@ pub async fn validation(
         .await
 }
 
-fn task_json(t: &Task, today: NaiveDate) -> Value {
+pub(super) fn task_json(t: &Task, today: NaiveDate) -> Value {
     json!({
         "id": t.id, "title": t.title, "document": t.document,
         "document_date": t.document_date.map(|d| d.to_string()), "unit": t.unit,
