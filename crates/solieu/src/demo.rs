@@ -241,6 +241,15 @@ pub fn load(store: &mut SqliteStore) -> Result<Option<DemoReport>> {
         recorded_at: None,
     };
     store.commit_import(&batch, &mut |_| {})?;
+    // published, so that `solieu serve` shows the overview to anyone at once
+    solieu_store::Workflow::publish(
+        store,
+        "demo data",
+        solieu_store::Actor {
+            name: "demo",
+            origin: "solieu demo",
+        },
+    )?;
     Ok(Some(DemoReport {
         real,
         skipped,

@@ -316,6 +316,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ),
             }
             println!("next: solieu --data {} query --indicator RETAIL_GOODS --area 79 --period 2020-01/2020-10", data.display());
+            println!(
+                "  or: solieu --data {} serve   (then open http://127.0.0.1:8080/)",
+                data.display()
+            );
         }
         Command::Catalog {
             action: CatalogAction::Import { file },

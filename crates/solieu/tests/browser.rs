@@ -72,6 +72,37 @@ fn http(addr: &str, method: &str, path: &str, token: &str, body: &Value) -> (u16
     (status, serde_json::from_str(body).unwrap_or(Value::Null))
 }
 
+/// ChromeDriver's legacy log command; read by Content-Length (it keeps the
+/// connection open).
+fn driver_log(driver: &str, session: &str) -> Value {
+    let mut s = TcpStream::connect(driver).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let body = r#"{"type":"browser"}"#;
+    write!(
+        s,
+        "POST /session/{session}/se/log HTTP/1.1\r\nHost: {driver}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut r = BufReader::new(s);
+    let mut len = 0usize;
+    loop {
+        let mut line = String::new();
+        r.read_line(&mut line).unwrap();
+        if line.trim().is_empty() {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                len = v.trim().parse().unwrap();
+            }
+        }
+    }
+    let mut buf = vec![0; len];
+    r.read_exact(&mut buf).unwrap();
+    serde_json::from_slice(&buf).unwrap()
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -95,6 +126,9 @@ struct Ui {
     c: Client,
     base: String,
     shots: PathBuf,
+    /// ChromeDriver's address, for the browser's console log
+    driver: String,
+    session: String,
 }
 
 impl Ui {
@@ -152,7 +186,7 @@ impl Ui {
     }
 
     async fn login(&self, name: &str) {
-        self.go("/logout-page-does-not-exist").await;
+        self.go("/static/favicon.svg").await;
         self.c.delete_all_cookies().await.unwrap();
         self.go("/login").await;
         self.c
@@ -254,6 +288,15 @@ async fn a_reporter_enters_an_analyst_approves_in_a_real_browser() {
         &json!({"title": "Hoàn thành báo cáo quy hoạch", "document": "Kết luận 12/KL-UBND", "unit": "79", "deadline": "2020-01-31"}),
     );
     assert_eq!(st, 201);
+    // hostile text in a free-text field: shown as text, never run
+    let (st, _) = http(
+        &addr,
+        "POST",
+        "/api/v1/tasks",
+        &admin,
+        &json!({"title": "<img src=x onerror=alert(1)><script>alert(2)</script>Chuyển đổi số", "document": "\"><b>CV</b>", "unit": "79", "deadline": "2030-01-31"}),
+    );
+    assert_eq!(st, 201);
 
     let port = free_port();
     let _driver = Kill(
@@ -274,6 +317,7 @@ async fn a_reporter_enters_an_analyst_approves_in_a_real_browser() {
             "--window-size=1280,1600", format!("--user-data-dir={}", profile.path().display()),
         ]}),
     );
+    caps.insert("goog:loggingPrefs".into(), json!({"browser": "ALL"}));
     let mut client = None;
     for _ in 0..50 {
         let conn = hyper_util::client::legacy::connect::HttpConnector::new();
@@ -291,10 +335,14 @@ async fn a_reporter_enters_an_analyst_approves_in_a_real_browser() {
     }
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../screenshots");
     std::fs::create_dir_all(&shots).unwrap();
+    let c = client.expect("chromedriver answers");
+    let session = c.session_id().await.unwrap().expect("a session");
     let ui = Ui {
-        c: client.expect("chromedriver answers"),
+        c,
         base: format!("http://{addr}"),
         shots,
+        driver: format!("127.0.0.1:{port}"),
+        session,
     };
 
     // anonymous: the overview of HCMC, October 2020 (the demo's public data once released)
@@ -463,6 +511,14 @@ async fn a_reporter_enters_an_analyst_approves_in_a_real_browser() {
         .contains("rs-approved"));
     ui.clean("matrix after approval").await;
     ui.shot("11-matrix-approved").await;
+    // the merged Ho Chi Minh City after 1/7/2025: compared on the same territory, and said so
+    ui.go("/overview?area=79&period=2025-10").await;
+    assert!(
+        ui.text("#comparable-note").await.contains("cùng phạm vi"),
+        "the comparable-basis note"
+    );
+    ui.clean("overview of the merged city").await;
+    ui.shot("12-overview-merged-city").await;
     // English, and a phone's width
     ui.go("/overview?area=79&period=2020-10&lang=en").await;
     assert!(
@@ -471,6 +527,6 @@ async fn a_reporter_enters_an_analyst_approves_in_a_real_browser() {
     ui.c.set_window_size(390, 844).await.unwrap();
     ui.go("/overview?area=79&period=2020-10").await;
     ui.clean("overview in English on a phone").await;
-    ui.shot("12-overview-phone-en").await;
+    ui.shot("13-overview-phone-en").await;
     ui.c.clone().close().await.unwrap();
 }

@@ -305,6 +305,10 @@ fn pct_encode(s: &str) -> String {
 pub fn routes(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", get(|| async { Redirect::to("/overview") }))
+        .route(
+            "/favicon.ico",
+            get(|| async { Redirect::permanent("/static/favicon.svg") }),
+        )
         .route("/static/{*path}", get(asset))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
@@ -759,12 +763,12 @@ async fn overview(
         let plan = fig(&engine, code, &key, p, Derived::PlanPct, &opts);
         let shown = if show_cum { &cum } else { &value };
         comparable |= shown.flags.has(Flags::COMPARABLE) || yoy.flags.has(Flags::COMPARABLE);
+        // on the area's present territory (a merged province: the sum of its predecessors)
         let spark: Vec<Option<f64>> = (0..13)
             .rev()
             .map(|k| {
                 let pk = solieu_engine::rules::shift(p, -k)?;
-                let kk = engine.registry().version_for(&area, pk)?.key.clone();
-                fig(&engine, code, &kk, pk, Derived::Value, &opts).value
+                fig(&engine, code, &key, pk, Derived::Value, &opts).value
             })
             .collect();
         let name = ind_name(&engine, code, lang);
@@ -890,11 +894,7 @@ async fn indicator(
         };
         let series = |y: i32, m: Derived| -> Vec<Option<f64>> {
             (1..=12u8)
-                .map(|mm| {
-                    let pp = Period::Month(y, mm);
-                    let k = engine.registry().version_for(&area, pp)?.key.clone();
-                    fig(&engine, &code, &k, pp, m, &opts).value
-                })
+                .map(|mm| fig(&engine, &code, &key, Period::Month(y, mm), m, &opts).value)
                 .collect()
         };
         let months: Vec<String> = (1..=12).map(|m| format!("T{m}")).collect();
