@@ -154,12 +154,35 @@ impl Ui {
         serde_json::from_value(v).unwrap()
     }
 
+    /// The browser console's warnings and errors since the last call
+    /// (failed loads, CSP reports, script errors), from ChromeDriver.
+    fn console(&self) -> Vec<String> {
+        let log = driver_log(&self.driver, &self.session);
+        log["value"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter(|e| matches!(e["level"].as_str(), Some("SEVERE" | "WARNING")))
+                    // the API's refusals that the page shows to the user (a
+                    // located error at the cell) are answers, not faults
+                    .filter(|e| {
+                        let m = e["message"].as_str().unwrap_or("");
+                        !(m.contains("/api/v1/") && m.contains("status of 422"))
+                    })
+                    .map(|e| e["message"].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     async fn clean(&self, page: &str) {
         let e = self.errors().await;
         assert!(
             e.is_empty(),
             "{page}: script errors or CSP violations: {e:?}"
         );
+        let c = self.console();
+        assert!(c.is_empty(), "{page}: console: {c:?}");
     }
 
     async fn text(&self, css: &str) -> String {
