@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use solieu_store::{Account, AuditQuery, Role, Store, Workflow};
 use utoipa::{IntoParams, ToSchema};
 
-use super::auth::{self, need, who};
+use super::auth::{self, need, Caller};
 use super::{ApiError, AppState};
 
 type Peer = ConnectInfo<SocketAddr>;
@@ -27,11 +27,8 @@ fn account_json(a: &Account) -> Value {
         (status = 401, description = "No or unknown credentials", body = super::ErrorBody), (status = 403, description = "Not allowed for this account", body = super::ErrorBody)))]
 pub async fn users(
     State(state): State<Arc<AppState>>,
-    peer: Peer,
-    method: Method,
-    headers: HeaderMap,
+    Caller(p): Caller,
 ) -> Result<Json<Value>, ApiError> {
-    let p = who(&state, &headers, &method, &peer)?;
     need(&state, &p, &[Role::Admin], "listing accounts")?;
     let list = state.store()?.accounts().map_err(|e| state.internal(e))?;
     Ok(Json(Value::Array(list.iter().map(account_json).collect())))
@@ -59,12 +56,9 @@ pub struct UserIn {
         (status = 401, description = "No or unknown credentials", body = super::ErrorBody), (status = 403, description = "Not allowed for this account", body = super::ErrorBody), (status = 409, description = "Conflict with the current state", body = super::ErrorBody)))]
 pub async fn create_user(
     State(state): State<Arc<AppState>>,
-    peer: Peer,
-    method: Method,
-    headers: HeaderMap,
+    Caller(p): Caller,
     Json(body): Json<UserIn>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let p = who(&state, &headers, &method, &peer)?;
     need(&state, &p, &[Role::Admin], "creating accounts")?;
     let role = Role::parse(&body.role)
         .ok_or_else(|| state.bad("role: expected admin, analyst, reporter or viewer"))?;
@@ -129,12 +123,9 @@ pub struct TokensQuery {
     responses((status = 200, description = "Tokens", body = Value), (status = 401, description = "No or unknown credentials", body = super::ErrorBody)))]
 pub async fn tokens(
     State(state): State<Arc<AppState>>,
-    peer: Peer,
-    method: Method,
-    headers: HeaderMap,
+    Caller(p): Caller,
     Query(q): Query<TokensQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let p = who(&state, &headers, &method, &peer)?;
     let a = need(
         &state,
         &p,
@@ -174,12 +165,9 @@ pub struct TokenIn {
         (status = 401, description = "No or unknown credentials", body = super::ErrorBody), (status = 403, description = "Not allowed for this account", body = super::ErrorBody), (status = 404, description = "Not found", body = super::ErrorBody)))]
 pub async fn create_token(
     State(state): State<Arc<AppState>>,
-    peer: Peer,
-    method: Method,
-    headers: HeaderMap,
+    Caller(p): Caller,
     Json(body): Json<TokenIn>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let p = who(&state, &headers, &method, &peer)?;
     let a = need(
         &state,
         &p,
@@ -225,12 +213,9 @@ pub async fn create_token(
         (status = 404, description = "Not found", body = super::ErrorBody)))]
 pub async fn revoke_token(
     State(state): State<Arc<AppState>>,
-    peer: Peer,
-    method: Method,
-    headers: HeaderMap,
+    Caller(p): Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    let p = who(&state, &headers, &method, &peer)?;
     let a = need(
         &state,
         &p,
@@ -281,12 +266,9 @@ pub struct AuditParams {
         (status = 401, description = "No or unknown credentials", body = super::ErrorBody), (status = 403, description = "Not allowed for this account", body = super::ErrorBody)))]
 pub async fn audit(
     State(state): State<Arc<AppState>>,
-    peer: Peer,
-    method: Method,
-    headers: HeaderMap,
+    Caller(p): Caller,
     Query(q): Query<AuditParams>,
 ) -> Result<Json<Value>, ApiError> {
-    let p = who(&state, &headers, &method, &peer)?;
     need(
         &state,
         &p,
@@ -328,11 +310,9 @@ pub async fn audit(
     responses((status = 200, description = "The signed-in account and its CSRF token, or null", body = Value)))]
 pub async fn whoami(
     State(state): State<Arc<AppState>>,
-    peer: Peer,
-    method: Method,
+    Caller(p): Caller,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let p = who(&state, &headers, &method, &peer)?;
     let csrf = match auth::session_cookie(&headers) {
         Some(sid) => state
             .store()?
@@ -371,80 +351,30 @@ pub async fn login(
     let origin = format!("login from {}", peer.0);
     state
         .blocking(move |st| {
-            let account = st
-                .store()?
-                .account(body.name.trim())
-                .map_err(|e| st.internal(e))?;
-            // verify against a dummy hash when the account is unknown: same time either way
-            let ok = match &account {
-                Some(a) => crate::accounts::verify_password(&body.password, &a.password_hash),
-                None => {
-                    let _ = crate::accounts::verify_password(&body.password, DUMMY_HASH);
-                    false
-                }
-            };
-            let mut store = st.store()?;
-            let Some(account) = account.filter(|_| ok) else {
-                let _ = store.record(&solieu_store::AuditRecord {
-                    actor: solieu_store::Actor {
-                        name: body.name.trim(),
-                        origin: &origin,
-                    },
-                    action: "session.login_failed",
-                    target: &format!("account {}", body.name.trim()),
-                    before: None,
-                    after: None,
-                    detail: "",
-                });
+            let Some(done) = auth::sign_in(st, &body.name, &body.password, &origin)? else {
                 return Err(st.error(
                     StatusCode::UNAUTHORIZED,
                     "unauthenticated",
                     "wrong name or password",
                 ));
             };
-            let sid = crate::accounts::new_token();
-            let csrf = crate::accounts::new_token();
-            store
-                .create_session(
-                    account.id,
-                    &crate::accounts::token_hash(&sid),
-                    &csrf,
-                    solieu_store::now_micros() + auth::SESSION_MICROS,
-                    solieu_store::Actor {
-                        name: &account.name,
-                        origin: &origin,
-                    },
-                )
-                .map_err(|e| st.internal(e))?;
-            let cookie = format!(
-                "{}={sid}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
-                auth::SESSION_COOKIE,
-                auth::SESSION_MICROS / 1_000_000,
-                if st.secure_cookies { "; Secure" } else { "" }
-            );
             Ok((
-                [(header::SET_COOKIE, cookie)],
-                Json(json!({"account": account_json(&account), "csrf_token": csrf})),
+                [(header::SET_COOKIE, done.cookie)],
+                Json(json!({"account": account_json(&done.account), "csrf_token": done.csrf})),
             )
                 .into_response())
         })
         .await
 }
 
-/// A valid argon2id hash of nothing anyone types, for constant-time refusals.
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29saWV1LWR1bW15LXNhbHQ$Z2xI0b7fM0d6yV5yq2o2fQ2kYw3Vh8l1xJm6y3n4d5A";
-
 /// Signs out.
 #[utoipa::path(delete, path = "/api/v1/session", tag = "admin",
     responses((status = 200, description = "Signed out", body = Value)))]
 pub async fn logout(
     State(state): State<Arc<AppState>>,
-    peer: Peer,
-    method: Method,
+    Caller(p): Caller,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let p = who(&state, &headers, &method, &peer)?;
     if let (Some(sid), Some(_)) = (auth::session_cookie(&headers), &p.account) {
         state
             .store()?

@@ -130,14 +130,25 @@ fn constant_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Extracts the caller in a handler.
-pub fn who(
-    state: &AppState,
-    headers: &HeaderMap,
-    method: &Method,
-    peer: &ConnectInfo<SocketAddr>,
-) -> Result<Principal, ApiError> {
-    principal(state, headers, method, peer.0)
+/// The caller of an API request, as an extractor: a handler takes
+/// `Caller(p): Caller` and is refused before it runs when the credentials
+/// given are not valid (or a session's write lacks its CSRF token).
+pub struct Caller(pub Principal);
+
+impl axum::extract::FromRequestParts<Arc<AppState>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0)
+            .ok_or_else(|| state.internal("no peer address on the request"))?;
+        principal(state, &parts.headers, &parts.method, peer).map(Caller)
+    }
 }
 
 /// The account, when its role is one of `roles` (401 anonymous, 403 other roles).
@@ -309,5 +320,81 @@ pub fn rate_limit(app: axum::Router, state: Arc<AppState>, rate: u32) -> axum::R
             res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
         }
         res
+    }))
+}
+
+/// A valid argon2id hash of nothing anyone types: an unknown name is
+/// checked against it, so that it takes as long as a wrong password.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29saWV1LWR1bW15LXNhbHQ$Z2xI0b7fM0d6yV5yq2o2fQ2kYw3Vh8l1xJm6y3n4d5A";
+
+/// A session just opened: the account, the cookie's value and its header,
+/// and the CSRF token its writes must repeat.
+pub struct SignedIn {
+    /// The account.
+    pub account: Account,
+    /// `Set-Cookie` value.
+    pub cookie: String,
+    /// The CSRF token.
+    pub csrf: String,
+}
+
+/// Checks a name and password (argon2id; blocking: call off the async
+/// workers) and opens a session; a failure is audited. `None`: refused.
+pub fn sign_in(
+    state: &AppState,
+    name: &str,
+    password: &str,
+    origin: &str,
+) -> Result<Option<SignedIn>, ApiError> {
+    let name = name.trim();
+    let account = state
+        .store()?
+        .account(name)
+        .map_err(|e| state.internal(e))?;
+    let ok = match &account {
+        Some(a) => crate::accounts::verify_password(password, &a.password_hash),
+        None => {
+            let _ = crate::accounts::verify_password(password, DUMMY_HASH);
+            false
+        }
+    };
+    let mut store = state.store()?;
+    let Some(account) = account.filter(|_| ok) else {
+        store
+            .record(&solieu_store::AuditRecord {
+                actor: Actor { name, origin },
+                action: "session.login_failed",
+                target: &format!("account {name}"),
+                before: None,
+                after: None,
+                detail: "",
+            })
+            .map_err(|e| state.internal(e))?;
+        return Ok(None);
+    };
+    let sid = crate::accounts::new_token();
+    let csrf = crate::accounts::new_token();
+    store
+        .create_session(
+            account.id,
+            &crate::accounts::token_hash(&sid),
+            &csrf,
+            solieu_store::now_micros() + SESSION_MICROS,
+            Actor {
+                name: &account.name,
+                origin,
+            },
+        )
+        .map_err(|e| state.internal(e))?;
+    let cookie = format!(
+        "{SESSION_COOKIE}={sid}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        SESSION_MICROS / 1_000_000,
+        if state.secure_cookies { "; Secure" } else { "" }
+    );
+    Ok(Some(SignedIn {
+        account,
+        cookie,
+        csrf,
     }))
 }

@@ -3,11 +3,10 @@
 //! targets and the monthly report.
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -20,11 +19,9 @@ use solieu_model::Period;
 use solieu_store::{AuditRecord, Role, RoundStatus, Store, Workflow};
 use utoipa::{IntoParams, ToSchema};
 
-use super::auth::{self, need, read_as_of, who, Principal};
+use super::auth::{self, need, read_as_of, Caller, Principal};
 use super::{ApiError, AppState};
 use crate::figures;
-
-type Peer = ConnectInfo<SocketAddr>;
 
 /// Liveness and what the engine holds.
 #[utoipa::path(get, path = "/api/v1/health", tag = "data",
@@ -140,12 +137,9 @@ pub const MAX_CELLS: usize = 2_000_000;
         (status = 400, description = "Malformed request", body = super::ErrorBody), (status = 401, description = "No or unknown credentials", body = super::ErrorBody)))]
 pub async fn observations(
     State(state): State<Arc<AppState>>,
-    peer: Peer,
-    method: Method,
-    headers: HeaderMap,
+    Caller(p): Caller,
     Query(q): Query<FiguresQuery>,
 ) -> Result<Response, ApiError> {
-    let p = who(&state, &headers, &method, &peer)?;
     query_figures(&state, &p, q)
 }
 
@@ -154,12 +148,9 @@ pub async fn observations(
     responses((status = 200, description = "As `/api/v1/observations`", body = Value), (status = 400, description = "Malformed request", body = super::ErrorBody)))]
 pub async fn figures(
     State(state): State<Arc<AppState>>,
-    peer: Peer,
-    method: Method,
-    headers: HeaderMap,
+    Caller(p): Caller,
     Query(q): Query<FiguresQuery>,
 ) -> Result<Response, ApiError> {
-    let p = who(&state, &headers, &method, &peer)?;
     query_figures(&state, &p, q)
 }
 
@@ -594,14 +585,12 @@ pub struct SubmitQuery {
         (status = 422, description = "Located errors; nothing written", body = super::ErrorBody)))]
 pub async fn submit(
     State(state): State<Arc<AppState>>,
-    peer: Peer,
-    method: Method,
+    Caller(p): Caller,
     headers: HeaderMap,
     Query(opts): Query<SubmitQuery>,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let dry_run = opts.dry_run.unwrap_or(false);
-    let p = who(&state, &headers, &method, &peer)?;
     need(
         &state,
         &p,
@@ -680,12 +669,9 @@ pub struct PlansQuery {
     responses((status = 200, description = "Plan targets", body = Value), (status = 400, description = "Malformed request", body = super::ErrorBody)))]
 pub async fn plans(
     State(state): State<Arc<AppState>>,
-    peer: Peer,
-    method: Method,
-    headers: HeaderMap,
+    Caller(p): Caller,
     Query(q): Query<PlansQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let p = who(&state, &headers, &method, &peer)?;
     let as_of = read_as_of(&state, &p, None)?;
     let engine = state.engine()?;
     let indicators: Vec<String> = match &q.indicator {
@@ -746,12 +732,9 @@ pub struct PlansIn {
     responses((status = 201, description = "Written", body = Value), (status = 403, description = "Not allowed for this account", body = super::ErrorBody), (status = 422, description = "Invalid content; nothing written", body = super::ErrorBody)))]
 pub async fn put_plans(
     State(state): State<Arc<AppState>>,
-    peer: Peer,
-    method: Method,
-    headers: HeaderMap,
+    Caller(p): Caller,
     Json(body): Json<PlansIn>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let p = who(&state, &headers, &method, &peer)?;
     need(
         &state,
         &p,
@@ -821,12 +804,9 @@ pub struct ReportQuery {
         (status = 400, description = "Malformed request", body = super::ErrorBody), (status = 404, description = "No figure for the month", body = super::ErrorBody)))]
 pub async fn report(
     State(state): State<Arc<AppState>>,
-    peer: Peer,
-    method: Method,
-    headers: HeaderMap,
+    Caller(p): Caller,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    let p = who(&state, &headers, &method, &peer)?;
     let Ok(Period::Month(year, month)) = Period::parse(&q.period) else {
         return Err(state.bad(format!(
             "period={}: expected a month, e.g. 2026-10",

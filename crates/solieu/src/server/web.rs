@@ -282,6 +282,46 @@ fn error_page(pg: &Page, status: StatusCode, message: &str) -> Response {
     r
 }
 
+/// The time a page reads as of, with the engine options: what the caller
+/// may read (anonymous readers: the latest release), else a sign-in.
+fn reading(
+    state: &AppState,
+    pg: &Page,
+    next: &str,
+) -> Result<(Option<i64>, Options), Box<Response>> {
+    let as_of = read_as_of(state, &pg.p, None).map_err(|_| Box::new(login_redirect(next)))?;
+    Ok((
+        as_of,
+        Options {
+            as_of,
+            ..Options::default()
+        },
+    ))
+}
+
+impl axum::extract::FromRequestParts<Arc<AppState>> for Page {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Response> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)), |c| c.0);
+        let lang = parts
+            .uri
+            .query()
+            .unwrap_or("")
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("lang="))
+            .map(str::to_string);
+        page(state, &parts.headers, peer, lang.as_deref(), &parts.uri)
+            .map_err(IntoResponse::into_response)
+    }
+}
+
 fn login_redirect(next: &str) -> Response {
     let next: String = next
         .chars()
@@ -348,17 +388,7 @@ struct LangQ {
     error: Option<String>,
 }
 
-async fn login_page(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
-    Query(q): Query<LangQ>,
-) -> Response {
-    let pg = match page(&state, &headers, peer, q.lang.as_deref(), &uri) {
-        Ok(p) => p,
-        Err(r) => return r.into_response(),
-    };
+async fn login_page(pg: Page, Query(q): Query<LangQ>) -> Response {
     let mut r = render(
         &pg,
         "login.html",
@@ -402,59 +432,18 @@ async fn login(
         .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
         .unwrap_or_else(|| "/overview".into());
     let origin = format!("web login from {peer}");
-    let st = state.clone();
-    let name = f.name.trim().to_string();
-    let out = tokio::task::spawn_blocking(move || -> Option<String> {
-        let account = st.store().ok()?.account(&name).ok()??;
-        if !crate::accounts::verify_password(&f.password, &account.password_hash) {
-            let _ = st.store().ok()?.record(&solieu_store::AuditRecord {
-                actor: solieu_store::Actor {
-                    name: &name,
-                    origin: &origin,
-                },
-                action: "session.login_failed",
-                target: &format!("account {name}"),
-                before: None,
-                after: None,
-                detail: "",
-            });
-            return None;
-        }
-        let sid = crate::accounts::new_token();
-        let csrf = crate::accounts::new_token();
-        st.store()
-            .ok()?
-            .create_session(
-                account.id,
-                &crate::accounts::token_hash(&sid),
-                &csrf,
-                solieu_store::now_micros() + auth::SESSION_MICROS,
-                solieu_store::Actor {
-                    name: &account.name,
-                    origin: &origin,
-                },
-            )
-            .ok()?;
-        Some(sid)
-    })
-    .await
-    .ok()
-    .flatten();
+    let out = state
+        .blocking(move |st| auth::sign_in(st, &f.name, &f.password, &origin))
+        .await;
     match out {
-        Some(sid) => {
+        Ok(Some(done)) => {
             let mut r = Redirect::to(&next).into_response();
-            let cookie = format!(
-                "{}={sid}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
-                auth::SESSION_COOKIE,
-                auth::SESSION_MICROS / 1_000_000,
-                if state.secure_cookies { "; Secure" } else { "" }
-            );
-            if let Ok(v) = HeaderValue::from_str(&cookie) {
+            if let Ok(v) = HeaderValue::from_str(&done.cookie) {
                 r.headers_mut().insert(header::SET_COOKIE, v);
             }
             r
         }
-        None => Redirect::to(&format!("/login?error=1&next={}", pct_encode(&next))).into_response(),
+        _ => Redirect::to(&format!("/login?error=1&next={}", pct_encode(&next))).into_response(),
     }
 }
 
@@ -693,22 +682,12 @@ fn peers(engine: &Engine, key: &str, day: chrono::NaiveDate) -> (Option<String>,
 
 async fn overview(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
+    pg: Page,
     Query(q): Query<AreaQ>,
 ) -> Response {
-    let pg = match page(&state, &headers, peer, q.lang.as_deref(), &uri) {
-        Ok(p) => p,
-        Err(r) => return r.into_response(),
-    };
-    let as_of = match read_as_of(&state, &pg.p, None) {
-        Ok(a) => a,
-        Err(_) => return login_redirect("/overview"),
-    };
-    let opts = Options {
-        as_of,
-        ..Options::default()
+    let (as_of, opts) = match reading(&state, &pg, "/overview") {
+        Ok(x) => x,
+        Err(r) => return *r,
     };
     let Ok(engine) = state.engine() else {
         return error_page(&pg, StatusCode::INTERNAL_SERVER_ERROR, "internal error");
@@ -846,23 +825,13 @@ async fn overview(
 
 async fn indicator(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
+    pg: Page,
     Path(code): Path<String>,
     Query(q): Query<AreaQ>,
 ) -> Response {
-    let pg = match page(&state, &headers, peer, q.lang.as_deref(), &uri) {
-        Ok(p) => p,
-        Err(r) => return r.into_response(),
-    };
-    let as_of = match read_as_of(&state, &pg.p, None) {
-        Ok(a) => a,
-        Err(_) => return login_redirect(&format!("/indicator/{code}")),
-    };
-    let opts = Options {
-        as_of,
-        ..Options::default()
+    let (as_of, opts) = match reading(&state, &pg, &format!("/indicator/{code}")) {
+        Ok(x) => x,
+        Err(r) => return *r,
     };
     let lang = pg.lang;
     let code = code.to_ascii_uppercase();
@@ -905,49 +874,34 @@ async fn indicator(
             format!("{} {}", label("previous_year"), year - 1),
         );
         let unit = numfmt::level(0.0, &ind.unit.label, 0, lang).1;
-        let month_chart = solieu_report::chart::lines(
-            &format!("{} ({unit})", ind_name(&engine, &code, lang)),
-            &months,
-            &[
-                solieu_report::chart::Line {
-                    name: &ty,
-                    color: "#2f6f9f",
-                    dashed: false,
-                    values: series(year, Derived::Value),
-                },
-                solieu_report::chart::Line {
-                    name: &ly,
-                    color: "#8a8a8a",
-                    dashed: true,
-                    values: series(year - 1, Derived::Value),
-                },
-            ],
-            ind.decimals as usize,
-            lang,
-        );
-        let cum_chart = solieu_report::chart::lines(
-            &format!(
-                "{} — {} ({unit})",
-                ind_name(&engine, &code, lang),
-                label("cumulative")
-            ),
-            &months,
-            &[
-                solieu_report::chart::Line {
-                    name: &ty,
-                    color: "#2f6f9f",
-                    dashed: false,
-                    values: series(year, Derived::Cumulative),
-                },
-                solieu_report::chart::Line {
-                    name: &ly,
-                    color: "#8a8a8a",
-                    dashed: true,
-                    values: series(year - 1, Derived::Cumulative),
-                },
-            ],
-            ind.decimals as usize,
-            lang,
+        // this year against last, of a measure
+        let chart = |title: String, m: Derived| {
+            solieu_report::chart::lines(
+                &title,
+                &months,
+                &[
+                    solieu_report::chart::Line {
+                        name: &ty,
+                        color: "#2f6f9f",
+                        dashed: false,
+                        values: series(year, m),
+                    },
+                    solieu_report::chart::Line {
+                        name: &ly,
+                        color: "#8a8a8a",
+                        dashed: true,
+                        values: series(year - 1, m),
+                    },
+                ],
+                ind.decimals as usize,
+                lang,
+            )
+        };
+        let name = ind_name(&engine, &code, lang);
+        let month_chart = chart(format!("{name} ({unit})"), Derived::Value);
+        let cum_chart = chart(
+            format!("{name} — {} ({unit})", label("cumulative")),
+            Derived::Cumulative,
         );
         let day = p.end_date();
         let (_, members) = peers(&engine, &key, day);
@@ -1033,15 +987,9 @@ async fn indicator(
 
 async fn reporting(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
+    pg: Page,
     Query(q): Query<AreaQ>,
 ) -> Response {
-    let pg = match page(&state, &headers, peer, q.lang.as_deref(), &uri) {
-        Ok(p) => p,
-        Err(r) => return r.into_response(),
-    };
     let Some(account) = pg.p.account.clone() else {
         return login_redirect("/reporting");
     };
@@ -1119,16 +1067,9 @@ async fn reporting(
 
 async fn entry(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
+    pg: Page,
     Path((form, unit, period)): Path<(String, String, String)>,
-    Query(q): Query<AreaQ>,
 ) -> Response {
-    let pg = match page(&state, &headers, peer, q.lang.as_deref(), &uri) {
-        Ok(p) => p,
-        Err(r) => return r.into_response(),
-    };
     let Some(account) = pg.p.account.clone() else {
         return login_redirect(&format!("/entry/{form}/{unit}/{period}"));
     };
@@ -1199,17 +1140,7 @@ async fn entry(
     render(&pg, "entry.html", "reporting", ctx)
 }
 
-async fn tasks(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
-    Query(q): Query<AreaQ>,
-) -> Response {
-    let pg = match page(&state, &headers, peer, q.lang.as_deref(), &uri) {
-        Ok(p) => p,
-        Err(r) => return r.into_response(),
-    };
+async fn tasks(State(state): State<Arc<AppState>>, pg: Page, Query(q): Query<AreaQ>) -> Response {
     let Some(account) = pg.p.account.clone() else {
         return login_redirect("/tasks");
     };
@@ -1269,24 +1200,10 @@ async fn tasks(
     render(&pg, "tasks.html", "tasks", ctx)
 }
 
-async fn reports(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
-    Query(q): Query<AreaQ>,
-) -> Response {
-    let pg = match page(&state, &headers, peer, q.lang.as_deref(), &uri) {
-        Ok(p) => p,
-        Err(r) => return r.into_response(),
-    };
-    let as_of = match read_as_of(&state, &pg.p, None) {
-        Ok(a) => a,
-        Err(_) => return login_redirect("/reports"),
-    };
-    let opts = Options {
-        as_of,
-        ..Options::default()
+async fn reports(State(state): State<Arc<AppState>>, pg: Page, Query(q): Query<AreaQ>) -> Response {
+    let (_, opts) = match reading(&state, &pg, "/reports") {
+        Ok(x) => x,
+        Err(r) => return *r,
     };
     let Ok(engine) = state.engine() else {
         return error_page(&pg, StatusCode::INTERNAL_SERVER_ERROR, "internal error");
@@ -1295,7 +1212,10 @@ async fn reports(
         .area
         .clone()
         .unwrap_or_else(|| default_area(&engine, &pg.p));
-    let (year, month) = month_of(&engine, &area, q.period.as_deref(), &opts).unwrap_or((2020, 10));
+    let (year, month) = month_of(&engine, &area, q.period.as_deref(), &opts).unwrap_or_else(|| {
+        let today = super::work::today();
+        (today.year(), today.month() as u8)
+    });
     let p = Period::Month(year, month);
     let lang_r = q.format.as_deref().map(|_| pg.lang).unwrap_or(pg.lang);
     let months: Vec<Value> = (0..36)

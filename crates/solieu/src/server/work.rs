@@ -3,11 +3,10 @@
 //! their results; key tasks; publication releases.
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::Json;
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -21,11 +20,9 @@ use solieu_store::{
 };
 use utoipa::{IntoParams, ToSchema};
 
-use super::auth::{may_write, need, read_as_of, who};
+use super::auth::{may_write, need, read_as_of, Caller};
 use super::data::{records, validate_records, write, ObservationIn};
 use super::{ApiError, AppState};
-
-type Peer = ConnectInfo<SocketAddr>;
 
 const STAFF: &[Role] = &[Role::Admin, Role::Analyst];
 const SIGNED_IN: &[Role] = &[Role::Admin, Role::Analyst, Role::Reporter, Role::Viewer];
@@ -43,11 +40,8 @@ pub(super) fn form_json(f: &Form) -> Value {
     responses((status = 200, description = "Every form", body = Value), (status = 401, description = "No or unknown credentials", body = super::ErrorBody)))]
 pub async fn forms(
     State(state): State<Arc<AppState>>,
-    peer: Peer,
-    method: Method,
-    headers: HeaderMap,
+    Caller(p): Caller,
 ) -> Result<Json<Value>, ApiError> {
-    let p = who(&state, &headers, &method, &peer)?;
     need(&state, &p, SIGNED_IN, "reading forms")?;
     let forms = state.store()?.forms().map_err(|e| state.internal(e))?;
     Ok(Json(Value::Array(forms.iter().map(form_json).collect())))
@@ -77,13 +71,10 @@ pub struct FormIn {
         (status = 401, description = "No or unknown credentials", body = super::ErrorBody), (status = 403, description = "Not allowed for this account", body = super::ErrorBody)))]
 pub async fn put_form(
     State(state): State<Arc<AppState>>,
-    peer: Peer,
-    method: Method,
-    headers: HeaderMap,
+    Caller(p): Caller,
     Path(code): Path<String>,
     Json(body): Json<FormIn>,
 ) -> Result<Json<Value>, ApiError> {
-    let p = who(&state, &headers, &method, &peer)?;
     need(&state, &p, STAFF, "defining forms")?;
     let code = code.trim().to_ascii_uppercase();
     if code.is_empty()
@@ -155,12 +146,9 @@ pub(super) fn today() -> NaiveDate {
         (status = 400, description = "Malformed request", body = super::ErrorBody), (status = 404, description = "Not found", body = super::ErrorBody)))]
 pub async fn rounds(
     State(state): State<Arc<AppState>>,
-    peer: Peer,
-    method: Method,
-    headers: HeaderMap,
+    Caller(p): Caller,
     Query(q): Query<RoundsQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let p = who(&state, &headers, &method, &peer)?;
     need(&state, &p, SIGNED_IN, "reading rounds")?;
     matrix(&state, &q).map(Json)
 }
@@ -334,13 +322,10 @@ fn items(values: &[ValueIn], unit: &str, period: Period) -> Vec<ObservationIn> {
         (status = 422, description = "Values with located errors; nothing written", body = super::ErrorBody)))]
 pub async fn round_action(
     State(state): State<Arc<AppState>>,
-    peer: Peer,
-    method: Method,
-    headers: HeaderMap,
+    Caller(p): Caller,
     Path((form, unit, period, action)): Path<(String, String, String, String)>,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let p = who(&state, &headers, &method, &peer)?;
     // the body is optional: approve, lock and unlock need none
     let step: RoundStep = if body.iter().all(u8::is_ascii_whitespace) {
         RoundStep::default()
@@ -569,11 +554,8 @@ fn rule_json(r: &Rule) -> Value {
     responses((status = 200, description = "Every rule", body = Value)))]
 pub async fn rules(
     State(state): State<Arc<AppState>>,
-    peer: Peer,
-    method: Method,
-    headers: HeaderMap,
+    Caller(p): Caller,
 ) -> Result<Json<Value>, ApiError> {
-    let p = who(&state, &headers, &method, &peer)?;
     need(&state, &p, SIGNED_IN, "reading rules")?;
     let rules = state.store()?.rules().map_err(|e| state.internal(e))?;
     Ok(Json(Value::Array(rules.iter().map(rule_json).collect())))
@@ -601,13 +583,10 @@ pub struct RuleIn {
         (status = 403, description = "Not allowed for this account", body = super::ErrorBody), (status = 422, description = "The expression does not parse", body = super::ErrorBody)))]
 pub async fn put_rule(
     State(state): State<Arc<AppState>>,
-    peer: Peer,
-    method: Method,
-    headers: HeaderMap,
+    Caller(p): Caller,
     Path(code): Path<String>,
     Json(body): Json<RuleIn>,
 ) -> Result<Json<Value>, ApiError> {
-    let p = who(&state, &headers, &method, &peer)?;
     need(&state, &p, STAFF, "defining rules")?;
     let code = code.trim().to_string();
     if code.is_empty() || code.len() > 64 || code.starts_with("builtin.") {
@@ -664,12 +643,9 @@ pub struct ValidationQuery {
     responses((status = 200, description = "Violations with the figures involved", body = Value), (status = 400, description = "Malformed request", body = super::ErrorBody)))]
 pub async fn validation(
     State(state): State<Arc<AppState>>,
-    peer: Peer,
-    method: Method,
-    headers: HeaderMap,
+    Caller(p): Caller,
     Query(q): Query<ValidationQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let p = who(&state, &headers, &method, &peer)?;
     let as_of = read_as_of(&state, &p, None)?;
     let periods =
         crate::service::parse_periods(&q.period.split(',').map(str::to_string).collect::<Vec<_>>())
@@ -753,12 +729,9 @@ pub struct TasksQuery {
     responses((status = 200, description = "Tasks and counts", body = Value), (status = 400, description = "Malformed request", body = super::ErrorBody)))]
 pub async fn tasks(
     State(state): State<Arc<AppState>>,
-    peer: Peer,
-    method: Method,
-    headers: HeaderMap,
+    Caller(p): Caller,
     Query(q): Query<TasksQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let p = who(&state, &headers, &method, &peer)?;
     need(&state, &p, SIGNED_IN, "reading tasks")?;
     let status = q
         .status
@@ -825,12 +798,9 @@ fn date(state: &AppState, s: &str, what: &str) -> Result<NaiveDate, ApiError> {
         (status = 401, description = "No or unknown credentials", body = super::ErrorBody), (status = 403, description = "Not allowed for this account", body = super::ErrorBody)))]
 pub async fn create_task(
     State(state): State<Arc<AppState>>,
-    peer: Peer,
-    method: Method,
-    headers: HeaderMap,
+    Caller(p): Caller,
     Json(body): Json<TaskIn>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let p = who(&state, &headers, &method, &peer)?;
     need(&state, &p, STAFF, "assigning tasks")?;
     let title = body.title.trim();
     if title.is_empty() || title.chars().count() > 1000 {
@@ -901,13 +871,10 @@ pub struct TaskChange {
         (status = 403, description = "Not allowed for this account", body = super::ErrorBody), (status = 404, description = "Not found", body = super::ErrorBody)))]
 pub async fn update_task(
     State(state): State<Arc<AppState>>,
-    peer: Peer,
-    method: Method,
-    headers: HeaderMap,
+    Caller(p): Caller,
     Path(id): Path<i64>,
     Json(body): Json<TaskChange>,
 ) -> Result<Json<Value>, ApiError> {
-    let p = who(&state, &headers, &method, &peer)?;
     let account = need(
         &state,
         &p,
@@ -987,13 +954,10 @@ pub struct ReleaseIn {
         (status = 409, description = "Rounds wait for approval", body = super::ErrorBody)))]
 pub async fn publish(
     State(state): State<Arc<AppState>>,
-    peer: Peer,
-    method: Method,
-    headers: HeaderMap,
+    Caller(p): Caller,
     Query(force): Query<ForceQuery>,
     Json(body): Json<ReleaseIn>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let p = who(&state, &headers, &method, &peer)?;
     need(&state, &p, STAFF, "publishing")?;
     let mut store = state.store()?;
     let waiting: Vec<String> = store
