@@ -1476,3 +1476,34 @@ fn shutdown_finishes_the_write_in_flight() {
         assert_eq!(stored, before, "{out}");
     }
 }
+
+#[test]
+fn a_catalogue_change_is_served_without_a_restart() {
+    let srv = Server::start(&["--public", "all"]);
+    let analyst = srv.account("phantich", "analyst", &[]);
+    let cat = srv.data.parent().unwrap().join("cat.csv");
+    std::fs::write(
+        &cat,
+        "code,name_vi,name_en,unit,time_aggregation,area_aggregation,decimals\nTOURISTS,Lượt khách du lịch,Tourist arrivals,nghìn lượt,flow,sum,1\n",
+    )
+    .unwrap();
+    solieu(
+        &srv.data,
+        &["catalog", "import", cat.to_str().unwrap()],
+        None,
+    );
+    std::thread::sleep(std::time::Duration::from_millis(250));
+    let list = srv.csv("GET", "/api/v1/indicators", None, b"").json();
+    assert!(list.to_string().contains("TOURISTS"), "{list}");
+    let r = srv.csv(
+        "POST",
+        "/api/v1/submissions",
+        Some(&analyst),
+        b"indicator,area,period,value\nTOURISTS,79,2020-10,850.5\n",
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        srv.value(&analyst, "TOURISTS", "79", "2020-10"),
+        Some(850.5)
+    );
+}

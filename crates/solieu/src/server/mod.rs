@@ -207,8 +207,9 @@ impl AppState {
         self.store.lock().map_err(|e| self.internal(e))
     }
 
-    /// The engine, brought up to date with imports made by other processes
-    /// (a CLI import while the server runs) at most [`REFRESH_EVERY_US`] ago.
+    /// The engine, brought up to date with imports and catalogue changes made
+    /// by other processes (the CLI while the server runs) at most
+    /// [`REFRESH_EVERY_US`] ago.
     pub fn engine(&self) -> Result<RwLockReadGuard<'_, Engine>, ApiError> {
         let now = solieu_store::now_micros();
         let last = self.checked.load(Ordering::Relaxed);
@@ -227,14 +228,13 @@ impl AppState {
         use solieu_store::Store;
         let store = self.store()?;
         let fp = store.fingerprint().map_err(|e| self.internal(e))?;
-        let current = self
-            .engine
-            .read()
-            .map_err(|e| self.internal(e))?
-            .cube()
-            .last_import();
-        if fp.last_import == current {
-            return Ok(());
+        // the catalogue too: `solieu catalog import` while the server runs
+        let indicators = store.indicators().map_err(|e| self.internal(e))?;
+        {
+            let engine = self.engine.read().map_err(|e| self.internal(e))?;
+            if fp.last_import == engine.cube().last_import() && indicators == engine.indicators() {
+                return Ok(());
+            }
         }
         let (engine, _) = Engine::open(&*store, &self.snapshot).map_err(|e| self.internal(e))?;
         *self.engine.write().map_err(|e| self.internal(e))? = engine;
