@@ -7,6 +7,7 @@ pub mod figures;
 pub mod locks;
 pub mod reports;
 pub mod rules;
+pub mod sdmx;
 pub mod server;
 pub mod service;
 pub mod timefmt;

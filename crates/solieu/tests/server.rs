@@ -1507,3 +1507,115 @@ fn a_catalogue_change_is_served_without_a_restart() {
         Some(850.5)
     );
 }
+
+#[test]
+fn sdmx_v1_structures_data_and_errors() {
+    let srv = Server::start(&[]);
+    let get = |path: &str, accept: &str| {
+        let mut s = TcpStream::connect(&srv.addr).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nAccept: {accept}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        let status: u16 = out.split_whitespace().nth(1).unwrap().parse().unwrap();
+        (status, out)
+    };
+    // structures: the flow with everything it references; trailing slash, encoded ids
+    let (st, body) = get(
+        "/sdmx/v1/dataflow/SOLIEU/DF_SOLIEU/latest/?references=all",
+        "*/*",
+    );
+    assert_eq!(st, 200, "{body}");
+    assert!(body.contains("content-type: application/vnd.sdmx.structure+xml;version=2.1"));
+    for part in [
+        "<str:Dataflow id=\"DF_SOLIEU\"",
+        "<str:Codelist id=\"CL_AREA\"",
+        "<str:Code id=\"79@2025-07-01\">",
+        "<str:ConceptScheme",
+        "<str:DataStructure id=\"DSD_SOLIEU\"",
+        "package=\"codelist\" class=\"Codelist\"",
+    ] {
+        assert!(body.contains(part), "{part}");
+    }
+    let (st, body) = get("/sdmx/v1/codelist/SOLIEU/CL_FREQ", "*/*");
+    assert_eq!(st, 200, "{body}");
+    assert!(body.contains("CL_FREQ") && !body.contains("CL_AREA"));
+    // data: generic by default, CSV on request; the key with '+' (raw and percent-encoded)
+    let (st, body) = get("/sdmx/v1/data/SOLIEU%2CDF_SOLIEU%2C1.0/M.RETAIL_GOODS%2BEXPORTS.79.VALUE?startPeriod=2020-10&endPeriod=2020-10", "*/*");
+    assert_eq!(st, 200, "{body}");
+    assert!(body.contains("genericdata+xml;version=2.1"));
+    assert!(body.contains("<gen:ObsValue value=\"72212.8\"/>"), "{body}");
+    assert!(body.contains("value=\"EXPORTS\""));
+    let (st, body) = get("/sdmx/v1/data/DF_SOLIEU/M.RETAIL_GOODS+EXPORTS.79.VALUE?startPeriod=2020-10&endPeriod=2020-10", "application/vnd.sdmx.data+csv;version=1.0.0");
+    assert_eq!(st, 200, "{body}");
+    assert!(
+        body.contains(
+            "SOLIEU:DF_SOLIEU(1.0),M,RETAIL_GOODS,79,VALUE,2020-10,72212.8,A,TY_DONG,0,0"
+        ),
+        "{body}"
+    );
+    let (_, body) = get("/sdmx/v1/data/DF_SOLIEU/M.RETAIL_GOODS.79.YOY_PCT_YTD?startPeriod=2020-10&endPeriod=2020-10&detail=dataonly", "*/*");
+    assert!(
+        body.contains("<gen:ObsValue value=\"9.9\"/>") && !body.contains("OBS_STATUS"),
+        "{body}"
+    );
+    // errors as the standard says
+    let cases = [
+        (
+            "/sdmx/v1/data/DF_SOLIEU/M.NOPE.79.VALUE",
+            "*/*",
+            404,
+            "code=\"100\"",
+        ),
+        ("/sdmx/v1/data/DF_OTHER", "*/*", 404, "code=\"100\""),
+        (
+            "/sdmx/v1/data/DF_SOLIEU/A.B.C.D.E",
+            "*/*",
+            400,
+            "code=\"140\"",
+        ),
+        (
+            "/sdmx/v1/data/DF_SOLIEU?startPeriod=2020-13",
+            "*/*",
+            400,
+            "code=\"140\"",
+        ),
+        (
+            "/sdmx/v1/data/DF_SOLIEU?lastNObservations=x",
+            "*/*",
+            400,
+            "code=\"140\"",
+        ),
+        (
+            "/sdmx/v1/data/DF_SOLIEU",
+            "application/json",
+            406,
+            "code=\"406\"",
+        ),
+        (
+            "/sdmx/v1/data/DF_SOLIEU?includeHistory=true",
+            "*/*",
+            501,
+            "code=\"501\"",
+        ),
+        ("/sdmx/v1/dataflow/OTHER", "*/*", 404, "code=\"100\""),
+        ("/sdmx/v1/categoryscheme", "*/*", 501, "code=\"501\""),
+        (
+            "/sdmx/v1/dataflow?references=everything",
+            "*/*",
+            400,
+            "code=\"140\"",
+        ),
+    ];
+    for (path, accept, want, code) in cases {
+        let (st, body) = get(path, accept);
+        assert_eq!(st, want, "{path}: {body}");
+        assert!(
+            body.contains("<mes:Error") && body.contains(code),
+            "{path}: {body}"
+        );
+    }
+}

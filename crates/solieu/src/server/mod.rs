@@ -34,6 +34,7 @@ use utoipa_axum::routes;
 mod admin;
 pub mod auth;
 mod data;
+mod sdmx;
 mod web;
 mod work;
 
@@ -357,6 +358,7 @@ pub fn router(state: Arc<AppState>, rate: u32) -> Router {
                 .with_state(text),
         )
         .merge(web::routes(state.clone()))
+        .merge(sdmx::routes(state.clone()))
         .fallback({
             let state = state.clone();
             move || async move { fallback(state).await }
@@ -409,13 +411,15 @@ async fn limits(
     next: axum::middleware::Next,
 ) -> Response {
     let res = next.run(req).await;
-    let is_json = res
+    // only axum's own plain-text (or empty) rejections; JSON errors and the
+    // SDMX error messages are already what the client expects
+    let plain = res
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+        .is_none_or(|v| v.starts_with("text/plain"));
     let status = res.status();
-    if is_json || !(status.is_client_error() || status.is_server_error()) {
+    if !plain || !(status.is_client_error() || status.is_server_error()) {
         return res;
     }
     let (code, message) = match status {
