@@ -21,6 +21,10 @@ g = sdmx.to_pandas(c.data("DF_SOLIEU", key="M.RETAIL_GOODS.79.YOY_PCT_YTD", para
 assert abs(float(g.iloc[0]) - 9.9) < 1e-9, g
 last = sdmx.to_pandas(c.data("DF_SOLIEU", key="M.EXPORTS.79.VALUE", params={"lastNObservations": 1, "endPeriod": "2020-10"}))
 assert list(last.index.get_level_values("TIME_PERIOD")) == ["2020-10"], last
+# structure-specific data, read with the DSD (sdmx1 then asks for it itself)
+ss = c.data("DF_SOLIEU", key="M.RETAIL_GOODS.79.VALUE", params={"startPeriod": "2020-10", "endPeriod": "2020-10"}, dsd=dsd)
+v = sdmx.to_pandas(ss)
+assert abs(float(v.iloc[0]) - 72212.8) < 1e-6, v
 try:
     c.data("DF_SOLIEU", key="M.NOPE.79.VALUE")
     raise SystemExit("expected no results")

@@ -510,6 +510,53 @@ pub fn generic_data(series: &[Series], detail: Detail, prepared: &str) -> String
     s
 }
 
+/// A StructureSpecificData 2.1 message (components as XML attributes;
+/// the data set's type comes from the DSD's own schema).
+pub fn structure_specific(series: &[Series], detail: Detail, prepared: &str) -> String {
+    let urn = format!(
+        "urn:sdmx:org.sdmx.infomodel.datastructure.DataStructure={AGENCY}:{DSD}({VERSION}):ObsLevelDim:TIME_PERIOD"
+    );
+    let mut s = String::with_capacity(1 << 16);
+    s.push_str(&format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<mes:StructureSpecificData xmlns:mes=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message\" xmlns:ss=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/data/structurespecific\" xmlns:com=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/common\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:ns1=\"{urn}\">"
+    ));
+    s.push_str(&format!(
+        "<mes:Header><mes:ID>DATA</mes:ID><mes:Test>false</mes:Test><mes:Prepared>{prepared}</mes:Prepared><mes:Sender id=\"{AGENCY}\"/><mes:Structure structureID=\"{AGENCY}_{DSD}_1_0\" namespace=\"{urn}\" dimensionAtObservation=\"TIME_PERIOD\"><com:Structure><Ref id=\"{DSD}\" version=\"{VERSION}\" agencyID=\"{AGENCY}\"/></com:Structure></mes:Structure></mes:Header>"
+    ));
+    s.push_str(&format!(
+        "<mes:DataSet ss:structureRef=\"{AGENCY}_{DSD}_1_0\" xsi:type=\"ns1:DataSetType\" action=\"Information\">"
+    ));
+    for ser in series {
+        s.push_str("<Series");
+        for (d, v) in DIMENSIONS.iter().zip(&ser.key) {
+            s.push_str(&format!(" {d}=\"{}\"", x(v)));
+        }
+        if matches!(detail, Detail::Full | Detail::NoData) {
+            s.push_str(&format!(
+                " UNIT_MEASURE=\"{}\" UNIT_MULT=\"0\" DECIMALS=\"{}\"",
+                x(&ser.unit),
+                ser.decimals
+            ));
+        }
+        s.push('>');
+        if matches!(detail, Detail::Full | Detail::DataOnly) {
+            for (t, v, st) in &ser.obs {
+                s.push_str(&format!(
+                    "<Obs TIME_PERIOD=\"{t}\" OBS_VALUE=\"{}\"",
+                    num(*v)
+                ));
+                if detail == Detail::Full {
+                    s.push_str(&format!(" OBS_STATUS=\"{st}\""));
+                }
+                s.push_str("/>");
+            }
+        }
+        s.push_str("</Series>");
+    }
+    s.push_str("</mes:DataSet></mes:StructureSpecificData>\n");
+    s
+}
+
 /// SDMX-CSV 1.0: one row per observation.
 pub fn csv_data(series: &[Series], detail: Detail) -> String {
     let mut w = csv::Writer::from_writer(vec![]);

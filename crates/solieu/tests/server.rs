@@ -1557,6 +1557,17 @@ fn sdmx_v1_structures_data_and_errors() {
         ),
         "{body}"
     );
+    let (st, body) = get(
+        "/sdmx/v1/data/DF_SOLIEU/M.RETAIL_GOODS.79.VALUE?startPeriod=2020-10&endPeriod=2020-10",
+        "application/vnd.sdmx.structurespecificdata+xml;version=2.1",
+    );
+    assert_eq!(st, 200, "{body}");
+    assert!(body.contains("structurespecificdata+xml;version=2.1"));
+    assert!(
+        body.contains("<Series FREQ=\"M\" INDICATOR=\"RETAIL_GOODS\" REF_AREA=\"79\" MEASURE=\"VALUE\" UNIT_MEASURE=\"TY_DONG\"")
+            && body.contains("<Obs TIME_PERIOD=\"2020-10\" OBS_VALUE=\"72212.8\" OBS_STATUS=\"A\"/>"),
+        "{body}"
+    );
     let (_, body) = get("/sdmx/v1/data/DF_SOLIEU/M.RETAIL_GOODS.79.YOY_PCT_YTD?startPeriod=2020-10&endPeriod=2020-10&detail=dataonly", "*/*");
     assert!(
         body.contains("<gen:ObsValue value=\"9.9\"/>") && !body.contains("OBS_STATUS"),

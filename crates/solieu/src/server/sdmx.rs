@@ -3,7 +3,7 @@
 //! `references`; data queries `/data/{flowRef}[/{key}[/{provider}]]` with
 //! `startPeriod`, `endPeriod`, `firstNObservations`, `lastNObservations`,
 //! `updatedAfter` and `detail`, answered in GenericData 2.1 (the default,
-//! also for `*/*`) or SDMX-CSV 1.0; errors as SDMX error messages with the
+//! also for `*/*`), StructureSpecificData 2.1 or SDMX-CSV 1.0; errors as SDMX error messages with the
 //! statuses of the standard (404 no results, 400 syntax, 406, 501).
 //!
 //! Paths are parsed by hand from the raw, percent-decoded segments: clients
@@ -27,6 +27,7 @@ use crate::sdmx::{self, Detail, Wanted};
 const STRUCTURE_XML: &str = "application/vnd.sdmx.structure+xml;version=2.1";
 const GENERIC_XML: &str = "application/vnd.sdmx.genericdata+xml;version=2.1";
 const CSV_1: &str = "application/vnd.sdmx.data+csv;version=1.0.0";
+const SPECIFIC_XML: &str = "application/vnd.sdmx.structurespecificdata+xml;version=2.1";
 
 /// The routes.
 pub fn routes(state: Arc<AppState>) -> Router {
@@ -279,16 +280,17 @@ fn data(
         .unwrap_or("*/*")
         .to_ascii_lowercase();
     let csv = accept.contains("application/vnd.sdmx.data+csv");
+    let specific = accept.contains("structurespecificdata+xml");
     let generic = accept.contains("genericdata+xml")
         || accept.contains("*/*")
         || accept.contains("application/xml")
         || accept.contains("text/xml")
         || accept.trim().is_empty();
-    if !csv && !generic {
+    if !csv && !generic && !specific {
         return error(
             StatusCode::NOT_ACCEPTABLE,
             406,
-            &format!("{accept}: this service answers {GENERIC_XML} or {CSV_1}"),
+            &format!("{accept}: this service answers {GENERIC_XML}, {SPECIFIC_XML} or {CSV_1}"),
         );
     }
     let Some(flow) = segs.get(1) else {
@@ -461,6 +463,12 @@ fn data(
     }
     if csv {
         reply(StatusCode::OK, CSV_1, sdmx::csv_data(&series, detail))
+    } else if specific && !accept.contains("genericdata+xml") {
+        reply(
+            StatusCode::OK,
+            SPECIFIC_XML,
+            sdmx::structure_specific(&series, detail, &now()),
+        )
     } else {
         reply(
             StatusCode::OK,
