@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod demo;
+pub mod exports;
 pub mod figures;
 pub mod locks;
 pub mod reports;

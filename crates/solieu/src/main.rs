@@ -106,7 +106,8 @@ enum Command {
     },
     /// Export stored figures as canonical CSV (re-importable).
     Export {
-        /// Format (csv).
+        /// Format: csv (canonical, imports back unchanged), xlsx (real numbers,
+        /// Vietnamese headers) or sdmx-csv (SDMX-CSV 1.0).
         #[arg(long, default_value = "csv")]
         format: String,
         /// Indicator codes.
@@ -648,8 +649,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             as_of,
             output,
         } => {
-            if format != "csv" {
-                bail!("export format '{format}' is not supported yet; expected csv");
+            if !solieu::exports::FORMATS.contains(&format.as_str()) {
+                bail!("--format {format}: expected csv, xlsx or sdmx-csv");
             }
             let store = SqliteStore::open(&data)?;
             let areas = store.areas()?;
@@ -663,7 +664,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ..ObsQuery::default()
             };
             let rows = store.observations(&q)?;
-            let n = service::export_csv(&store, &rows, &areas, &output)?;
+            let n = match format.as_str() {
+                "xlsx" => {
+                    let bytes = solieu::exports::xlsx(&rows, &areas, &store.indicators()?)?;
+                    service::write_atomically(&output, &bytes)?;
+                    rows.len()
+                }
+                "sdmx-csv" => {
+                    let text = solieu::exports::sdmx_csv(&rows, &store.indicators()?);
+                    service::write_atomically(&output, text.as_bytes())?;
+                    rows.len()
+                }
+                _ => service::export_csv(&store, &rows, &areas, &output)?,
+            };
             println!("{n} observations written to {}", output.display());
         }
         Command::Areas { search, on, format } => {

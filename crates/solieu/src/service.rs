@@ -652,16 +652,20 @@ pub fn export_csv(
     areas: &AreaRegistry,
     out: &Path,
 ) -> Result<usize> {
+    write_atomically(out, &canonical_csv(store, rows, areas)?)?;
+    Ok(rows.len())
+}
+
+/// Stored figures as the canonical CSV, which `import` reads back unchanged.
+pub fn canonical_csv(store: &dyn Store, rows: &[Vintage], areas: &AreaRegistry) -> Result<Vec<u8>> {
     let inds = store.indicators()?;
     let dim_names: BTreeSet<String> = inds
         .iter()
         .flat_map(|i| i.dimensions.iter().map(|d| d.name.clone()))
         .collect();
     let dim_names: Vec<String> = dim_names.into_iter().collect();
-    let tmp = out.with_extension("csv.partial");
     {
-        let mut w = csv::Writer::from_path(&tmp)
-            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        let mut w = csv::Writer::from_writer(vec![]);
         let mut header: Vec<String> = CANONICAL_COLUMNS.map(String::from).to_vec();
         header.extend(dim_names.iter().cloned());
         w.write_record(&header)?;
@@ -699,10 +703,8 @@ pub fn export_csv(
             }
             w.write_record(&rec)?;
         }
-        w.flush()?;
+        Ok(w.into_inner()?)
     }
-    std::fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))?;
-    Ok(rows.len())
 }
 
 #[cfg(test)]

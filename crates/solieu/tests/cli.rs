@@ -1129,3 +1129,57 @@ fn the_pdf_report_holds_the_vietnamese_text() {
         assert!(text.contains(published), "missing «{published}» in\n{text}");
     }
 }
+
+#[test]
+fn xlsx_and_sdmx_csv_exports_hold_numbers_and_inert_text() {
+    let env = Env::new();
+    let f = env.file(
+        "h.csv",
+        format!("{HEADER}EXPORTS,79,2020-10,level,3924.7,E,,\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"\nEXPORTS,79,2020-01/2020-10,yoy_pct,5.5,A,%,TCTK\n").as_bytes(),
+    );
+    env.ok(&["import", &f]);
+    let x = env.dir.path().join("e.xlsx");
+    let out = env.ok(&["export", "--format", "xlsx", "-o", x.to_str().unwrap()]);
+    assert!(out.contains("2 observations"), "{out}");
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&x).unwrap()).unwrap();
+    let mut read = |name: &str| {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name(name).unwrap(), &mut s).unwrap();
+        s
+    };
+    let sheet = read("xl/worksheets/sheet1.xml");
+    let strings = read("xl/sharedStrings.xml");
+    assert!(
+        sheet.contains("<v>3924.7</v>") && sheet.contains("<v>5.5</v>"),
+        "numbers are numbers: {sheet}"
+    );
+    assert!(!sheet.contains("<f>"), "no formula");
+    assert!(
+        strings.contains("Mã chỉ tiêu") && strings.contains("Kim ngạch xuất khẩu hàng hóa"),
+        "Vietnamese headers and names"
+    );
+    assert!(
+        strings.contains("'=HYPERLINK"),
+        "formula text made inert: {strings}"
+    );
+    assert!(strings.contains("ước tính") && strings.contains("chính thức"));
+    let c = env.dir.path().join("e.sdmx.csv");
+    env.ok(&["export", "--format", "sdmx-csv", "-o", c.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&c).unwrap();
+    assert!(
+        text.starts_with(
+            "DATAFLOW,FREQ,INDICATOR,REF_AREA,MEASURE,TIME_PERIOD,OBS_VALUE,OBS_STATUS"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("SOLIEU:DF_SOLIEU(1.0),M,EXPORTS,79,VALUE,2020-10,3924.7,E,TRIEU_USD,0,1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("SOLIEU:DF_SOLIEU(1.0),M,EXPORTS,79,YOY_PCT_YTD,2020-10,5.5,A,PCT,0,1"),
+        "{text}"
+    );
+    let bad = env.run(&["export", "--format", "pdf", "-o", "x"]);
+    assert!(!bad.status.success());
+}

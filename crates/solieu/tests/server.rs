@@ -1280,6 +1280,42 @@ fn figures_page_and_download_as_csv_xlsx_and_the_report() {
                 .contains("default-src 'none'"));
         }
     }
+    // exports of the stored figures in each format
+    let r = srv.csv(
+        "GET",
+        "/api/v1/export?indicator=RETAIL_GOODS&area=79",
+        None,
+        b"",
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.starts_with("indicator,area,period,measure,value"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("RETAIL_GOODS,79,2020-10,level,72212.8"),
+        "{}",
+        r.body
+    );
+    let r = srv.csv(
+        "GET",
+        "/api/v1/export?format=sdmx-csv&indicator=RETAIL_GOODS&area=79",
+        None,
+        b"",
+    );
+    assert!(
+        r.body.contains(
+            "SOLIEU:DF_SOLIEU(1.0),M,RETAIL_GOODS,79,VALUE,2020-10,72212.8,A,TY_DONG,0,0"
+        ),
+        "{}",
+        r.body
+    );
+    let r = srv.csv("GET", "/api/v1/export?format=xlsx&area=79", None, b"");
+    assert_eq!(r.status, 200);
+    assert!(r.header("content-type").unwrap().contains("spreadsheetml"));
+    let r = srv.csv("GET", "/api/v1/export?format=parquet", None, b"");
+    assert_eq!(r.status, 400, "{}", r.body);
     let r = srv.csv("GET", "/api/v1/report?area=79&period=1999-10", None, b"");
     assert_eq!(r.status, 404, "{}", r.body);
     assert_clean_error(&r);
@@ -1310,6 +1346,7 @@ fn the_openapi_document_covers_every_route() {
         ("/api/v1/submissions", &["post"]),
         ("/api/v1/plans", &["get", "put"]),
         ("/api/v1/report", &["get"]),
+        ("/api/v1/export", &["get"]),
         ("/api/v1/forms", &["get"]),
         ("/api/v1/forms/{code}", &["put"]),
         ("/api/v1/rounds", &["get"]),

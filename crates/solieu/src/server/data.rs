@@ -16,7 +16,7 @@ use solieu_ingest::validate::{Field, RawRecord, RawValue};
 use solieu_ingest::{Catalog, ReadOptions, ReadOutcome};
 use solieu_model::text::NumberStyle;
 use solieu_model::Period;
-use solieu_store::{AuditRecord, Role, RoundStatus, Store, Workflow};
+use solieu_store::{AuditRecord, ObsQuery, Role, RoundStatus, Store, Workflow};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{self, need, read_as_of, Caller, Principal};
@@ -875,4 +875,85 @@ pub async fn report(
         );
     }
     Ok(res)
+}
+
+/// `?format&indicator&area&as_of`
+#[derive(Deserialize, IntoParams)]
+pub struct ExportQuery {
+    /// csv (canonical; `solieu import` reads it back), xlsx (numbers, Vietnamese headers) or sdmx-csv (SDMX-CSV 1.0).
+    format: Option<String>,
+    /// Indicator codes (default: all).
+    indicator: Option<String>,
+    /// Area codes (default: all).
+    area: Option<String>,
+    /// The figures as of this time.
+    as_of: Option<String>,
+}
+
+/// The stored figures as a file: every vintage current at the time asked,
+/// text cells made inert against formula injection, no row cap.
+#[utoipa::path(get, path = "/api/v1/export", tag = "data", params(ExportQuery),
+    responses((status = 200, description = "The file", content_type = "text/csv"),
+        (status = 400, description = "Malformed request", body = super::ErrorBody),
+        (status = 401, description = "No or unknown credentials", body = super::ErrorBody)))]
+pub async fn export(
+    State(state): State<Arc<AppState>>,
+    Caller(p): Caller,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let format = q.format.clone().unwrap_or_else(|| "csv".into());
+    if !crate::exports::FORMATS.contains(&format.as_str()) {
+        return Err(state.bad(format!("format={format}: expected csv, xlsx or sdmx-csv")));
+    }
+    let asked = q
+        .as_of
+        .as_deref()
+        .map(crate::timefmt::parse_as_of)
+        .transpose()
+        .map_err(|e| state.bad(e.to_string()))?;
+    let as_of = read_as_of(&state, &p, asked)?;
+    state
+        .blocking(move |st| {
+            let store = st.store()?;
+            let areas = store.areas().map_err(|e| st.internal(e))?;
+            let inds = store.indicators().map_err(|e| st.internal(e))?;
+            let codes = q.area.as_deref().map(list).unwrap_or_default();
+            let keys = crate::service::area_keys(&areas, &codes, &[])
+                .map_err(|e| st.bad(e.to_string()))?;
+            let rows = store
+                .observations(&ObsQuery {
+                    indicators: q
+                        .indicator
+                        .as_deref()
+                        .map(list)
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|i| i.to_ascii_uppercase())
+                        .collect(),
+                    areas: keys,
+                    as_of,
+                    ..ObsQuery::default()
+                })
+                .map_err(|e| st.internal(e))?;
+            let (media, name, bytes) = match format.as_str() {
+                "xlsx" => (
+                    crate::reports::media_type("xlsx"),
+                    "solieu.xlsx",
+                    crate::exports::xlsx(&rows, &areas, &inds).map_err(|e| st.internal(e))?,
+                ),
+                "sdmx-csv" => (
+                    "application/vnd.sdmx.data+csv;version=1.0.0",
+                    "solieu.sdmx.csv",
+                    crate::exports::sdmx_csv(&rows, &inds).into_bytes(),
+                ),
+                _ => (
+                    "text/csv; charset=utf-8",
+                    "solieu.csv",
+                    crate::service::canonical_csv(&*store, &rows, &areas)
+                        .map_err(|e| st.internal(e))?,
+                ),
+            };
+            Ok(file_response(media, name, bytes, None))
+        })
+        .await
 }

@@ -320,6 +320,7 @@ pub fn api(state: Arc<AppState>) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(data::submit))
         .routes(routes!(data::plans, data::put_plans))
         .routes(routes!(data::report))
+        .routes(routes!(data::export))
         .routes(routes!(work::forms))
         .routes(routes!(work::put_form))
         .routes(routes!(work::rounds))
