@@ -6,6 +6,7 @@
 
 pub mod csv_long;
 pub mod legacy;
+pub mod sdmx_csv;
 pub mod validate;
 pub mod wide;
 pub mod xlsx;
@@ -94,7 +95,12 @@ pub fn read_files(
             if encoding != "UTF-8" {
                 notes.push(format!("{}: not UTF-8, decoded as {encoding}", input.name));
             }
-            match csv_long::read(&text, input.name, &dims) {
+            let read = if sdmx_csv::is_sdmx_csv(&text) {
+                sdmx_csv::read(&text, input.name)
+            } else {
+                csv_long::read(&text, input.name, &dims)
+            };
+            match read {
                 Ok(r) => records.extend(r),
                 Err(e) => errors.extend(e),
             }

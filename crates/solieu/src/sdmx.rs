@@ -583,7 +583,15 @@ pub fn csv_data(series: &[Series], detail: Detail) -> String {
                     ser.decimals.to_string(),
                 ]);
             }
-            let _ = w.write_record(row.iter().map(|c| crate::service::inert(c)));
+            // codes and attributes made inert; the value stays a number (`-1.5`)
+            let value_col = 1 + DIMENSIONS.len() + 1;
+            let _ = w.write_record(row.iter().enumerate().map(|(k, c)| {
+                if k == value_col {
+                    c.clone()
+                } else {
+                    crate::service::inert(c)
+                }
+            }));
         }
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()

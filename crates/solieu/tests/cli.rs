@@ -1183,3 +1183,44 @@ fn xlsx_and_sdmx_csv_exports_hold_numbers_and_inert_text() {
     let bad = env.run(&["export", "--format", "pdf", "-o", "x"]);
     assert!(!bad.status.success());
 }
+
+#[test]
+fn sdmx_csv_round_trips_and_deletions_are_refused() {
+    let env = Env::new();
+    let f = env.file(
+        "s.csv",
+        format!("{HEADER}EXPORTS,79,2020-10,level,3924.7,E,,TCTK\nEXPORTS,79,2020-01/2020-10,level,36700,E,,TCTK\nEXPORTS,79,2020-01/2020-10,yoy_pct,5.5,A,%,TCTK\nGRDP_CONST,79,2020-Q3,yoy_pct,-1.5,P,%,TCTK\n").as_bytes(),
+    );
+    env.ok(&["import", &f]);
+    let out = env.dir.path().join("s.sdmx.csv");
+    env.ok(&[
+        "export",
+        "--format",
+        "sdmx-csv",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    // into a fresh store through the ordinary import: the same figures
+    let env2 = Env::new();
+    let text = env2.ok(&["import", out.to_str().unwrap()]);
+    assert!(text.contains("4 observations"), "{text}");
+    let strip = |rows: Vec<Vec<String>>| {
+        rows.into_iter()
+            .map(|r| r[..6].to_vec())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        strip(env.query_csv(&["--indicator", "EXPORTS,GRDP_CONST"])),
+        strip(env2.query_csv(&["--indicator", "EXPORTS,GRDP_CONST"]))
+    );
+    // SDMX-CSV 2.0 with a deletion: located, and nothing written
+    let before = env2.counts();
+    let v2 = env2.file(
+        "d.csv",
+        b"STRUCTURE,STRUCTURE_ID,ACTION,FREQ,INDICATOR,REF_AREA,MEASURE,TIME_PERIOD,OBS_VALUE,OBS_STATUS\ndataflow,SOLIEU:DF_SOLIEU(1.0),R,M,EXPORTS,79,VALUE,2020-10,3925,A\ndataflow,SOLIEU:DF_SOLIEU(1.0),D,M,EXPORTS,79,VALUE,2020-09,1,A\n",
+    );
+    let o = env2.run(&["import", &v2]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("d.csv:3:ACTION"), "{}", stderr(&o));
+    assert_eq!(env2.counts(), before);
+}

@@ -1,0 +1,239 @@
+//! SDMX-CSV 1.0 and 2.0 in solieu's own structure (`SOLIEU:DF_SOLIEU(1.0)`,
+//! see `docs/sdmx.md`), read into raw records so that they pass the same
+//! validation and the same all-or-nothing import as every other file.
+//!
+//! `MEASURE` maps back to a measure and, for its `_YTD` forms, to a
+//! year-to-date period (`VALUE_YTD` at `2020-10` is `2020-01/2020-10`).
+//! SDMX-CSV 2.0 row actions: `I` (information), `A` (append), `R`
+//! (replace) and an absent `ACTION` are all a new vintage when the value
+//! differs — solieu keeps every vintage; `D` (delete) is refused with its
+//! row, since solieu never deletes a figure (send the corrected value).
+
+use std::sync::Arc;
+
+use crate::validate::{Diagnostic, Field, Loc, RawRecord, RawValue};
+use solieu_model::text::NumberStyle;
+
+/// Whether a CSV text is SDMX-CSV (its first column is `DATAFLOW` or `STRUCTURE`).
+pub fn is_sdmx_csv(text: &str) -> bool {
+    let first = text
+        .trim_start_matches('\u{feff}')
+        .split([',', '\n', '\r'])
+        .next()
+        .unwrap_or("")
+        .trim()
+        .trim_matches('"');
+    first == "DATAFLOW" || first == "STRUCTURE"
+}
+
+fn diag(file: &str, row: usize, column: &str, value: &str, message: String) -> Diagnostic {
+    Diagnostic {
+        loc: Loc {
+            file: file.to_string(),
+            sheet: None,
+            row,
+            column: column.to_string(),
+        },
+        value: value.to_string(),
+        message,
+    }
+}
+
+/// The measure and whether the period is a year-to-date one.
+fn measure_of(code: &str) -> Option<(&'static str, bool)> {
+    let (base, ytd) = match code.strip_suffix("_YTD") {
+        Some(b) => (b, true),
+        None => (code, false),
+    };
+    let m = match base {
+        "VALUE" => "level",
+        "YOY_PCT" => "yoy_pct",
+        "MOM_PCT" => "mom_pct",
+        "PLAN_PCT" => "plan_pct",
+        "PLAN" => "plan",
+        "PLAN_YOY_PCT" => "plan_yoy_pct",
+        _ => return None,
+    };
+    Some((m, ytd))
+}
+
+/// Reads SDMX-CSV 1.0 or 2.0 text; every problem with its row and column.
+pub fn read(text: &str, file: &str) -> Result<Vec<RawRecord>, Vec<Diagnostic>> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let header: Vec<String> = match rdr.headers() {
+        Ok(h) => h.iter().map(|c| c.trim().to_string()).collect(),
+        Err(e) => return Err(vec![diag(file, 1, "-", "", format!("not CSV: {e}"))]),
+    };
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let v2 = header.first().is_some_and(|h| h == "STRUCTURE");
+    let structure_col = if v2 {
+        col("STRUCTURE_ID")
+    } else {
+        col("DATAFLOW")
+    };
+    let mut errors = vec![];
+    let need = [
+        "INDICATOR",
+        "REF_AREA",
+        "MEASURE",
+        "TIME_PERIOD",
+        "OBS_VALUE",
+    ];
+    for n in need {
+        if col(n).is_none() {
+            errors.push(diag(
+                file,
+                1,
+                n,
+                "",
+                format!("column {n} is missing; expected the columns of SOLIEU:DF_SOLIEU(1.0): FREQ, INDICATOR, REF_AREA, MEASURE, TIME_PERIOD, OBS_VALUE, OBS_STATUS"),
+            ));
+        }
+    }
+    if structure_col.is_none() {
+        errors.push(diag(
+            file,
+            1,
+            if v2 { "STRUCTURE_ID" } else { "DATAFLOW" },
+            "",
+            "the structure column is missing".into(),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let at = |n: &str| col(n).expect("checked");
+    let (ci, ca, cm, ct, cv) = (
+        at("INDICATOR"),
+        at("REF_AREA"),
+        at("MEASURE"),
+        at("TIME_PERIOD"),
+        at("OBS_VALUE"),
+    );
+    let (cs, cact, cstat) = (
+        structure_col.expect("checked"),
+        col("ACTION"),
+        col("OBS_STATUS"),
+    );
+    let fname: Arc<str> = Arc::from(file);
+    let label = |n: &str| -> Arc<str> { Arc::from(n) };
+    let mut out = vec![];
+    for (k, rec) in rdr.records().enumerate() {
+        let row = k + 2;
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(diag(file, row, "-", "", format!("not CSV: {e}")));
+                continue;
+            }
+        };
+        let cell = |i: usize| rec.get(i).unwrap_or("").trim().to_string();
+        let structure = cell(cs);
+        if !structure.is_empty()
+            && structure != "SOLIEU:DF_SOLIEU(1.0)"
+            && !structure.starts_with("SOLIEU:DF_SOLIEU(")
+        {
+            errors.push(diag(
+                file,
+                row,
+                if v2 { "STRUCTURE_ID" } else { "DATAFLOW" },
+                &structure,
+                "expected SOLIEU:DF_SOLIEU(1.0), the dataflow of this service".into(),
+            ));
+            continue;
+        }
+        if let Some(a) = cact.map(&cell) {
+            match a.as_str() {
+                "" | "I" | "A" | "R" => {}
+                "D" => {
+                    errors.push(diag(file, row, "ACTION", &a, "solieu keeps every vintage and deletes no figure; send the corrected value instead".into()));
+                    continue;
+                }
+                _ => {
+                    errors.push(diag(
+                        file,
+                        row,
+                        "ACTION",
+                        &a,
+                        "expected I, A, R (or D, which solieu refuses)".into(),
+                    ));
+                    continue;
+                }
+            }
+        }
+        let m = cell(cm);
+        let Some((measure, ytd)) = measure_of(&m) else {
+            errors.push(diag(file, row, "MEASURE", &m, "expected VALUE, YOY_PCT, MOM_PCT, PLAN, PLAN_PCT, PLAN_YOY_PCT or one of them with _YTD".into()));
+            continue;
+        };
+        let t = cell(ct);
+        let period = if ytd {
+            match t.split_once('-') {
+                Some((y, mm)) if mm.len() == 2 => format!("{y}-01/{y}-{mm}"),
+                _ => {
+                    errors.push(diag(
+                        file,
+                        row,
+                        "TIME_PERIOD",
+                        &t,
+                        "a year-to-date figure needs a month: 2020-10".into(),
+                    ));
+                    continue;
+                }
+            }
+        } else {
+            t.replace("-M", "-")
+        };
+        out.push(RawRecord {
+            file: fname.clone(),
+            sheet: None,
+            row,
+            indicator: Field::new(cell(ci), label("INDICATOR")),
+            area: Field::new(cell(ca), label("REF_AREA")),
+            period: Field::new(period, label("TIME_PERIOD")),
+            value: Field {
+                text: RawValue::Text(cell(cv), NumberStyle::Canonical),
+                column: label("OBS_VALUE"),
+            },
+            measure: Field::new(measure, label("MEASURE")),
+            status: Field::new(cstat.map(&cell).unwrap_or_default(), label("OBS_STATUS")),
+            unit: Field::new("", label("UNIT_MEASURE")),
+            source: Field::new("", label("SOURCE")),
+            note: Field::new("", label("NOTE")),
+            dims: vec![],
+            index_form: false,
+        });
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_both_versions_and_refuses_deletions() {
+        let v1 = "DATAFLOW,FREQ,INDICATOR,REF_AREA,MEASURE,TIME_PERIOD,OBS_VALUE,OBS_STATUS\nSOLIEU:DF_SOLIEU(1.0),M,EXPORTS,79,VALUE_YTD,2020-10,36700,E\n";
+        assert!(is_sdmx_csv(v1));
+        let r = read(v1, "a.csv").unwrap();
+        assert_eq!(r[0].period.text, "2020-01/2020-10");
+        assert_eq!(r[0].measure.text, "level");
+        assert_eq!(r[0].status.text, "E");
+        let v2 = "STRUCTURE,STRUCTURE_ID,ACTION,FREQ,INDICATOR,REF_AREA,MEASURE,TIME_PERIOD,OBS_VALUE\ndataflow,SOLIEU:DF_SOLIEU(1.0),I,M,EXPORTS,79,YOY_PCT,2020-10,5.5\ndataflow,SOLIEU:DF_SOLIEU(1.0),D,M,EXPORTS,79,VALUE,2020-09,1\n";
+        let e = read(v2, "b.csv").unwrap_err();
+        assert_eq!(e.len(), 1);
+        assert_eq!((e[0].loc.row, e[0].loc.column.as_str()), (3, "ACTION"));
+        assert!(!is_sdmx_csv("indicator,area,period,value\n"));
+        let bad = "DATAFLOW,INDICATOR\nX,Y\n";
+        assert!(read(bad, "c.csv")
+            .unwrap_err()
+            .iter()
+            .any(|d| d.loc.column == "REF_AREA"));
+    }
+}
