@@ -484,6 +484,11 @@ async fn a_reporter_enters_an_analyst_approves_in_a_real_browser() {
     ui.clean("upload refused").await;
     ui.shot("06-upload-located-error").await;
 
+    // a bad address says what is wrong, in words
+    ui.go("/overview?area=NOPE").await;
+    assert!(ui.text("main").await.contains("Không có địa bàn mã NOPE"));
+    let _ = ui.console(); // the page's own 404 status
+
     // the tasks and the report pages
     ui.go("/tasks").await;
     assert!(ui

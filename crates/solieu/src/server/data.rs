@@ -388,20 +388,27 @@ pub fn write(
         "writing figures",
     )?;
     let mut store = st.store()?;
-    let refused = auth::out_of_scope(account, &read.observations);
-    if !refused.is_empty() {
+    // a refusal is audited too (best effort: the refusal stands either way)
+    let audit_refusal = |store: &mut solieu_store::SqliteStore, detail: &str| {
         let _ = store.record(&AuditRecord {
             actor: p.actor(),
             action: "submission.refused",
             target: label,
             before: None,
             after: None,
-            detail: &format!(
+            detail,
+        });
+    };
+    let refused = auth::out_of_scope(account, &read.observations);
+    if !refused.is_empty() {
+        audit_refusal(
+            &mut store,
+            &format!(
                 "{} observation(s), {} outside the account's scope",
                 read.observations.len(),
                 refused.len()
             ),
-        });
+        );
         return Err(st
             .error(
                 StatusCode::FORBIDDEN,
@@ -436,14 +443,7 @@ pub fn write(
         states.push(r);
     }
     if !blocked.is_empty() {
-        let _ = store.record(&AuditRecord {
-            actor: p.actor(),
-            action: "submission.refused",
-            target: label,
-            before: None,
-            after: None,
-            detail: &blocked.join("; "),
-        });
+        audit_refusal(&mut store, &blocked.join("; "));
         return Err(st
             .error(
                 StatusCode::CONFLICT,

@@ -132,6 +132,10 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("scope", "Phạm vi", "Scope"),
     ("all_data", "toàn bộ số liệu", "all data"),
     ("no_data", "Chưa có số liệu cho kỳ này.", "No figures for this period yet."),
+    ("unknown_area", "Không có địa bàn mã", "There is no area with the code"),
+    ("unknown_indicator", "Không có chỉ tiêu mã", "There is no indicator with the code"),
+    ("unknown_form", "Không có biểu mẫu mã", "There is no form with the code"),
+    ("bad_period", "Kỳ không hợp lệ (ví dụ đúng: 2026-10):", "Not a period (for example 2026-10):"),
     ("saved", "Đã lưu nháp.", "Draft saved."),
     ("submitted", "Đã gửi báo cáo.", "Submitted."),
     ("fix_errors", "Có lỗi, chưa ghi gì. Xem thông báo tại từng ô.", "There are errors; nothing was written. See the message at each cell."),
@@ -157,6 +161,11 @@ fn words(lang: Lang) -> Value {
             .map(|(k, v, e)| (k.to_string(), json!(if vi { v } else { e })))
             .collect(),
     )
+}
+
+/// "There is no area with the code X", in the page's language.
+fn unknown(pg: &Page, what: &str, code: &str) -> String {
+    format!("{} {code}", words(pg.lang)[what].as_str().unwrap_or(what))
 }
 
 /// The caller, the language and the session's CSRF token.
@@ -699,7 +708,7 @@ async fn overview(
     let lang = pg.lang;
     let Some((year, month)) = month_of(&engine, &area, q.period.as_deref(), &opts) else {
         let msg = if engine.registry().versions(&area).is_empty() {
-            format!("{area}: ?")
+            unknown(&pg, "unknown_area", &area)
         } else {
             words(lang)["no_data"].as_str().unwrap_or("").to_string()
         };
@@ -711,7 +720,11 @@ async fn overview(
         .version_for(&area, p)
         .map(|a| a.key.clone())
     else {
-        return error_page(&pg, StatusCode::NOT_FOUND, &format!("{area}: ?"));
+        return error_page(
+            &pg,
+            StatusCode::NOT_FOUND,
+            &unknown(&pg, "unknown_area", &area),
+        );
     };
     let day = p.end_date();
     let mut comparable = false;
@@ -840,7 +853,11 @@ async fn indicator(
             return error_page(&pg, StatusCode::INTERNAL_SERVER_ERROR, "internal error");
         };
         let Some(ind) = engine.indicator(&code).cloned() else {
-            return error_page(&pg, StatusCode::NOT_FOUND, &format!("{code}: ?"));
+            return error_page(
+                &pg,
+                StatusCode::NOT_FOUND,
+                &unknown(&pg, "unknown_indicator", &code),
+            );
         };
         let area = q
             .area
@@ -859,7 +876,11 @@ async fn indicator(
             .version_for(&area, p)
             .map(|a| a.key.clone())
         else {
-            return error_page(&pg, StatusCode::NOT_FOUND, &format!("{area}: ?"));
+            return error_page(
+                &pg,
+                StatusCode::NOT_FOUND,
+                &unknown(&pg, "unknown_area", &area),
+            );
         };
         let series = |y: i32, m: Derived| -> Vec<Option<f64>> {
             (1..=12u8)
@@ -1075,7 +1096,11 @@ async fn entry(
     };
     let lang = pg.lang;
     let Ok(p) = Period::parse(&period) else {
-        return error_page(&pg, StatusCode::BAD_REQUEST, &format!("{period}: ?"));
+        return error_page(
+            &pg,
+            StatusCode::BAD_REQUEST,
+            &unknown(&pg, "bad_period", &period),
+        );
     };
     let Some(f) = state
         .store()
@@ -1083,7 +1108,11 @@ async fn entry(
         .and_then(|s| s.forms().ok())
         .and_then(|fs| fs.into_iter().find(|f| f.code == form))
     else {
-        return error_page(&pg, StatusCode::NOT_FOUND, &format!("{form}: ?"));
+        return error_page(
+            &pg,
+            StatusCode::NOT_FOUND,
+            &unknown(&pg, "unknown_form", &form),
+        );
     };
     if !f.units.contains(&unit) || !auth::may_write(&account, &unit, &f.indicators) {
         return error_page(&pg, StatusCode::FORBIDDEN, &format!("{unit} / {form}: ✗"));
@@ -1106,7 +1135,11 @@ async fn entry(
         .version_for(&unit, p)
         .map(|a| a.key.clone())
     else {
-        return error_page(&pg, StatusCode::NOT_FOUND, &format!("{unit}: ?"));
+        return error_page(
+            &pg,
+            StatusCode::NOT_FOUND,
+            &unknown(&pg, "unknown_area", &unit),
+        );
     };
     let opts = Options::default();
     let rows: Vec<Value> = f
