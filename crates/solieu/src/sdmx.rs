@@ -469,44 +469,62 @@ fn num(v: f64) -> String {
 
 /// A GenericData 2.1 message.
 pub fn generic_data(series: &[Series], detail: Detail, prepared: &str) -> String {
+    generic_history(&[(None, series.to_vec())], detail, prepared)
+}
+
+/// A GenericData 2.1 message of several data sets: with `includeHistory`,
+/// one per import, each `validFromDate` the time it was recorded, so that a
+/// client sees every revision (solieu deletes nothing, so there are no
+/// deletion sets).
+pub fn generic_history(
+    sets: &[(Option<String>, Vec<Series>)],
+    detail: Detail,
+    prepared: &str,
+) -> String {
     let mut s = String::with_capacity(1 << 16);
     s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<mes:GenericData xmlns:mes=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message\" xmlns:gen=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/data/generic\" xmlns:com=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/common\">");
     s.push_str(&format!(
         "<mes:Header><mes:ID>DATA</mes:ID><mes:Test>false</mes:Test><mes:Prepared>{prepared}</mes:Prepared><mes:Sender id=\"{AGENCY}\"/><mes:Structure structureID=\"{AGENCY}_{DSD}_1_0\" dimensionAtObservation=\"TIME_PERIOD\"><com:Structure><Ref id=\"{DSD}\" version=\"{VERSION}\" agencyID=\"{AGENCY}\"/></com:Structure></mes:Structure></mes:Header>"
     ));
-    s.push_str(&format!(
-        "<mes:DataSet structureRef=\"{AGENCY}_{DSD}_1_0\" action=\"Information\">"
-    ));
-    for ser in series {
-        s.push_str("<gen:Series><gen:SeriesKey>");
-        for (d, v) in DIMENSIONS.iter().zip(&ser.key) {
-            s.push_str(&format!("<gen:Value id=\"{d}\" value=\"{}\"/>", x(v)));
-        }
-        s.push_str("</gen:SeriesKey>");
-        if matches!(detail, Detail::Full | Detail::NoData) {
-            s.push_str(&format!(
+    for (valid_from, series) in sets {
+        let from = valid_from
+            .as_ref()
+            .map_or(String::new(), |t| format!(" validFromDate=\"{t}\""));
+        s.push_str(&format!(
+            "<mes:DataSet structureRef=\"{AGENCY}_{DSD}_1_0\" action=\"Information\"{from}>"
+        ));
+        for ser in series {
+            s.push_str("<gen:Series><gen:SeriesKey>");
+            for (d, v) in DIMENSIONS.iter().zip(&ser.key) {
+                s.push_str(&format!("<gen:Value id=\"{d}\" value=\"{}\"/>", x(v)));
+            }
+            s.push_str("</gen:SeriesKey>");
+            if matches!(detail, Detail::Full | Detail::NoData) {
+                s.push_str(&format!(
                 "<gen:Attributes><gen:Value id=\"UNIT_MEASURE\" value=\"{}\"/><gen:Value id=\"UNIT_MULT\" value=\"0\"/><gen:Value id=\"DECIMALS\" value=\"{}\"/></gen:Attributes>",
                 x(&ser.unit),
                 ser.decimals
             ));
-        }
-        if matches!(detail, Detail::Full | Detail::DataOnly) {
-            for (t, v, st) in &ser.obs {
-                s.push_str(&format!(
-                    "<gen:Obs><gen:ObsDimension value=\"{t}\"/><gen:ObsValue value=\"{}\"/>",
-                    num(*v)
-                ));
-                if detail == Detail::Full {
+            }
+            if matches!(detail, Detail::Full | Detail::DataOnly) {
+                for (t, v, st) in &ser.obs {
                     s.push_str(&format!(
+                        "<gen:Obs><gen:ObsDimension value=\"{t}\"/><gen:ObsValue value=\"{}\"/>",
+                        num(*v)
+                    ));
+                    if detail == Detail::Full {
+                        s.push_str(&format!(
                         "<gen:Attributes><gen:Value id=\"OBS_STATUS\" value=\"{st}\"/></gen:Attributes>"
                     ));
+                    }
+                    s.push_str("</gen:Obs>");
                 }
-                s.push_str("</gen:Obs>");
             }
+            s.push_str("</gen:Series>");
         }
-        s.push_str("</gen:Series>");
+        s.push_str("</mes:DataSet>");
     }
-    s.push_str("</mes:DataSet></mes:GenericData>\n");
+    s.push_str("</mes:GenericData>\n");
     s
 }
 

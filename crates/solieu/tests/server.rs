@@ -1610,6 +1610,24 @@ fn sdmx_v1_structures_data_and_errors() {
         body.contains("<gen:ObsValue value=\"9.9\"/>") && !body.contains("OBS_STATUS"),
         "{body}"
     );
+    // every vintage with includeHistory: GRDP 2019 published as +7,86 %, revised to +7,83 %
+    let (st, body) = get(
+        "/sdmx/v1/data/DF_SOLIEU/A.GRDP_CONST.79.YOY_PCT?includeHistory=true&startPeriod=2019&endPeriod=2019",
+        "*/*",
+    );
+    assert_eq!(st, 200, "{body}");
+    let first = body
+        .find("<gen:ObsValue value=\"7.86\"/>")
+        .expect("the first publication");
+    let revised = body
+        .find("<gen:ObsValue value=\"7.83\"/>")
+        .expect("the revision");
+    assert!(first < revised, "oldest first");
+    assert_eq!(body.matches("<mes:DataSet ").count(), 2, "{body}");
+    assert!(
+        body.contains("validFromDate=\"2020-12-30T12:00:00+07:00\""),
+        "{body}"
+    );
     // errors as the standard says
     let cases = [
         (
@@ -1645,6 +1663,12 @@ fn sdmx_v1_structures_data_and_errors() {
         ),
         (
             "/sdmx/v1/data/DF_SOLIEU?includeHistory=true",
+            "application/vnd.sdmx.data+csv;version=1.0.0",
+            501,
+            "code=\"501\"",
+        ),
+        (
+            "/sdmx/v1/data/DF_SOLIEU?dimensionAtObservation=AllDimensions",
             "*/*",
             501,
             "code=\"501\"",

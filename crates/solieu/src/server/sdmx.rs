@@ -377,11 +377,12 @@ fn data(
             "dimensionAtObservation other than TIME_PERIOD is not implemented yet",
         );
     }
-    if q.get("includeHistory").is_some_and(|v| v == "true") {
+    let history = q.get("includeHistory").is_some_and(|v| v == "true");
+    if history && csv {
         return error(
             StatusCode::NOT_IMPLEMENTED,
             501,
-            "includeHistory is not implemented yet (use /api/v1 with as_of)",
+            "includeHistory is served in SDMX-ML (GenericData); SDMX-CSV 1.0 has no versions",
         );
     }
     type Bounds = Option<(chrono::NaiveDate, chrono::NaiveDate)>;
@@ -407,13 +408,19 @@ fn data(
         let Ok(store) = state.store() else {
             return error(StatusCode::INTERNAL_SERVER_ERROR, 500, "internal error");
         };
-        match store.observations(&ObsQuery {
+        let query = ObsQuery {
             indicators: wanted[1].iter().map(|i| i.to_ascii_uppercase()).collect(),
             areas: wanted[2].clone(),
             periods: vec![],
             measures: vec![],
             as_of,
-        }) {
+        };
+        let read = if history {
+            store.history(&query)
+        } else {
+            store.observations(&query)
+        };
+        match read {
             Ok(v) => v,
             Err(e) => {
                 tracing::error!("sdmx data: {e}");
@@ -446,6 +453,35 @@ fn data(
         Ok(e) => e,
         Err(_) => return error(StatusCode::INTERNAL_SERVER_ERROR, 500, "internal error"),
     };
+    if history {
+        // one data set per recording time, oldest first
+        let mut times: Vec<i64> = keep.iter().map(|v| v.recorded_at).collect();
+        times.sort_unstable();
+        times.dedup();
+        let sets: Vec<(Option<String>, Vec<sdmx::Series>)> = times
+            .iter()
+            .map(|t| {
+                let at: Vec<_> = keep
+                    .iter()
+                    .filter(|v| v.recorded_at == *t)
+                    .cloned()
+                    .collect();
+                (
+                    Some(crate::timefmt::format_micros(*t)),
+                    sdmx::series_of(&at, engine.indicators()),
+                )
+            })
+            .collect();
+        drop(engine);
+        if sets.is_empty() {
+            return error(StatusCode::NOT_FOUND, 100, "No Results Found");
+        }
+        return reply(
+            StatusCode::OK,
+            GENERIC_XML,
+            sdmx::generic_history(&sets, detail, &now()),
+        );
+    }
     let mut series = sdmx::series_of(&keep, engine.indicators());
     drop(engine);
     for s in &mut series {
