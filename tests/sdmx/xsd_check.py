@@ -26,6 +26,7 @@ for path in [
     "/data/DF_SOLIEU/M.RETAIL_GOODS.79.VALUE?detail=nodata",
     "/data/DF_SOLIEU/M.RETAIL_GOODS.79.VALUE?detail=dataonly&lastNObservations=3",
     "/data/DF_SOLIEU/A.GRDP_CONST.79.YOY_PCT?includeHistory=true",
+    "/data/DF_SOLIEU/M.RETAIL_GOODS.79.?dimensionAtObservation=AllDimensions&lastNObservations=2",
     "/data/DF_SOLIEU/M.NOPE.79.VALUE",
 ]:
     doc = etree.fromstring(fetch(path))

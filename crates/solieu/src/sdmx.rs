@@ -469,22 +469,27 @@ fn num(v: f64) -> String {
 
 /// A GenericData 2.1 message.
 pub fn generic_data(series: &[Series], detail: Detail, prepared: &str) -> String {
-    generic_history(&[(None, series.to_vec())], detail, prepared)
+    generic_history(&[(None, series.to_vec())], detail, false, prepared)
 }
 
 /// A GenericData 2.1 message of several data sets: with `includeHistory`,
 /// one per import, each `validFromDate` the time it was recorded, so that a
 /// client sees every revision (solieu deletes nothing, so there are no
 /// deletion sets).
+/// With `flat` (`dimensionAtObservation=AllDimensions`), every observation
+/// stands alone in the data set with its full key, series attributes
+/// included.
 pub fn generic_history(
     sets: &[(Option<String>, Vec<Series>)],
     detail: Detail,
+    flat: bool,
     prepared: &str,
 ) -> String {
+    let at_obs = if flat { "AllDimensions" } else { "TIME_PERIOD" };
     let mut s = String::with_capacity(1 << 16);
     s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<mes:GenericData xmlns:mes=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message\" xmlns:gen=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/data/generic\" xmlns:com=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/common\">");
     s.push_str(&format!(
-        "<mes:Header><mes:ID>DATA</mes:ID><mes:Test>false</mes:Test><mes:Prepared>{prepared}</mes:Prepared><mes:Sender id=\"{AGENCY}\"/><mes:Structure structureID=\"{AGENCY}_{DSD}_1_0\" dimensionAtObservation=\"TIME_PERIOD\"><com:Structure><Ref id=\"{DSD}\" version=\"{VERSION}\" agencyID=\"{AGENCY}\"/></com:Structure></mes:Structure></mes:Header>"
+        "<mes:Header><mes:ID>DATA</mes:ID><mes:Test>false</mes:Test><mes:Prepared>{prepared}</mes:Prepared><mes:Sender id=\"{AGENCY}\"/><mes:Structure structureID=\"{AGENCY}_{DSD}_1_0\" dimensionAtObservation=\"{at_obs}\"><com:Structure><Ref id=\"{DSD}\" version=\"{VERSION}\" agencyID=\"{AGENCY}\"/></com:Structure></mes:Structure></mes:Header>"
     ));
     for (valid_from, series) in sets {
         let from = valid_from
@@ -493,6 +498,30 @@ pub fn generic_history(
         s.push_str(&format!(
             "<mes:DataSet structureRef=\"{AGENCY}_{DSD}_1_0\" action=\"Information\"{from}>"
         ));
+        if flat {
+            for ser in series {
+                for (t, v, st) in &ser.obs {
+                    s.push_str("<gen:Obs><gen:ObsKey>");
+                    for (d, k) in DIMENSIONS.iter().zip(&ser.key) {
+                        s.push_str(&format!("<gen:Value id=\"{d}\" value=\"{}\"/>", x(k)));
+                    }
+                    s.push_str(&format!(
+                        "<gen:Value id=\"TIME_PERIOD\" value=\"{t}\"/></gen:ObsKey><gen:ObsValue value=\"{}\"/>",
+                        num(*v)
+                    ));
+                    if detail == Detail::Full {
+                        s.push_str(&format!(
+                            "<gen:Attributes><gen:Value id=\"OBS_STATUS\" value=\"{st}\"/><gen:Value id=\"UNIT_MEASURE\" value=\"{}\"/><gen:Value id=\"UNIT_MULT\" value=\"0\"/><gen:Value id=\"DECIMALS\" value=\"{}\"/></gen:Attributes>",
+                            x(&ser.unit),
+                            ser.decimals
+                        ));
+                    }
+                    s.push_str("</gen:Obs>");
+                }
+            }
+            s.push_str("</mes:DataSet>");
+            continue;
+        }
         for ser in series {
             s.push_str("<gen:Series><gen:SeriesKey>");
             for (d, v) in DIMENSIONS.iter().zip(&ser.key) {

@@ -1628,6 +1628,17 @@ fn sdmx_v1_structures_data_and_errors() {
         body.contains("validFromDate=\"2020-12-30T12:00:00+07:00\""),
         "{body}"
     );
+    // a flat data set: every observation with its full key
+    let (st, body) = get(
+        "/sdmx/v1/data/DF_SOLIEU/M.RETAIL_GOODS.79.VALUE?startPeriod=2020-10&endPeriod=2020-10&dimensionAtObservation=AllDimensions",
+        "*/*",
+    );
+    assert_eq!(st, 200, "{body}");
+    assert!(
+        body.contains("dimensionAtObservation=\"AllDimensions\"") && !body.contains("<gen:Series>"),
+        "{body}"
+    );
+    assert!(body.contains("<gen:Value id=\"TIME_PERIOD\" value=\"2020-10\"/></gen:ObsKey><gen:ObsValue value=\"72212.8\"/>"), "{body}");
     // errors as the standard says
     let cases = [
         (
@@ -1668,7 +1679,7 @@ fn sdmx_v1_structures_data_and_errors() {
             "code=\"501\"",
         ),
         (
-            "/sdmx/v1/data/DF_SOLIEU?dimensionAtObservation=AllDimensions",
+            "/sdmx/v1/data/DF_SOLIEU?dimensionAtObservation=REF_AREA",
             "*/*",
             501,
             "code=\"501\"",

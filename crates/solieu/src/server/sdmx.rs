@@ -368,15 +368,19 @@ fn data(
             )
         }
     };
-    if q.get("dimensionAtObservation")
-        .is_some_and(|d| d != "TIME_PERIOD")
-    {
-        return error(
-            StatusCode::NOT_IMPLEMENTED,
-            501,
-            "dimensionAtObservation other than TIME_PERIOD is not implemented yet",
-        );
-    }
+    let flat = match q.get("dimensionAtObservation") {
+        None | Some("TIME_PERIOD") => false,
+        Some("AllDimensions") if !csv => true,
+        Some(d) => {
+            return error(
+                StatusCode::NOT_IMPLEMENTED,
+                501,
+                &format!(
+                "dimensionAtObservation={d}: TIME_PERIOD and AllDimensions (in SDMX-ML) are served"
+            ),
+            )
+        }
+    };
     let history = q.get("includeHistory").is_some_and(|v| v == "true");
     if history && csv {
         return error(
@@ -479,7 +483,7 @@ fn data(
         return reply(
             StatusCode::OK,
             GENERIC_XML,
-            sdmx::generic_history(&sets, detail, &now()),
+            sdmx::generic_history(&sets, detail, flat, &now()),
         );
     }
     let mut series = sdmx::series_of(&keep, engine.indicators());
@@ -499,6 +503,12 @@ fn data(
     }
     if csv {
         reply(StatusCode::OK, CSV_1, sdmx::csv_data(&series, detail))
+    } else if flat {
+        reply(
+            StatusCode::OK,
+            GENERIC_XML,
+            sdmx::generic_history(&[(None, series)], detail, true, &now()),
+        )
     } else if specific && !accept.contains("genericdata+xml") {
         reply(
             StatusCode::OK,
