@@ -164,7 +164,14 @@ pub fn read(
         .map(Option::unwrap_or_default)
 }
 
-fn diag(file: &str, row: usize, column: &str, value: &str, message: String) -> Diagnostic {
+/// A located diagnostic of a text file (no sheet).
+pub(crate) fn diag(
+    file: &str,
+    row: usize,
+    column: &str,
+    value: &str,
+    message: String,
+) -> Diagnostic {
     Diagnostic {
         loc: Loc {
             file: file.to_string(),

@@ -11,7 +11,8 @@
 
 use std::sync::Arc;
 
-use crate::validate::{Diagnostic, Field, Loc, RawRecord, RawValue};
+use crate::csv_long::diag;
+use crate::validate::{Diagnostic, Field, RawRecord, RawValue};
 use solieu_model::text::NumberStyle;
 
 /// Whether a CSV text is SDMX-CSV (its first column is `DATAFLOW` or `STRUCTURE`).
@@ -24,19 +25,6 @@ pub fn is_sdmx_csv(text: &str) -> bool {
         .trim()
         .trim_matches('"');
     first == "DATAFLOW" || first == "STRUCTURE"
-}
-
-fn diag(file: &str, row: usize, column: &str, value: &str, message: String) -> Diagnostic {
-    Diagnostic {
-        loc: Loc {
-            file: file.to_string(),
-            sheet: None,
-            row,
-            column: column.to_string(),
-        },
-        value: value.to_string(),
-        message,
-    }
 }
 
 /// The measure and whether the period is a year-to-date one.

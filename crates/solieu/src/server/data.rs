@@ -344,11 +344,12 @@ pub fn records(name: &str, items: &[ObservationIn]) -> Vec<RawRecord> {
         .collect()
 }
 
-/// Validates raw records against the catalogue: observations or located errors.
+/// Validates raw records against the catalogue: observations or located
+/// errors. The import's SHA-256 is that of the records as read (their
+/// location and text), whatever body they came in.
 pub fn validate_records(
     store: &dyn Store,
     recs: &[RawRecord],
-    bytes: &[u8],
 ) -> anyhow::Result<Result<ReadOutcome, Vec<String>>> {
     use sha2::Digest;
     let indicators = store.indicators()?;
@@ -361,14 +362,38 @@ pub fn validate_records(
     if v.observations.is_empty() {
         return Ok(Err(vec!["the submission holds no observation".into()]));
     }
+    let mut hash = sha2::Sha256::new();
+    for r in recs {
+        for f in [
+            &r.indicator,
+            &r.area,
+            &r.period,
+            &r.measure,
+            &r.status,
+            &r.unit,
+            &r.source,
+            &r.note,
+        ] {
+            hash.update(f.text.as_bytes());
+            hash.update([0x1f]);
+        }
+        hash.update(r.value.text.to_string().as_bytes());
+        hash.update([b'\n']);
+    }
     Ok(Ok(ReadOutcome {
         observations: v.observations,
         notes: vec![],
-        sha256: sha2::Sha256::digest(bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
+        sha256: hash.finalize().iter().map(|b| format!("{b:02x}")).collect(),
     }))
+}
+
+/// [`validate_records`] for a handler: the observations, or the 422 of
+/// located errors (`what`: what was not done, "nothing was written").
+pub fn checked(st: &AppState, recs: &[RawRecord], what: &str) -> Result<ReadOutcome, ApiError> {
+    let store = st.store()?;
+    validate_records(&*store, recs)
+        .map_err(|e| st.internal(e))?
+        .map_err(|errors| st.invalid(errors, what))
 }
 
 /// Writes validated observations for a caller: scope, then the rounds they
@@ -621,9 +646,11 @@ pub async fn submit(
                         format!("the body is not a submission: {e}; nothing was written"),
                     )
                 })?;
-                let recs = records(&name, &sub.observations);
-                let store = st.store()?;
-                validate_records(&*store, &recs, &body).map_err(|e| st.internal(e))?
+                checked(
+                    st,
+                    &records(&name, &sub.observations),
+                    "nothing was written",
+                )?
             } else {
                 let store = st.store()?;
                 crate::service::read_inputs(
@@ -632,15 +659,8 @@ pub async fn submit(
                     &ReadOptions::default(),
                 )
                 .map_err(|e| st.internal(e))?
+                .map_err(|errors| st.invalid(errors, "nothing was written"))?
             };
-            let read = read.map_err(|errors| {
-                st.error(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_submission",
-                    format!("{} error(s); nothing was written", errors.len()),
-                )
-                .with_details(errors)
-            })?;
             let out = write(st, &p, read, &format!("api: {name}"), dry_run)?;
             let status = if dry_run {
                 StatusCode::OK
@@ -762,19 +782,7 @@ pub async fn put_plans(
     state
         .blocking(move |st| {
             let recs = records("plans", &items);
-            let read = {
-                let store = st.store()?;
-                validate_records(&*store, &recs, format!("{}", items.len()).as_bytes())
-                    .map_err(|e| st.internal(e))?
-            }
-            .map_err(|errors| {
-                st.error(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_submission",
-                    format!("{} error(s); nothing was written", errors.len()),
-                )
-                .with_details(errors)
-            })?;
+            let read = checked(st, &recs, "nothing was written")?;
             Ok((
                 StatusCode::CREATED,
                 Json(write(st, &p, read, "api: plans", false)?),

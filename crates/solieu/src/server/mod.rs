@@ -174,6 +174,17 @@ impl AppState {
         }
     }
 
+    /// 422 with located errors: `what` says what was not done
+    /// ("nothing was written", "the draft was not saved").
+    pub fn invalid(&self, errors: Vec<String>, what: &str) -> ApiError {
+        self.error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_submission",
+            format!("{} error(s); {what}", errors.len()),
+        )
+        .with_details(errors)
+    }
+
     /// 400.
     pub fn bad(&self, message: impl Into<String>) -> ApiError {
         self.error(StatusCode::BAD_REQUEST, "bad_request", message)

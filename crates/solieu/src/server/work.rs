@@ -21,7 +21,7 @@ use solieu_store::{
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{may_write, need, read_as_of, Caller};
-use super::data::{records, validate_records, write, ObservationIn};
+use super::data::{checked, records, write, ObservationIn};
 use super::{ApiError, AppState};
 
 const STAFF: &[Role] = &[Role::Admin, Role::Analyst];
@@ -397,25 +397,11 @@ pub async fn round_action(
             match action {
                 RoundAction::SaveDraft => {
                     let values = step.values.clone().unwrap_or_default();
-                    for v in &values {
-                        if !form.indicators.contains(&v.indicator.to_ascii_uppercase()) {
-                            return Err(st.bad(format!("{} is not on form {}", v.indicator, form.code)));
-                        }
-                    }
+                    on_form(st, &form, &values)?;
                     // checked now (errors at the cell), written only on submit
                     let recs = records("draft", &items(&values, &unit, period));
                     if !recs.is_empty() {
-                        let store = st.store()?;
-                        validate_records(&*store, &recs, b"draft")
-                            .map_err(|e| st.internal(e))?
-                            .map_err(|errors| {
-                                st.error(
-                                    StatusCode::UNPROCESSABLE_ENTITY,
-                                    "invalid_submission",
-                                    format!("{} error(s); the draft was not saved", errors.len()),
-                                )
-                                .with_details(errors)
-                            })?;
+                        checked(st, &recs, "the draft was not saved")?;
                     }
                     round.draft = Some(serde_json::to_string(&values).map_err(|e| st.internal(e))?);
                 }
@@ -425,25 +411,10 @@ pub async fn round_action(
                         (None, Some(d)) => serde_json::from_str(d).map_err(|e| st.internal(e))?,
                         (None, None) => vec![],
                     };
-                    for v in &values {
-                        if !form.indicators.contains(&v.indicator.to_ascii_uppercase()) {
-                            return Err(st.bad(format!("{} is not on form {}", v.indicator, form.code)));
-                        }
-                    }
+                    on_form(st, &form, &values)?;
                     if !values.is_empty() {
                         let recs = records("form", &items(&values, &unit, period));
-                        let read = {
-                            let store = st.store()?;
-                            validate_records(&*store, &recs, b"form").map_err(|e| st.internal(e))?
-                        }
-                        .map_err(|errors| {
-                            st.error(
-                                StatusCode::UNPROCESSABLE_ENTITY,
-                                "invalid_submission",
-                                format!("{} error(s); nothing was written", errors.len()),
-                            )
-                            .with_details(errors)
-                        })?;
+                        let read = checked(st, &recs, "nothing was written")?;
                         result = write(
                             st,
                             &p,
@@ -512,6 +483,17 @@ pub async fn round_action(
             Ok(Json(json!({"round": round_json(&round, &form), "result": result})))
         })
         .await
+}
+
+/// Refuses values for indicators the form does not hold.
+fn on_form(st: &AppState, form: &Form, values: &[ValueIn]) -> Result<(), ApiError> {
+    match values
+        .iter()
+        .find(|v| !form.indicators.contains(&v.indicator.to_ascii_uppercase()))
+    {
+        Some(v) => Err(st.bad(format!("{} is not on form {}", v.indicator, form.code))),
+        None => Ok(()),
+    }
 }
 
 fn round_json(r: &Round, form: &Form) -> Value {
