@@ -487,7 +487,9 @@ async fn a_reporter_enters_an_analyst_approves_in_a_real_browser() {
     // a bad address says what is wrong, in words
     ui.go("/overview?area=NOPE").await;
     assert!(ui.text("main").await.contains("Không có địa bàn mã NOPE"));
-    let _ = ui.console(); // the page's own 404 status
+    ui.go("/overview?area=79&period=2020-99").await;
+    assert!(ui.text("main").await.contains("Kỳ không hợp lệ"));
+    let _ = ui.console(); // the pages' own 404 and 400 statuses
 
     // the tasks and the report pages
     ui.go("/tasks").await;

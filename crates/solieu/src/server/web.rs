@@ -518,6 +518,18 @@ struct AreaQ {
 
 /// The month asked, else the latest month (within three years) with figures
 /// for the area.
+/// A period asked for that is not a month is said so, not silently replaced.
+fn check_month(pg: &Page, asked: Option<&str>) -> Result<(), Box<Response>> {
+    match asked {
+        Some(a) if !matches!(Period::parse(a), Ok(Period::Month(..))) => Err(Box::new(error_page(
+            pg,
+            StatusCode::BAD_REQUEST,
+            &unknown(pg, "bad_period", a),
+        ))),
+        _ => Ok(()),
+    }
+}
+
 fn month_of(engine: &Engine, area: &str, asked: Option<&str>, opts: &Options) -> Option<(i32, u8)> {
     if let Some(Ok(Period::Month(y, m))) = asked.map(Period::parse) {
         return Some((y, m));
@@ -698,6 +710,9 @@ async fn overview(
         Ok(x) => x,
         Err(r) => return *r,
     };
+    if let Err(r) = check_month(&pg, q.period.as_deref()) {
+        return *r;
+    }
     let Ok(engine) = state.engine() else {
         return error_page(&pg, StatusCode::INTERNAL_SERVER_ERROR, "internal error");
     };
@@ -846,6 +861,9 @@ async fn indicator(
         Ok(x) => x,
         Err(r) => return *r,
     };
+    if let Err(r) = check_month(&pg, q.period.as_deref()) {
+        return *r;
+    }
     let lang = pg.lang;
     let code = code.to_ascii_uppercase();
     let (ctx, area, period) = {
@@ -1238,6 +1256,9 @@ async fn reports(State(state): State<Arc<AppState>>, pg: Page, Query(q): Query<A
         Ok(x) => x,
         Err(r) => return *r,
     };
+    if let Err(r) = check_month(&pg, q.period.as_deref()) {
+        return *r;
+    }
     let Ok(engine) = state.engine() else {
         return error_page(&pg, StatusCode::INTERNAL_SERVER_ERROR, "internal error");
     };
