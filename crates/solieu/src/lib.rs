@@ -9,6 +9,7 @@ pub mod locks;
 pub mod reports;
 pub mod rules;
 pub mod sdmx;
+pub mod sdmx_json;
 pub mod server;
 pub mod service;
 pub mod timefmt;

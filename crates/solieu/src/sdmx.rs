@@ -259,7 +259,8 @@ pub fn codelists(
     ]
 }
 
-const CONCEPT_LIST: [(&str, &str, &str); 10] = [
+/// The concepts: (id, name vi, name en).
+pub const CONCEPT_LIST: [(&str, &str, &str); 10] = [
     ("FREQ", "Tần suất", "Frequency"),
     ("INDICATOR", "Chỉ tiêu", "Indicator"),
     ("REF_AREA", "Địa bàn", "Reference area"),
@@ -354,7 +355,7 @@ pub fn structure_message(
             concept_ref("OBS_STATUS"),
             codelist_ref("CL_OBS_STATUS")
         ));
-        let series_rel = "<str:AttributeRelationship><str:Dimension><Ref id=\"INDICATOR\"/></str:Dimension></str:AttributeRelationship>";
+        let series_rel = "<str:AttributeRelationship><str:Dimension><Ref id=\"INDICATOR\"/></str:Dimension><str:Dimension><Ref id=\"MEASURE\"/></str:Dimension></str:AttributeRelationship>";
         s.push_str(&format!(
             "<str:Attribute id=\"UNIT_MEASURE\" assignmentStatus=\"Mandatory\">{}{}{series_rel}</str:Attribute>",
             concept_ref("UNIT_MEASURE"),
@@ -606,8 +607,23 @@ pub fn structure_specific(series: &[Series], detail: Detail, prepared: &str) -> 
 
 /// SDMX-CSV 1.0: one row per observation.
 pub fn csv_data(series: &[Series], detail: Detail) -> String {
+    csv_rows(series, detail, false)
+}
+
+/// SDMX-CSV 2.0: `STRUCTURE`, `STRUCTURE_ID`, `ACTION` (`I`), then the
+/// components as in 1.0.
+pub fn csv2_data(series: &[Series], detail: Detail) -> String {
+    csv_rows(series, detail, true)
+}
+
+fn csv_rows(series: &[Series], detail: Detail, v2: bool) -> String {
     let mut w = csv::Writer::from_writer(vec![]);
-    let mut head = vec!["DATAFLOW".to_string()];
+    let mut head: Vec<String> = if v2 {
+        vec!["STRUCTURE".into(), "STRUCTURE_ID".into(), "ACTION".into()]
+    } else {
+        vec!["DATAFLOW".into()]
+    };
+    let lead = head.len();
     head.extend(DIMENSIONS.iter().map(|d| d.to_string()));
     head.push("TIME_PERIOD".into());
     head.push("OBS_VALUE".into());
@@ -616,9 +632,14 @@ pub fn csv_data(series: &[Series], detail: Detail) -> String {
     }
     let _ = w.write_record(&head);
     let flow = format!("{AGENCY}:{FLOW}({VERSION})");
+    let value_col = lead + DIMENSIONS.len() + 1;
     for ser in series {
         for (t, v, st) in &ser.obs {
-            let mut row = vec![flow.clone()];
+            let mut row = if v2 {
+                vec!["dataflow".to_string(), flow.clone(), "I".into()]
+            } else {
+                vec![flow.clone()]
+            };
             row.extend(ser.key.iter().cloned());
             row.push(t.clone());
             row.push(num(*v));
@@ -631,7 +652,6 @@ pub fn csv_data(series: &[Series], detail: Detail) -> String {
                 ]);
             }
             // codes and attributes made inert; the value stays a number (`-1.5`)
-            let value_col = 1 + DIMENSIONS.len() + 1;
             let _ = w.write_record(row.iter().enumerate().map(|(k, c)| {
                 if k == value_col {
                     c.clone()

@@ -1666,12 +1666,7 @@ fn sdmx_v1_structures_data_and_errors() {
             400,
             "code=\"140\"",
         ),
-        (
-            "/sdmx/v1/data/DF_SOLIEU",
-            "application/json",
-            406,
-            "code=\"406\"",
-        ),
+        ("/sdmx/v1/data/DF_SOLIEU", "text/html", 406, "code=\"406\""),
         (
             "/sdmx/v1/data/DF_SOLIEU?includeHistory=true",
             "application/vnd.sdmx.data+csv;version=1.0.0",
@@ -1685,7 +1680,13 @@ fn sdmx_v1_structures_data_and_errors() {
             "code=\"501\"",
         ),
         ("/sdmx/v1/dataflow/OTHER", "*/*", 404, "code=\"100\""),
-        ("/sdmx/v1/categoryscheme", "*/*", 501, "code=\"501\""),
+        ("/sdmx/v1/categoryscheme", "*/*", 404, "code=\"100\""),
+        (
+            "/sdmx/v1/availableconstraint/DF_SOLIEU",
+            "*/*",
+            501,
+            "code=\"501\"",
+        ),
         (
             "/sdmx/v1/dataflow?references=everything",
             "*/*",
@@ -1700,5 +1701,202 @@ fn sdmx_v1_structures_data_and_errors() {
             body.contains("<mes:Error") && body.contains(code),
             "{path}: {body}"
         );
+    }
+}
+
+#[test]
+fn sdmx_v2_json_structures_filters_as_of_and_204() {
+    let srv = Server::start(&[]);
+    let get = |path: &str, accept: &str, lang: &str| {
+        let mut s = TcpStream::connect(&srv.addr).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nAccept: {accept}\r\nAccept-Language: {lang}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        let status: u16 = out.split_whitespace().nth(1).unwrap().parse().unwrap();
+        let body = out.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+        (status, out, body)
+    };
+    let json = |body: &str| -> serde_json::Value {
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+    };
+    const SJ: &str = "application/vnd.sdmx.structure+json;version=2.0.0";
+    // structures in SDMX-JSON 2.0, as pysdmx asks: trailing slash, defaults left out
+    let (st, head, body) = get("/sdmx/v2/structure/dataflow/", SJ, "vi");
+    assert_eq!(st, 200, "{head}");
+    assert!(head.contains(&format!("content-type: {SJ}")), "{head}");
+    let v = json(&body);
+    assert_eq!(v["data"]["dataflows"][0]["id"], "DF_SOLIEU");
+    assert!(v["meta"]["schema"]
+        .as_str()
+        .unwrap()
+        .contains("2.0.0/sdmx-json-structure-schema.json"));
+    let (st, _, body) = get(
+        "/sdmx/v2/structure/datastructure/SOLIEU/DSD_SOLIEU?detail=referencepartial&references=descendants",
+        SJ,
+        "vi",
+    );
+    assert_eq!(st, 200);
+    let v = json(&body);
+    let dims = &v["data"]["dataStructures"][0]["dataStructureComponents"]["dimensionList"];
+    assert_eq!(dims["dimensions"][2]["id"], "REF_AREA");
+    assert_eq!(dims["timeDimension"]["id"], "TIME_PERIOD");
+    assert_eq!(v["data"]["codelists"].as_array().unwrap().len(), 6);
+    assert_eq!(v["data"]["conceptSchemes"][0]["id"], "CS_SOLIEU");
+    // names in the language asked for, and in both
+    let (_, head, body) = get(
+        "/sdmx/v2/structure/codelist/SOLIEU/CL_FREQ/",
+        SJ,
+        "en-GB,en",
+    );
+    assert!(head.contains("content-language: en"), "{head}");
+    let v = json(&body);
+    assert_eq!(v["data"]["codelists"][0]["codes"][0]["name"], "Annual");
+    assert_eq!(v["data"]["codelists"][0]["codes"][0]["names"]["vi"], "Năm");
+    let (st, _, body) = get("/sdmx/v2/schema/dataflow/SOLIEU/DF_SOLIEU/1.0/", SJ, "vi");
+    assert_eq!(st, 200);
+    assert_eq!(json(&body)["data"]["dataStructures"][0]["id"], "DSD_SOLIEU");
+    let (st, _, _) = get("/sdmx/v2/structure/valuelist/SOLIEU/CL_FREQ/", SJ, "vi");
+    assert_eq!(
+        st, 404,
+        "no value lists: pysdmx's get_codes falls back on a 404"
+    );
+    // data: the key, c[] filters (percent-encoded as pysdmx sends them), SDMX-CSV 2.0
+    let oct = "c%5BTIME_PERIOD%5D=ge%3A2020-10%2Ble%3A2020-10";
+    let (st, head, body) = get(
+        &format!("/sdmx/v2/data/dataflow/SOLIEU/DF_SOLIEU/%2B/M.RETAIL_GOODS.79.VALUE?{oct}"),
+        "application/vnd.sdmx.data+csv;version=2.0.0",
+        "vi",
+    );
+    assert_eq!(st, 200, "{head}");
+    assert!(head.contains("data+csv;version=2.0.0"));
+    assert_eq!(
+        body,
+        "STRUCTURE,STRUCTURE_ID,ACTION,FREQ,INDICATOR,REF_AREA,MEASURE,TIME_PERIOD,OBS_VALUE,OBS_STATUS,UNIT_MEASURE,UNIT_MULT,DECIMALS\n\
+         dataflow,SOLIEU:DF_SOLIEU(1.0),I,M,RETAIL_GOODS,79,VALUE,2020-10,72212.8,A,TY_DONG,0,0\n"
+    );
+    // SDMX-JSON 2.0 data; several keys; a filter on the indicator
+    let (st, _, body) = get(
+        &format!("/sdmx/v2/data/dataflow/SOLIEU/DF_SOLIEU/~/M.RETAIL_GOODS.79.VALUE,M.EXPORTS.79.VALUE?{oct}"),
+        "application/vnd.sdmx.data+json;version=2.0.0",
+        "vi",
+    );
+    assert_eq!(st, 200);
+    let v = json(&body);
+    let inds = &v["data"]["structures"][0]["dimensions"]["series"][1]["values"];
+    assert_eq!(inds.as_array().unwrap().len(), 2, "{inds}");
+    let k = inds
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|c| c["id"] == "RETAIL_GOODS")
+        .unwrap();
+    let series = &v["data"]["dataSets"][0]["series"][format!("0:{k}:0:0")];
+    assert_eq!(series["observations"]["0"][0], "72212.8", "{series}");
+    let (_, _, body) = get(
+        &format!("/sdmx/v2/data/dataflow/SOLIEU/DF_SOLIEU/~/M..79.VALUE?{oct}&c%5BINDICATOR%5D=RETAIL_GOODS%2CEXPORTS"),
+        "application/vnd.sdmx.data+csv;version=2.0.0",
+        "vi",
+    );
+    assert_eq!(body.lines().count(), 3, "{body}");
+    let (_, _, body) = get(
+        &format!("/sdmx/v2/data/dataflow/SOLIEU/DF_SOLIEU/~/M..79.VALUE?{oct}&c%5BOBS_VALUE%5D=gt%3A50000"),
+        "application/vnd.sdmx.data+csv;version=2.0.0",
+        "vi",
+    );
+    assert!(
+        body.lines().count() >= 2 && body.lines().skip(1).all(|l| l.contains("RETAIL")),
+        "{body}"
+    );
+    // asOf: GRDP 2019 was +7,86 % until revised to +7,83 % on 30/12/2020
+    let grdp =
+        "/sdmx/v2/data/dataflow/SOLIEU/DF_SOLIEU/~/A.GRDP_CONST.79.YOY_PCT?c%5BTIME_PERIOD%5D=2019";
+    let csv2 = "application/vnd.sdmx.data+csv;version=2.0.0";
+    let (_, _, body) = get(
+        &format!("{grdp}&asOf=2020-06-01T00:00:00%2B07:00"),
+        csv2,
+        "vi",
+    );
+    assert!(body.contains(",2019,7.86,"), "{body}");
+    let (_, _, body) = get(grdp, csv2, "vi");
+    assert!(body.contains(",2019,7.83,"), "{body}");
+    let (_, _, body) = get(
+        &format!("{grdp}&includeHistory=true"),
+        "application/vnd.sdmx.data+json;version=2.0.0",
+        "vi",
+    );
+    let v = json(&body);
+    assert_eq!(v["data"]["dataSets"].as_array().unwrap().len(), 2, "{body}");
+    assert!(v["data"]["dataSets"][1]["validFrom"]
+        .as_str()
+        .unwrap()
+        .starts_with("2020-12-30"));
+    // nothing before the data existed: 204, as SDMX 3.0 says
+    let (st, head, _) = get(&format!("{grdp}&asOf=2000-01-01"), csv2, "vi");
+    assert_eq!(st, 204, "{head}");
+    let (st, _, _) = get(
+        "/sdmx/v2/data/dataflow/SOLIEU/DF_SOLIEU/~/*?c%5BTIME_PERIOD%5D=ge%3A2090",
+        "*/*",
+        "vi",
+    );
+    assert_eq!(st, 204);
+    // */* is GenericData 2.1, which sdmx1 reads
+    let (st, head, _) = get(grdp, "*/*", "vi");
+    assert_eq!(st, 200);
+    assert!(head.contains("genericdata+xml;version=2.1"), "{head}");
+    // errors
+    for (path, accept, want) in [
+        (
+            "/sdmx/v2/data/dataflow/SOLIEU/DF_SOLIEU/~/*?startPeriod=2020",
+            "*/*",
+            400,
+        ),
+        (
+            "/sdmx/v2/data/dataflow/SOLIEU/DF_SOLIEU/~/*?offset=10",
+            "*/*",
+            501,
+        ),
+        (
+            "/sdmx/v2/data/dataflow/SOLIEU/DF_SOLIEU/~/*?c%5BNOPE%5D=1",
+            "*/*",
+            400,
+        ),
+        (
+            "/sdmx/v2/data/dataflow/SOLIEU/DF_SOLIEU/~/*?c%5BTIME_PERIOD%5D=ge%3Asoon",
+            "*/*",
+            400,
+        ),
+        (
+            "/sdmx/v2/data/dataflow/SOLIEU/DF_SOLIEU/~/*",
+            "text/html",
+            406,
+        ),
+        ("/sdmx/v2/data/dataflow/SOLIEU/DF_OTHER/~/*", "*/*", 404),
+        (
+            "/sdmx/v2/data/dataflow/SOLIEU/DF_SOLIEU/~/*?includeHistory=true",
+            csv2,
+            501,
+        ),
+        (
+            "/sdmx/v2/structure/dataflow/SOLIEU/DF_SOLIEU/~?references=everything",
+            SJ,
+            400,
+        ),
+        (
+            "/sdmx/v2/structure/dataflow",
+            "application/vnd.sdmx.structure+xml;version=3.0.0",
+            406,
+        ),
+        (
+            "/sdmx/v2/availability/dataflow/SOLIEU/DF_SOLIEU/~/*",
+            "*/*",
+            501,
+        ),
+    ] {
+        let (st, head, _) = get(path, accept, "vi");
+        assert_eq!(st, want, "{path}: {head}");
     }
 }
