@@ -234,14 +234,36 @@ fn read_xlsx(
 /// too large to hold. Duplicate keys are found within a chunk here and
 /// across chunks by the store, which refuses the whole import.
 pub struct CsvChunks<'c, R: std::io::Read> {
-    stream: csv_long::CsvStream<R>,
+    stream: Rows<R>,
     cat: &'c Catalog<'c>,
     default_source: String,
     chunk_rows: usize,
 }
 
+/// The layouts read in chunks.
+enum Rows<R: std::io::Read> {
+    Canonical(csv_long::CsvStream<R>),
+    Sdmx(sdmx_csv::SdmxCsvStream<R>),
+}
+
 impl<'c, R: std::io::Read> CsvChunks<'c, R> {
-    /// Opens the stream and reads the header.
+    /// Opens an SDMX-CSV (1.0 or 2.0) stream and reads its header.
+    pub fn new_sdmx(
+        reader: R,
+        name: &str,
+        cat: &'c Catalog<'c>,
+        opts: &ReadOptions,
+        chunk_rows: usize,
+    ) -> Result<Self, Vec<Diagnostic>> {
+        Ok(CsvChunks {
+            stream: Rows::Sdmx(sdmx_csv::SdmxCsvStream::new(reader, name)?),
+            cat,
+            default_source: opts.default_source.clone(),
+            chunk_rows: chunk_rows.max(1),
+        })
+    }
+
+    /// Opens a canonical CSV stream and reads the header.
     pub fn new(
         reader: R,
         name: &str,
@@ -255,7 +277,7 @@ impl<'c, R: std::io::Read> CsvChunks<'c, R> {
             .flat_map(|i| i.dimensions.iter().map(|d| d.name.clone()))
             .collect();
         Ok(CsvChunks {
-            stream: csv_long::CsvStream::new(reader, name, &dims)?,
+            stream: Rows::Canonical(csv_long::CsvStream::new(reader, name, &dims)?),
             cat,
             default_source: opts.default_source.clone(),
             chunk_rows: chunk_rows.max(1),
@@ -264,7 +286,11 @@ impl<'c, R: std::io::Read> CsvChunks<'c, R> {
 
     /// The next chunk of validated observations; `None` at the end.
     pub fn next_chunk(&mut self) -> Result<Option<Vec<Observation>>, Vec<Diagnostic>> {
-        let Some(records) = self.stream.next_records(self.chunk_rows)? else {
+        let next = match &mut self.stream {
+            Rows::Canonical(s) => s.next_records(self.chunk_rows)?,
+            Rows::Sdmx(s) => s.next_records(self.chunk_rows)?,
+        };
+        let Some(records) = next else {
             return Ok(None);
         };
         let v = validate::validate(&records, self.cat, &self.default_source);

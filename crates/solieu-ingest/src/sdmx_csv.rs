@@ -47,157 +47,206 @@ fn measure_of(code: &str) -> Option<(&'static str, bool)> {
 
 /// Reads SDMX-CSV 1.0 or 2.0 text; every problem with its row and column.
 pub fn read(text: &str, file: &str) -> Result<Vec<RawRecord>, Vec<Diagnostic>> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-    let header: Vec<String> = match rdr.headers() {
-        Ok(h) => h.iter().map(|c| c.trim().to_string()).collect(),
-        Err(e) => return Err(vec![diag(file, 1, "-", "", format!("not CSV: {e}"))]),
-    };
-    let col = |name: &str| header.iter().position(|h| h == name);
-    let v2 = header.first().is_some_and(|h| h == "STRUCTURE");
-    let structure_col = if v2 {
-        col("STRUCTURE_ID")
-    } else {
-        col("DATAFLOW")
-    };
-    let mut errors = vec![];
-    let need = [
-        "INDICATOR",
-        "REF_AREA",
-        "MEASURE",
-        "TIME_PERIOD",
-        "OBS_VALUE",
-    ];
-    for n in need {
-        if col(n).is_none() {
+    let mut stream = SdmxCsvStream::new(text.as_bytes(), file)?;
+    Ok(stream.next_records(usize::MAX)?.unwrap_or_default())
+}
+
+/// The positions of the columns read.
+struct Cols {
+    structure: usize,
+    action: Option<usize>,
+    indicator: usize,
+    area: usize,
+    measure: usize,
+    time: usize,
+    value: usize,
+    status: Option<usize>,
+}
+
+/// SDMX-CSV read a number of rows at a time, for files too large to hold
+/// (the same checks as [`read`], which is this stream read to its end).
+pub struct SdmxCsvStream<R: std::io::Read> {
+    rdr: csv::Reader<R>,
+    file: Arc<str>,
+    v2: bool,
+    cols: Cols,
+    row: usize,
+    rec: csv::StringRecord,
+}
+
+impl<R: std::io::Read> SdmxCsvStream<R> {
+    /// Reads and checks the header.
+    pub fn new(reader: R, file: &str) -> Result<Self, Vec<Diagnostic>> {
+        let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
+        let header: Vec<String> = match rdr.headers() {
+            Ok(h) => h
+                .iter()
+                .map(|c| c.trim_start_matches('\u{feff}').trim().to_string())
+                .collect(),
+            Err(e) => return Err(vec![diag(file, 1, "-", "", format!("not CSV: {e}"))]),
+        };
+        let col = |name: &str| header.iter().position(|h| h == name);
+        let v2 = header.first().is_some_and(|h| h == "STRUCTURE");
+        let structure_col = if v2 {
+            col("STRUCTURE_ID")
+        } else {
+            col("DATAFLOW")
+        };
+        let mut errors = vec![];
+        let need = [
+            "INDICATOR",
+            "REF_AREA",
+            "MEASURE",
+            "TIME_PERIOD",
+            "OBS_VALUE",
+        ];
+        for n in need {
+            if col(n).is_none() {
+                errors.push(diag(
+                    file,
+                    1,
+                    n,
+                    "",
+                    format!("column {n} is missing; expected the columns of SOLIEU:DF_SOLIEU(1.0): FREQ, INDICATOR, REF_AREA, MEASURE, TIME_PERIOD, OBS_VALUE, OBS_STATUS"),
+                ));
+            }
+        }
+        if structure_col.is_none() {
             errors.push(diag(
                 file,
                 1,
-                n,
+                if v2 { "STRUCTURE_ID" } else { "DATAFLOW" },
                 "",
-                format!("column {n} is missing; expected the columns of SOLIEU:DF_SOLIEU(1.0): FREQ, INDICATOR, REF_AREA, MEASURE, TIME_PERIOD, OBS_VALUE, OBS_STATUS"),
+                "the structure column is missing".into(),
             ));
         }
-    }
-    if structure_col.is_none() {
-        errors.push(diag(
-            file,
-            1,
-            if v2 { "STRUCTURE_ID" } else { "DATAFLOW" },
-            "",
-            "the structure column is missing".into(),
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let at = |n: &str| col(n).expect("checked");
-    let (ci, ca, cm, ct, cv) = (
-        at("INDICATOR"),
-        at("REF_AREA"),
-        at("MEASURE"),
-        at("TIME_PERIOD"),
-        at("OBS_VALUE"),
-    );
-    let (cs, cact, cstat) = (
-        structure_col.expect("checked"),
-        col("ACTION"),
-        col("OBS_STATUS"),
-    );
-    let fname: Arc<str> = Arc::from(file);
-    let label = |n: &str| -> Arc<str> { Arc::from(n) };
-    let mut out = vec![];
-    for (k, rec) in rdr.records().enumerate() {
-        let row = k + 2;
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(diag(file, row, "-", "", format!("not CSV: {e}")));
-                continue;
-            }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let at = |n: &str| col(n).expect("checked");
+        let cols = Cols {
+            structure: structure_col.expect("checked"),
+            action: col("ACTION"),
+            indicator: at("INDICATOR"),
+            area: at("REF_AREA"),
+            measure: at("MEASURE"),
+            time: at("TIME_PERIOD"),
+            value: at("OBS_VALUE"),
+            status: col("OBS_STATUS"),
         };
-        let cell = |i: usize| rec.get(i).unwrap_or("").trim().to_string();
-        let structure = cell(cs);
+        Ok(SdmxCsvStream {
+            rdr,
+            file: Arc::from(file),
+            v2,
+            cols,
+            row: 1,
+            rec: csv::StringRecord::new(),
+        })
+    }
+
+    /// Up to `n` more records, `None` at the end; every problem of these
+    /// rows with its row and column.
+    pub fn next_records(&mut self, n: usize) -> Result<Option<Vec<RawRecord>>, Vec<Diagnostic>> {
+        let mut out = vec![];
+        let mut errors = vec![];
+        let mut seen = 0;
+        while seen < n {
+            self.row += 1;
+            match self.rdr.read_record(&mut self.rec) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => {
+                    errors.push(diag(&self.file, self.row, "-", "", format!("not CSV: {e}")));
+                    seen += 1;
+                    continue;
+                }
+            }
+            seen += 1;
+            match self.record() {
+                Ok(r) => out.push(r),
+                Err(d) => errors.push(*d),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(if seen == 0 { None } else { Some(out) })
+    }
+
+    fn record(&self) -> Result<RawRecord, Box<Diagnostic>> {
+        let (file, row, c) = (&*self.file, self.row, &self.cols);
+        let cell = |i: usize| self.rec.get(i).unwrap_or("").trim().to_string();
+        let label = |n: &str| -> Arc<str> { Arc::from(n) };
+        let structure = cell(c.structure);
         if !structure.is_empty()
             && structure != "SOLIEU:DF_SOLIEU(1.0)"
             && !structure.starts_with("SOLIEU:DF_SOLIEU(")
         {
-            errors.push(diag(
+            return Err(Box::new(diag(
                 file,
                 row,
-                if v2 { "STRUCTURE_ID" } else { "DATAFLOW" },
+                if self.v2 { "STRUCTURE_ID" } else { "DATAFLOW" },
                 &structure,
                 "expected SOLIEU:DF_SOLIEU(1.0), the dataflow of this service".into(),
-            ));
-            continue;
+            )));
         }
-        if let Some(a) = cact.map(&cell) {
+        if let Some(a) = c.action.map(&cell) {
             match a.as_str() {
                 "" | "I" | "A" | "R" => {}
                 "D" => {
-                    errors.push(diag(file, row, "ACTION", &a, "solieu keeps every vintage and deletes no figure; send the corrected value instead".into()));
-                    continue;
+                    return Err(Box::new(diag(file, row, "ACTION", &a, "solieu keeps every vintage and deletes no figure; send the corrected value instead".into())));
                 }
                 _ => {
-                    errors.push(diag(
+                    return Err(Box::new(diag(
                         file,
                         row,
                         "ACTION",
                         &a,
                         "expected I, A, R (or D, which solieu refuses)".into(),
-                    ));
-                    continue;
+                    )));
                 }
             }
         }
-        let m = cell(cm);
+        let m = cell(c.measure);
         let Some((measure, ytd)) = measure_of(&m) else {
-            errors.push(diag(file, row, "MEASURE", &m, "expected VALUE, YOY_PCT, MOM_PCT, PLAN, PLAN_PCT, PLAN_YOY_PCT or one of them with _YTD".into()));
-            continue;
+            return Err(Box::new(diag(file, row, "MEASURE", &m, "expected VALUE, YOY_PCT, MOM_PCT, PLAN, PLAN_PCT, PLAN_YOY_PCT or one of them with _YTD".into())));
         };
-        let t = cell(ct);
+        let t = cell(c.time);
         let period = if ytd {
             match t.split_once('-') {
                 Some((y, mm)) if mm.len() == 2 => format!("{y}-01/{y}-{mm}"),
                 _ => {
-                    errors.push(diag(
+                    return Err(Box::new(diag(
                         file,
                         row,
                         "TIME_PERIOD",
                         &t,
                         "a year-to-date figure needs a month: 2020-10".into(),
-                    ));
-                    continue;
+                    )));
                 }
             }
         } else {
             t.replace("-M", "-")
         };
-        out.push(RawRecord {
-            file: fname.clone(),
+        Ok(RawRecord {
+            file: self.file.clone(),
             sheet: None,
             row,
-            indicator: Field::new(cell(ci), label("INDICATOR")),
-            area: Field::new(cell(ca), label("REF_AREA")),
+            indicator: Field::new(cell(c.indicator), label("INDICATOR")),
+            area: Field::new(cell(c.area), label("REF_AREA")),
             period: Field::new(period, label("TIME_PERIOD")),
             value: Field {
-                text: RawValue::Text(cell(cv), NumberStyle::Canonical),
+                text: RawValue::Text(cell(c.value), NumberStyle::Canonical),
                 column: label("OBS_VALUE"),
             },
             measure: Field::new(measure, label("MEASURE")),
-            status: Field::new(cstat.map(&cell).unwrap_or_default(), label("OBS_STATUS")),
+            status: Field::new(c.status.map(&cell).unwrap_or_default(), label("OBS_STATUS")),
             unit: Field::new("", label("UNIT_MEASURE")),
             source: Field::new("", label("SOURCE")),
             note: Field::new("", label("NOTE")),
             dims: vec![],
             index_form: false,
-        });
-    }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
+        })
     }
 }
 
@@ -218,6 +267,21 @@ mod tests {
         assert_eq!(e.len(), 1);
         assert_eq!((e[0].loc.row, e[0].loc.column.as_str()), (3, "ACTION"));
         assert!(!is_sdmx_csv("indicator,area,period,value\n"));
+        // read a few rows at a time: the same records, row numbers carried on
+        let mut st = SdmxCsvStream::new(v1.as_bytes(), "a.csv").unwrap();
+        assert_eq!(st.next_records(1).unwrap().unwrap()[0].row, 2);
+        assert!(st.next_records(1).unwrap().is_none());
+        let many = format!(
+            "{}{}",
+            v1,
+            "SOLIEU:DF_SOLIEU(1.0),M,EXPORTS,79,VALUE,2020-09,3700,A\n".repeat(5)
+        );
+        let mut st = SdmxCsvStream::new(many.as_bytes(), "m.csv").unwrap();
+        let rows: Vec<usize> = std::iter::from_fn(|| st.next_records(4).unwrap())
+            .flatten()
+            .map(|r| r.row)
+            .collect();
+        assert_eq!(rows, vec![2, 3, 4, 5, 6, 7]);
         let bad = "DATAFLOW,INDICATOR\nX,Y\n";
         assert!(read(bad, "c.csv")
             .unwrap_err()

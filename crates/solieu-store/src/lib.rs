@@ -265,6 +265,17 @@ pub trait Store {
     /// Every vintage of the matching keys recorded up to the query's time,
     /// oldest first.
     fn history(&self, q: &ObsQuery) -> Result<Vec<Vintage>>;
+    /// Calls `f` with each vintage [`Store::observations`] (or, with
+    /// `history`, [`Store::history`]) would return, in the same order, one
+    /// at a time: an export of any size holds one row, not the answer. One
+    /// read statement, so one consistent snapshot. Stops at the first error
+    /// of `f` and returns it. Returns the number of rows.
+    fn each_observation(
+        &self,
+        q: &ObsQuery,
+        history: bool,
+        f: &mut dyn FnMut(Vintage) -> std::io::Result<()>,
+    ) -> Result<usize>;
     /// Every series.
     fn series(&self) -> Result<Vec<SeriesRow>>;
     /// Calls `f` with every vintage, ordered by series, period and

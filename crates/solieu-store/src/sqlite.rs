@@ -408,17 +408,37 @@ fn row_to_vintage(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Vintage, String, S
 }
 
 fn finish(rows: Vec<(Vintage, String, String, i64)>) -> Result<Vec<Vintage>> {
-    rows.into_iter()
-        .map(|(mut v, measure, status, period)| {
-            v.obs.measure = Measure::parse(&measure)
-                .ok_or_else(|| StoreError::Corrupt(format!("measure '{measure}'")))?;
-            v.obs.status = Status::parse(&status)
-                .ok_or_else(|| StoreError::Corrupt(format!("status '{status}'")))?;
-            v.obs.period = Period::from_key(period)
-                .ok_or_else(|| StoreError::Corrupt(format!("period key {period}")))?;
-            Ok(v)
-        })
-        .collect()
+    rows.into_iter().map(finish_one).collect()
+}
+
+fn finish_one((mut v, measure, status, period): (Vintage, String, String, i64)) -> Result<Vintage> {
+    v.obs.measure = Measure::parse(&measure)
+        .ok_or_else(|| StoreError::Corrupt(format!("measure '{measure}'")))?;
+    v.obs.status =
+        Status::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("status '{status}'")))?;
+    v.obs.period = Period::from_key(period)
+        .ok_or_else(|| StoreError::Corrupt(format!("period key {period}")))?;
+    Ok(v)
+}
+
+/// The statement of `observations` (latest as of the query's time) or
+/// `history` (every vintage), with its arguments.
+fn vintage_sql(q: &ObsQuery, history: bool) -> (String, Vec<Box<dyn ToSql>>) {
+    let mut args: Vec<Box<dyn ToSql>> = vec![];
+    let cond = where_clause(q, &mut args);
+    if history {
+        let sql = format!(
+            "{SELECT_VINTAGE} WHERE {cond} ORDER BY s.indicator, s.area_key, s.measure, s.dims, v.period, v.recorded_at"
+        );
+        return (sql, args);
+    }
+    args.push(Box::new(q.as_of.unwrap_or(i64::MAX)));
+    let sql = format!(
+        "{SELECT_VINTAGE} WHERE {cond} AND v.recorded_at = (SELECT max(w.recorded_at) FROM vintage w \
+         WHERE w.series_id = v.series_id AND w.period = v.period AND w.recorded_at <= ?) \
+         ORDER BY s.indicator, s.area_key, s.measure, s.dims, v.period"
+    );
+    (sql, args)
 }
 
 const SELECT_VINTAGE: &str = "SELECT s.indicator, s.area_key, s.measure, s.dims, v.period, v.value, v.status, v.source, v.note, \
@@ -699,14 +719,7 @@ impl Store for SqliteStore {
     }
 
     fn observations(&self, q: &ObsQuery) -> Result<Vec<Vintage>> {
-        let mut args: Vec<Box<dyn ToSql>> = vec![];
-        let cond = where_clause(q, &mut args);
-        args.push(Box::new(q.as_of.unwrap_or(i64::MAX)));
-        let sql = format!(
-            "{SELECT_VINTAGE} WHERE {cond} AND v.recorded_at = (SELECT max(w.recorded_at) FROM vintage w \
-             WHERE w.series_id = v.series_id AND w.period = v.period AND w.recorded_at <= ?) \
-             ORDER BY s.indicator, s.area_key, s.measure, s.dims, v.period"
-        );
+        let (sql, args) = vintage_sql(q, false);
         let mut st = self.conn.prepare(&sql)?;
         let rows = st
             .query_map(params_from_iter(args.iter()), row_to_vintage)?
@@ -715,16 +728,28 @@ impl Store for SqliteStore {
     }
 
     fn history(&self, q: &ObsQuery) -> Result<Vec<Vintage>> {
-        let mut args: Vec<Box<dyn ToSql>> = vec![];
-        let cond = where_clause(q, &mut args);
-        let sql = format!(
-            "{SELECT_VINTAGE} WHERE {cond} ORDER BY s.indicator, s.area_key, s.measure, s.dims, v.period, v.recorded_at"
-        );
+        let (sql, args) = vintage_sql(q, true);
         let mut st = self.conn.prepare(&sql)?;
         let rows = st
             .query_map(params_from_iter(args.iter()), row_to_vintage)?
             .collect::<std::result::Result<Vec<_>, _>>()?;
         finish(rows)
+    }
+
+    fn each_observation(
+        &self,
+        q: &ObsQuery,
+        history: bool,
+        f: &mut dyn FnMut(Vintage) -> std::io::Result<()>,
+    ) -> Result<usize> {
+        let (sql, args) = vintage_sql(q, history);
+        let mut st = self.conn.prepare(&sql)?;
+        let mut n = 0;
+        for row in st.query_map(params_from_iter(args.iter()), row_to_vintage)? {
+            f(finish_one(row?)?)?;
+            n += 1;
+        }
+        Ok(n)
     }
 
     fn series(&self) -> Result<Vec<SeriesRow>> {

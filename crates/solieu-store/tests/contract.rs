@@ -94,12 +94,22 @@ proptest! {
                 .unwrap();
             prop_assert_eq!(s.new_vintages, expected_new);
         }
+        let probes_first = probes.first().copied();
         for p in probes {
             prop_assert_eq!(read(&store, Some(p)), naive_as_of(&model, p));
         }
         prop_assert_eq!(read(&store, None), naive_as_of(&model, i64::MAX));
         let history = store.history(&ObsQuery::default()).unwrap();
         prop_assert_eq!(history.len(), model.len());
+        // the streamed reads give the same rows in the same order
+        for (history, as_of) in [(false, None), (false, probes_first), (true, None)] {
+            let q = ObsQuery { as_of, ..Default::default() };
+            let whole = if history { store.history(&q).unwrap() } else { store.observations(&q).unwrap() };
+            let mut streamed = vec![];
+            let n = store.each_observation(&q, history, &mut |v| { streamed.push(v); Ok(()) }).unwrap();
+            prop_assert_eq!(n, whole.len());
+            prop_assert_eq!(streamed, whole);
+        }
         store.check().unwrap();
     }
 }

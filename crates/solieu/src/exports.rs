@@ -1,13 +1,14 @@
 //! Exports of stored figures beside the canonical CSV (`service::export_csv`):
 //! an Excel workbook with real numbers and Vietnamese headers, and SDMX-CSV
-//! 1.0. Text cells are made inert (no formula runs when the file is opened);
+//! 1.0; Parquet is in `crate::parquet_out`. Text cells are made inert (no formula runs when the file is opened);
 //! a workbook holds any number of rows, a new sheet every 1,000,000.
 
 use anyhow::Result;
 use solieu_model::{AreaRegistry, Indicator, Vintage};
+use solieu_store::{ObsQuery, Store};
 
 /// The formats `solieu export` writes.
-pub const FORMATS: [&str; 3] = ["csv", "xlsx", "sdmx-csv"];
+pub const FORMATS: [&str; 4] = ["csv", "xlsx", "sdmx-csv", "parquet"];
 
 /// Rows per worksheet (Excel's limit is 1,048,576).
 pub const SHEET_ROWS: usize = 1_000_000;
@@ -84,8 +85,37 @@ pub fn xlsx(rows: &[Vintage], areas: &AreaRegistry, inds: &[Indicator]) -> Resul
     Ok(wb.save_to_buffer()?)
 }
 
-/// The stored figures as SDMX-CSV 1.0 (the mapping of `docs/sdmx.md`).
-pub fn sdmx_csv(rows: &[Vintage], inds: &[Indicator]) -> String {
-    let series = crate::sdmx::series_of(rows, inds);
-    crate::sdmx::csv_data(&series, crate::sdmx::Detail::Full)
+/// Writes the figures a query selects in `format` (`csv`, `sdmx-csv`,
+/// `parquet`: one file) into `out`, read from the store a row at a time;
+/// returns the number of rows.
+pub fn stream(
+    store: &dyn Store,
+    q: &ObsQuery,
+    format: &str,
+    out: &mut (dyn std::io::Write + Send),
+    areas: &AreaRegistry,
+    inds: &[Indicator],
+) -> Result<usize> {
+    let io = |e: anyhow::Error| std::io::Error::other(format!("{e:#}"));
+    Ok(match format {
+        "sdmx-csv" => {
+            let mut w = crate::sdmx::SdmxCsv::new(out, crate::sdmx::Detail::Full, false)?;
+            let n = store.each_observation(q, false, &mut |v| w.vintage(&v, inds))?;
+            w.finish()?;
+            n
+        }
+        "parquet" => {
+            let mut w = crate::parquet_out::ParquetSink::new(out, areas, inds, &[])?;
+            let n = store.each_observation(q, false, &mut |v| w.row(v).map_err(io))?;
+            w.finish()?;
+            n
+        }
+        "csv" => {
+            let mut w = crate::service::CanonicalCsv::new(out, inds, areas)?;
+            let n = store.each_observation(q, false, &mut |v| w.row(&v))?;
+            w.finish()?;
+            n
+        }
+        other => anyhow::bail!("{other}: not a streamed format (csv, sdmx-csv, parquet)"),
+    })
 }

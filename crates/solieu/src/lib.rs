@@ -6,6 +6,7 @@ pub mod demo;
 pub mod exports;
 pub mod figures;
 pub mod locks;
+pub mod parquet_out;
 pub mod reports;
 pub mod rules;
 pub mod sdmx;

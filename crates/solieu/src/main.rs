@@ -107,7 +107,9 @@ enum Command {
     /// Export stored figures as canonical CSV (re-importable).
     Export {
         /// Format: csv (canonical, imports back unchanged), xlsx (real numbers,
-        /// Vietnamese headers) or sdmx-csv (SDMX-CSV 1.0).
+        /// Vietnamese headers), sdmx-csv (SDMX-CSV 1.0) or parquet (one file
+        /// when the output ends in .parquet, else a new directory partitioned
+        /// as indicator=X/year=Y/part-0.parquet).
         #[arg(long, default_value = "csv")]
         format: String,
         /// Indicator codes.
@@ -650,7 +652,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             output,
         } => {
             if !solieu::exports::FORMATS.contains(&format.as_str()) {
-                bail!("--format {format}: expected csv, xlsx or sdmx-csv");
+                bail!("--format {format}: expected csv, xlsx, sdmx-csv or parquet");
             }
             let store = SqliteStore::open(&data)?;
             let areas = store.areas()?;
@@ -663,19 +665,33 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 as_of: as_of.as_deref().map(timefmt::parse_as_of).transpose()?,
                 ..ObsQuery::default()
             };
-            let rows = store.observations(&q)?;
+            let inds = store.indicators()?;
+            // read from the store a row at a time: a national archive is
+            // never held in memory (XLSX excepted, which needs the workbook)
             let n = match format.as_str() {
                 "xlsx" => {
-                    let bytes = solieu::exports::xlsx(&rows, &areas, &store.indicators()?)?;
+                    let rows = store.observations(&q)?;
+                    let bytes = solieu::exports::xlsx(&rows, &areas, &inds)?;
                     service::write_atomically(&output, &bytes)?;
                     rows.len()
                 }
-                "sdmx-csv" => {
-                    let text = solieu::exports::sdmx_csv(&rows, &store.indicators()?);
-                    service::write_atomically(&output, text.as_bytes())?;
-                    rows.len()
+                "parquet" if output.extension().is_none_or(|e| e != "parquet") => {
+                    let mut sink =
+                        solieu::parquet_out::PartitionedSink::new(&output, &areas, &inds)?;
+                    let n = store.each_observation(&q, false, &mut |v| {
+                        sink.row(v)
+                            .map_err(|e| std::io::Error::other(format!("{e:#}")))
+                    })?;
+                    let files = sink.finish()?;
+                    println!(
+                        "{n} observations written to {} in {files} partitions (indicator=…/year=…)",
+                        output.display()
+                    );
+                    return Ok(ExitCode::SUCCESS);
                 }
-                _ => service::export_csv(&store, &rows, &areas, &output)?,
+                _ => service::write_file_atomically(&output, |out| {
+                    solieu::exports::stream(&store, &q, &format, out, &areas, &inds)
+                })?,
             };
             println!("{n} observations written to {}", output.display());
         }

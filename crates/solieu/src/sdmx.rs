@@ -486,6 +486,31 @@ pub fn generic_history(
     flat: bool,
     prepared: &str,
 ) -> String {
+    let mut out = Vec::new();
+    let _ = generic_history_to(&mut out, sets, detail, flat, prepared);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Text is handed to the writer in pieces of about this size.
+const PIECE: usize = 64 << 10;
+
+fn spill(out: &mut dyn std::io::Write, s: &mut String) -> std::io::Result<()> {
+    if s.len() >= PIECE {
+        out.write_all(s.as_bytes())?;
+        s.clear();
+    }
+    Ok(())
+}
+
+/// [`generic_history`] written into `out` a piece at a time (a streamed
+/// answer holds one piece, not the message).
+pub fn generic_history_to(
+    out: &mut dyn std::io::Write,
+    sets: &[(Option<String>, Vec<Series>)],
+    detail: Detail,
+    flat: bool,
+    prepared: &str,
+) -> std::io::Result<()> {
     let at_obs = if flat { "AllDimensions" } else { "TIME_PERIOD" };
     let mut s = String::with_capacity(1 << 16);
     s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<mes:GenericData xmlns:mes=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message\" xmlns:gen=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/data/generic\" xmlns:com=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/common\">");
@@ -518,6 +543,7 @@ pub fn generic_history(
                         ));
                     }
                     s.push_str("</gen:Obs>");
+                    spill(out, &mut s)?;
                 }
             }
             s.push_str("</mes:DataSet>");
@@ -551,16 +577,29 @@ pub fn generic_history(
                 }
             }
             s.push_str("</gen:Series>");
+            spill(out, &mut s)?;
         }
         s.push_str("</mes:DataSet>");
     }
     s.push_str("</mes:GenericData>\n");
-    s
+    out.write_all(s.as_bytes())
 }
 
 /// A StructureSpecificData 2.1 message (components as XML attributes;
 /// the data set's type comes from the DSD's own schema).
 pub fn structure_specific(series: &[Series], detail: Detail, prepared: &str) -> String {
+    let mut out = Vec::new();
+    let _ = structure_specific_to(&mut out, series, detail, prepared);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`structure_specific`] written into `out` a piece at a time.
+pub fn structure_specific_to(
+    out: &mut dyn std::io::Write,
+    series: &[Series],
+    detail: Detail,
+    prepared: &str,
+) -> std::io::Result<()> {
     let urn = format!(
         "urn:sdmx:org.sdmx.infomodel.datastructure.DataStructure={AGENCY}:{DSD}({VERSION}):ObsLevelDim:TIME_PERIOD"
     );
@@ -600,50 +639,85 @@ pub fn structure_specific(series: &[Series], detail: Detail, prepared: &str) -> 
             }
         }
         s.push_str("</Series>");
+        spill(out, &mut s)?;
     }
     s.push_str("</mes:DataSet></mes:StructureSpecificData>\n");
-    s
+    out.write_all(s.as_bytes())
 }
 
 /// SDMX-CSV 1.0: one row per observation.
 pub fn csv_data(series: &[Series], detail: Detail) -> String {
-    csv_rows(series, detail, false)
+    let out = csv_rows(Vec::new(), series, detail, false).unwrap_or_default();
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// SDMX-CSV 2.0: `STRUCTURE`, `STRUCTURE_ID`, `ACTION` (`I`), then the
 /// components as in 1.0.
 pub fn csv2_data(series: &[Series], detail: Detail) -> String {
-    csv_rows(series, detail, true)
+    let out = csv_rows(Vec::new(), series, detail, true).unwrap_or_default();
+    String::from_utf8(out).unwrap_or_default()
 }
 
-fn csv_rows(series: &[Series], detail: Detail, v2: bool) -> String {
-    let mut w = csv::Writer::from_writer(vec![]);
-    let mut head: Vec<String> = if v2 {
-        vec!["STRUCTURE".into(), "STRUCTURE_ID".into(), "ACTION".into()]
-    } else {
-        vec!["DATAFLOW".into()]
-    };
-    let lead = head.len();
-    head.extend(DIMENSIONS.iter().map(|d| d.to_string()));
-    head.push("TIME_PERIOD".into());
-    head.push("OBS_VALUE".into());
-    if detail == Detail::Full {
-        head.extend(["OBS_STATUS", "UNIT_MEASURE", "UNIT_MULT", "DECIMALS"].map(String::from));
-    }
-    let _ = w.write_record(&head);
-    let flow = format!("{AGENCY}:{FLOW}({VERSION})");
-    let value_col = lead + DIMENSIONS.len() + 1;
+/// SDMX-CSV (1.0, or 2.0 with `v2`) written into `out`.
+pub fn csv_rows<W: std::io::Write>(
+    out: W,
+    series: &[Series],
+    detail: Detail,
+    v2: bool,
+) -> std::io::Result<W> {
+    let mut w = SdmxCsv::new(out, detail, v2)?;
     for ser in series {
+        w.series(ser)?;
+    }
+    w.finish()
+}
+
+/// SDMX-CSV written a series (or a stored figure) at a time.
+pub struct SdmxCsv<W: std::io::Write> {
+    w: csv::Writer<W>,
+    detail: Detail,
+    v2: bool,
+    flow: String,
+}
+
+impl<W: std::io::Write> SdmxCsv<W> {
+    /// Writes the header.
+    pub fn new(out: W, detail: Detail, v2: bool) -> std::io::Result<Self> {
+        let mut w = csv::Writer::from_writer(out);
+        let mut head: Vec<String> = if v2 {
+            vec!["STRUCTURE".into(), "STRUCTURE_ID".into(), "ACTION".into()]
+        } else {
+            vec!["DATAFLOW".into()]
+        };
+        head.extend(DIMENSIONS.iter().map(|d| d.to_string()));
+        head.push("TIME_PERIOD".into());
+        head.push("OBS_VALUE".into());
+        if detail == Detail::Full {
+            head.extend(["OBS_STATUS", "UNIT_MEASURE", "UNIT_MULT", "DECIMALS"].map(String::from));
+        }
+        w.write_record(&head)?;
+        Ok(SdmxCsv {
+            w,
+            detail,
+            v2,
+            flow: format!("{AGENCY}:{FLOW}({VERSION})"),
+        })
+    }
+
+    /// The rows of one series.
+    pub fn series(&mut self, ser: &Series) -> std::io::Result<()> {
+        let lead = if self.v2 { 3 } else { 1 };
+        let value_col = lead + DIMENSIONS.len() + 1;
         for (t, v, st) in &ser.obs {
-            let mut row = if v2 {
-                vec!["dataflow".to_string(), flow.clone(), "I".into()]
+            let mut row = if self.v2 {
+                vec!["dataflow".to_string(), self.flow.clone(), "I".into()]
             } else {
-                vec![flow.clone()]
+                vec![self.flow.clone()]
             };
             row.extend(ser.key.iter().cloned());
             row.push(t.clone());
             row.push(num(*v));
-            if detail == Detail::Full {
+            if self.detail == Detail::Full {
                 row.extend([
                     st.to_string(),
                     ser.unit.clone(),
@@ -652,16 +726,32 @@ fn csv_rows(series: &[Series], detail: Detail, v2: bool) -> String {
                 ]);
             }
             // codes and attributes made inert; the value stays a number (`-1.5`)
-            let _ = w.write_record(row.iter().enumerate().map(|(k, c)| {
+            self.w.write_record(row.iter().enumerate().map(|(k, c)| {
                 if k == value_col {
                     c.clone()
                 } else {
                     crate::service::inert(c)
                 }
-            }));
+            }))?;
         }
+        Ok(())
     }
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+
+    /// One stored figure (rows of SDMX-CSV stand alone: they need not come
+    /// grouped by series).
+    pub fn vintage(&mut self, v: &Vintage, inds: &[Indicator]) -> std::io::Result<()> {
+        for ser in series_of(std::slice::from_ref(v), inds) {
+            self.series(&ser)?;
+        }
+        Ok(())
+    }
+
+    /// Flushes; the writer back.
+    pub fn finish(self) -> std::io::Result<W> {
+        self.w
+            .into_inner()
+            .map_err(|e| std::io::Error::other(e.error().to_string()))
+    }
 }
 
 /// The SDMX error message of a status (`100` no results, `140` syntax, …).

@@ -133,13 +133,14 @@ pub enum ImportResult {
     },
 }
 
-/// CSV files larger than this are read and committed in chunks (UTF-8 only).
+/// CSV files (canonical or SDMX-CSV) larger than this are read and
+/// committed in chunks (UTF-8 only).
 pub const STREAM_FROM_BYTES: u64 = 256 << 20;
 
 /// Rows per chunk of a streamed import.
 pub const CHUNK_ROWS: usize = 100_000;
 
-/// Imports one large canonical CSV a chunk at a time, in one transaction:
+/// Imports one large CSV (canonical or SDMX-CSV) a chunk at a time, in one transaction:
 /// memory stays bounded, and an error anywhere writes nothing. One thread
 /// reads and validates the next chunk while the store writes the last.
 pub fn import_csv_stream(
@@ -154,8 +155,16 @@ pub fn import_csv_stream(
     use std::sync::atomic::{AtomicU64, Ordering};
     type Chunk = std::result::Result<Option<Vec<solieu_model::Observation>>, Vec<String>>;
     let name = file.display().to_string();
-    let f = std::fs::File::open(file).with_context(|| format!("{name}: cannot read"))?;
+    let mut f = std::fs::File::open(file).with_context(|| format!("{name}: cannot read"))?;
     let total = f.metadata()?.len();
+    // SDMX-CSV or the canonical layout, by the first column of the header
+    let sdmx = {
+        use std::io::{Read, Seek};
+        let mut head = vec![0u8; 4096];
+        let n = f.read(&mut head)?;
+        f.rewind()?;
+        solieu_ingest::sdmx_csv::is_sdmx_csv(&String::from_utf8_lossy(&head[..n]))
+    };
     let indicators = store.indicators()?;
     let areas = store.areas()?;
     let cat = Catalog::new(&indicators, &areas);
@@ -196,8 +205,11 @@ pub fn import_csv_stream(
                 hash: sha2::Sha256::new(),
                 bytes: &read_bytes,
             };
-            let chunks =
-                solieu_ingest::CsvChunks::new(&mut counting, &name, &cat, opts, chunk_rows);
+            let chunks = if sdmx {
+                solieu_ingest::CsvChunks::new_sdmx(&mut counting, &name, &cat, opts, chunk_rows)
+            } else {
+                solieu_ingest::CsvChunks::new(&mut counting, &name, &cat, opts, chunk_rows)
+            };
             match chunks {
                 Err(d) => {
                     let _ = tx.send(Err(d.iter().map(ToString::to_string).collect()));
@@ -643,67 +655,105 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Writes observations as the canonical CSV that `solieu import` reads
-/// back; returns the number of rows written. Written to a temporary file
-/// and renamed, so a failed export leaves no half file.
-pub fn export_csv(
-    store: &dyn Store,
-    rows: &[Vintage],
-    areas: &AreaRegistry,
-    out: &Path,
-) -> Result<usize> {
-    write_atomically(out, &canonical_csv(store, rows, areas)?)?;
-    Ok(rows.len())
+/// Writes a file through `write`, into a temporary file renamed into place
+/// when `write` succeeds: a failure leaves no half file.
+pub fn write_file_atomically<T>(
+    path: &Path,
+    write: impl FnOnce(&mut (dyn std::io::Write + Send)) -> Result<T>,
+) -> Result<T> {
+    let tmp = path.with_extension(format!("partial.{}", std::process::id()));
+    let done = (|| -> Result<T> {
+        let f = std::fs::File::create(&tmp)
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
+        let t = write(&mut out)?;
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        Ok(t)
+    })();
+    match done {
+        Ok(t) => {
+            std::fs::rename(&tmp, path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            Ok(t)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e.context(format!("cannot write {}", path.display())))
+        }
+    }
 }
 
-/// Stored figures as the canonical CSV, which `import` reads back unchanged.
-pub fn canonical_csv(store: &dyn Store, rows: &[Vintage], areas: &AreaRegistry) -> Result<Vec<u8>> {
-    let inds = store.indicators()?;
-    let dim_names: BTreeSet<String> = inds
-        .iter()
-        .flat_map(|i| i.dimensions.iter().map(|d| d.name.clone()))
-        .collect();
-    let dim_names: Vec<String> = dim_names.into_iter().collect();
-    {
-        let mut w = csv::Writer::from_writer(vec![]);
+/// The canonical CSV, a row at a time.
+pub struct CanonicalCsv<'a, W: std::io::Write> {
+    w: csv::Writer<W>,
+    inds: &'a [Indicator],
+    areas: &'a AreaRegistry,
+    dim_names: Vec<String>,
+}
+
+impl<'a, W: std::io::Write> CanonicalCsv<'a, W> {
+    /// Writes the header.
+    pub fn new(out: W, inds: &'a [Indicator], areas: &'a AreaRegistry) -> std::io::Result<Self> {
+        let dim_names: BTreeSet<String> = inds
+            .iter()
+            .flat_map(|i| i.dimensions.iter().map(|d| d.name.clone()))
+            .collect();
+        let dim_names: Vec<String> = dim_names.into_iter().collect();
+        let mut w = csv::Writer::from_writer(out);
         let mut header: Vec<String> = CANONICAL_COLUMNS.map(String::from).to_vec();
         header.extend(dim_names.iter().cloned());
         w.write_record(&header)?;
-        for v in rows {
-            let o = &v.obs;
-            let unit = if o.measure.in_indicator_unit() {
-                inds.iter()
-                    .find(|i| i.code == o.indicator)
-                    .map(|i| i.unit.label.clone())
-                    .unwrap_or_default()
-            } else {
-                "%".to_string()
-            };
-            let code = areas
-                .by_key(&o.area)
-                .map_or(o.area.clone(), |a| a.code.clone());
-            let mut rec = vec![
-                o.indicator.clone(),
-                code,
-                o.period.to_string(),
-                o.measure.as_str().to_string(),
-                fmt_value(o.value),
-                o.status.code().to_string(),
-                unit,
-                inert(&o.source),
-                inert(&o.note),
-            ];
-            for d in &dim_names {
-                let val = o
-                    .dims
-                    .split(';')
-                    .find_map(|p| p.strip_prefix(&format!("{d}=")))
-                    .unwrap_or("");
-                rec.push(val.to_string());
-            }
-            w.write_record(&rec)?;
+        Ok(CanonicalCsv {
+            w,
+            inds,
+            areas,
+            dim_names,
+        })
+    }
+
+    /// One row.
+    pub fn row(&mut self, v: &Vintage) -> std::io::Result<()> {
+        let o = &v.obs;
+        let unit = if o.measure.in_indicator_unit() {
+            self.inds
+                .iter()
+                .find(|i| i.code == o.indicator)
+                .map(|i| i.unit.label.clone())
+                .unwrap_or_default()
+        } else {
+            "%".to_string()
+        };
+        let code = self
+            .areas
+            .by_key(&o.area)
+            .map_or(o.area.clone(), |a| a.code.clone());
+        let mut rec = vec![
+            o.indicator.clone(),
+            code,
+            o.period.to_string(),
+            o.measure.as_str().to_string(),
+            fmt_value(o.value),
+            o.status.code().to_string(),
+            unit,
+            inert(&o.source),
+            inert(&o.note),
+        ];
+        for d in &self.dim_names {
+            let val = o
+                .dims
+                .split(';')
+                .find_map(|p| p.strip_prefix(&format!("{d}=")))
+                .unwrap_or("");
+            rec.push(val.to_string());
         }
-        Ok(w.into_inner()?)
+        Ok(self.w.write_record(&rec)?)
+    }
+
+    /// Flushes; the writer back.
+    pub fn finish(self) -> std::io::Result<W> {
+        self.w
+            .into_inner()
+            .map_err(|e| std::io::Error::other(e.error().to_string()))
     }
 }
 
@@ -748,6 +798,47 @@ mod tests {
         match stream(&mut store, dir.path(), rows) {
             ImportResult::Committed { summary, .. } => {
                 assert_eq!((summary.rows, summary.new_vintages), (3, 3))
+            }
+            _ => panic!("refused"),
+        }
+    }
+
+    #[test]
+    fn a_large_sdmx_csv_streams_in_chunks_all_or_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::create(dir.path()).unwrap();
+        let f = dir.path().join("big.sdmx.csv");
+        let head = "STRUCTURE,STRUCTURE_ID,ACTION,FREQ,INDICATOR,REF_AREA,MEASURE,TIME_PERIOD,OBS_VALUE,OBS_STATUS\n";
+        let row = |m: u32, action: &str| {
+            format!(
+                "dataflow,SOLIEU:DF_SOLIEU(1.0),{action},M,EXPORTS,79,VALUE,2020-{m:02},{m}.5,A\n"
+            )
+        };
+        let run = |store: &mut SqliteStore, body: String| {
+            std::fs::write(&f, format!("{head}{body}")).unwrap();
+            import_csv_stream(
+                store,
+                &f,
+                &ReadOptions::default(),
+                "t",
+                2,
+                &LockPolicy::default(),
+            )
+            .unwrap()
+        };
+        // a deletion in the third chunk: refused with its row, nothing written
+        let bad: String = (1..=4).map(|m| row(m, "I")).collect::<String>() + &row(5, "D");
+        match run(&mut store, bad) {
+            ImportResult::Rejected(e) => {
+                assert!(e[0].contains("big.sdmx.csv:6:ACTION"), "{e:?}")
+            }
+            _ => panic!("accepted"),
+        }
+        assert_eq!(store.stats().unwrap().vintages, 0);
+        let good: String = (1..=5).map(|m| row(m, "I")).collect();
+        match run(&mut store, good) {
+            ImportResult::Committed { summary, .. } => {
+                assert_eq!((summary.rows, summary.new_vintages), (5, 5))
             }
             _ => panic!("refused"),
         }

@@ -1224,3 +1224,61 @@ fn sdmx_csv_round_trips_and_deletions_are_refused() {
     assert!(stderr(&o).contains("d.csv:3:ACTION"), "{}", stderr(&o));
     assert_eq!(env2.counts(), before);
 }
+
+#[test]
+fn parquet_exports_one_file_or_a_partitioned_archive() {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::record::Field;
+    let env = Env::new();
+    let f = env.file(
+        "p.csv",
+        format!("{HEADER}EXPORTS,79,2020-10,level,3924.7,E,,TCHQ\nEXPORTS,79,2019-10,level,3720.1,A,,TCHQ\nEXPORTS,79,2020-01/2020-10,yoy_pct,5.5,A,%,TCTK\n").as_bytes(),
+    );
+    env.ok(&["import", &f]);
+    let one = env.dir.path().join("all.parquet");
+    let out = env.ok(&["export", "--format", "parquet", "-o", one.to_str().unwrap()]);
+    assert!(out.contains("3 observations"), "{out}");
+    let r = SerializedFileReader::new(std::fs::File::open(&one).unwrap()).unwrap();
+    let rows: Vec<Vec<(String, Field)>> = r
+        .get_row_iter(None)
+        .unwrap()
+        .map(|r| {
+            r.unwrap()
+                .get_column_iter()
+                .map(|(n, f)| (n.clone(), f.clone()))
+                .collect()
+        })
+        .collect();
+    assert_eq!(rows.len(), 3);
+    let get =
+        |row: &Vec<(String, Field)>, k: &str| row.iter().find(|c| c.0 == k).unwrap().1.clone();
+    let oct = rows
+        .iter()
+        .find(|r| get(r, "period") == Field::Str("2020-10".into()))
+        .unwrap();
+    assert_eq!(get(oct, "value"), Field::Double(3924.7));
+    assert_eq!(get(oct, "status"), Field::Str("E".into()));
+    assert_eq!(get(oct, "unit"), Field::Str("triệu USD".into()));
+    assert_eq!(
+        get(oct, "area_name"),
+        Field::Str("Thành phố Hồ Chí Minh".into())
+    );
+    // a partitioned archive: one directory per indicator and year
+    let dir = env.dir.path().join("archive");
+    let out = env.ok(&["export", "--format", "parquet", "-o", dir.to_str().unwrap()]);
+    assert!(out.contains("in 2 partitions"), "{out}");
+    assert!(dir
+        .join("indicator=EXPORTS/year=2019/part-0.parquet")
+        .exists());
+    assert!(dir
+        .join("indicator=EXPORTS/year=2020/part-0.parquet")
+        .exists());
+    // never over an earlier export
+    let again = env.run(&["export", "--format", "parquet", "-o", dir.to_str().unwrap()]);
+    assert!(!again.status.success());
+    assert!(
+        stderr(&again).contains("already exists"),
+        "{}",
+        stderr(&again)
+    );
+}

@@ -888,7 +888,7 @@ pub async fn report(
 /// `?format&indicator&area&as_of`
 #[derive(Deserialize, IntoParams)]
 pub struct ExportQuery {
-    /// csv (canonical; `solieu import` reads it back), xlsx (numbers, Vietnamese headers) or sdmx-csv (SDMX-CSV 1.0).
+    /// csv (canonical; `solieu import` reads it back), xlsx (numbers, Vietnamese headers), sdmx-csv (SDMX-CSV 1.0) or parquet (one file).
     format: Option<String>,
     /// Indicator codes (default: all).
     indicator: Option<String>,
@@ -911,7 +911,9 @@ pub async fn export(
 ) -> Result<Response, ApiError> {
     let format = q.format.clone().unwrap_or_else(|| "csv".into());
     if !crate::exports::FORMATS.contains(&format.as_str()) {
-        return Err(state.bad(format!("format={format}: expected csv, xlsx or sdmx-csv")));
+        return Err(state.bad(format!(
+            "format={format}: expected csv, xlsx, sdmx-csv or parquet"
+        )));
     }
     let asked = q
         .as_of
@@ -920,48 +922,60 @@ pub async fn export(
         .transpose()
         .map_err(|e| state.bad(e.to_string()))?;
     let as_of = read_as_of(&state, &p, asked)?;
-    state
-        .blocking(move |st| {
-            let store = st.store()?;
-            let areas = store.areas().map_err(|e| st.internal(e))?;
-            let inds = store.indicators().map_err(|e| st.internal(e))?;
-            let codes = q.area.as_deref().map(list).unwrap_or_default();
-            let keys = crate::service::area_keys(&areas, &codes, &[])
-                .map_err(|e| st.bad(e.to_string()))?;
-            let rows = store
-                .observations(&ObsQuery {
-                    indicators: q
-                        .indicator
-                        .as_deref()
-                        .map(list)
-                        .unwrap_or_default()
-                        .iter()
-                        .map(|i| i.to_ascii_uppercase())
-                        .collect(),
-                    areas: keys,
-                    as_of,
-                    ..ObsQuery::default()
-                })
-                .map_err(|e| st.internal(e))?;
-            let (media, name, bytes) = match format.as_str() {
-                "xlsx" => (
-                    crate::reports::media_type("xlsx"),
-                    "solieu.xlsx",
-                    crate::exports::xlsx(&rows, &areas, &inds).map_err(|e| st.internal(e))?,
-                ),
-                "sdmx-csv" => (
-                    "application/vnd.sdmx.data+csv;version=1.0.0",
-                    "solieu.sdmx.csv",
-                    crate::exports::sdmx_csv(&rows, &inds).into_bytes(),
-                ),
-                _ => (
-                    "text/csv; charset=utf-8",
-                    "solieu.csv",
-                    crate::service::canonical_csv(&*store, &rows, &areas)
-                        .map_err(|e| st.internal(e))?,
-                ),
-            };
-            Ok(file_response(media, name, bytes, None))
-        })
-        .await
+    let (areas, inds) = {
+        let store = state.store()?;
+        (
+            store.areas().map_err(|e| state.internal(e))?,
+            store.indicators().map_err(|e| state.internal(e))?,
+        )
+    };
+    let codes = q.area.as_deref().map(list).unwrap_or_default();
+    let keys =
+        crate::service::area_keys(&areas, &codes, &[]).map_err(|e| state.bad(e.to_string()))?;
+    let query = ObsQuery {
+        indicators: q
+            .indicator
+            .as_deref()
+            .map(list)
+            .unwrap_or_default()
+            .iter()
+            .map(|i| i.to_ascii_uppercase())
+            .collect(),
+        areas: keys,
+        as_of,
+        ..ObsQuery::default()
+    };
+    if format == "xlsx" {
+        let bytes = state
+            .blocking(move |st| {
+                let rows = st
+                    .store()?
+                    .observations(&query)
+                    .map_err(|e| st.internal(e))?;
+                crate::exports::xlsx(&rows, &areas, &inds).map_err(|e| st.internal(e))
+            })
+            .await?;
+        return Ok(file_response(
+            crate::reports::media_type("xlsx"),
+            "solieu.xlsx",
+            bytes,
+            None,
+        ));
+    }
+    // every other format is streamed from a connection of its own, a row at
+    // a time: no row cap, one piece of the answer in memory, and the shared
+    // connection is not held while a slow client downloads
+    let reader = state.reader()?;
+    let (media, name) = match format.as_str() {
+        "sdmx-csv" => (
+            "application/vnd.sdmx.data+csv;version=1.0.0",
+            "solieu.sdmx.csv",
+        ),
+        "parquet" => ("application/vnd.apache.parquet", "solieu.parquet"),
+        _ => ("text/csv; charset=utf-8", "solieu.csv"),
+    };
+    Ok(super::stream::streamed(media, Some(name), move |out| {
+        crate::exports::stream(&reader, &query, &format, out, &areas, &inds)?;
+        Ok(())
+    }))
 }

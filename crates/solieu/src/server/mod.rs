@@ -35,6 +35,7 @@ mod admin;
 pub mod auth;
 mod data;
 mod sdmx;
+pub mod stream;
 mod web;
 mod work;
 
@@ -76,6 +77,8 @@ pub struct Config {
 /// Shared by every request.
 pub struct AppState {
     store: Mutex<SqliteStore>,
+    /// The data directory, for readers on their own connection
+    data: PathBuf,
     engine: RwLock<Engine>,
     next_request: AtomicU64,
     snapshot: PathBuf,
@@ -212,6 +215,13 @@ impl AppState {
             solieu_store::StoreError::Refused(m) => self.error(StatusCode::CONFLICT, "conflict", m),
             e => self.internal(e),
         }
+    }
+
+    /// A connection of its own to the store, for a long read (a streamed
+    /// export) that must not hold the shared one: SQLite's WAL lets it read
+    /// one consistent snapshot while others write.
+    pub fn reader(&self) -> Result<SqliteStore, ApiError> {
+        SqliteStore::open(&self.data).map_err(|e| self.internal(e))
     }
 
     /// The store.
@@ -480,6 +490,7 @@ pub fn serve(cfg: Config) -> Result<()> {
     let (engine, _) = Engine::open(&store, &cfg.snapshot)?;
     let state = Arc::new(AppState {
         store: Mutex::new(store),
+        data: cfg.data.clone(),
         engine: RwLock::new(engine),
         next_request: AtomicU64::new(1),
         snapshot: cfg.snapshot.clone(),

@@ -906,16 +906,33 @@ fn time_param(q: &Params, k: &str) -> Result<Option<i64>, String> {
         .transpose()
 }
 
-/// Renders the sets in the format asked for.
+/// Writes a message into a streamed answer.
+type Writer = Box<dyn FnOnce(&mut super::stream::Sink) -> std::io::Result<()> + Send>;
+
+/// Renders the sets in the format asked for: SDMX-ML and SDMX-CSV streamed
+/// a piece at a time (no size cap), SDMX-JSON as one document.
 fn render(
     state: &AppState,
-    sets: &Sets,
+    sets: Sets,
     format: DataFormat,
     detail: Detail,
     flat: bool,
     headers: &HeaderMap,
 ) -> Response {
     let prepared = now();
+    let streamed = |media: &str, f: Writer| {
+        let mut r = super::stream::streamed(media, None, move |out| Ok(f(out)?));
+        let h = r.headers_mut();
+        h.insert(
+            header::VARY,
+            header::HeaderValue::from_static("Accept, Accept-Language"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            header::HeaderValue::from_static("*"),
+        );
+        r
+    };
     match format {
         DataFormat::Json => {
             let Ok(engine) = state.engine() else {
@@ -923,7 +940,7 @@ fn render(
             };
             let lang = Lang::from_accept(header_str(headers, header::ACCEPT_LANGUAGE));
             let body = sdmx_json::data(
-                sets,
+                &sets,
                 detail,
                 engine.registry(),
                 engine.indicators(),
@@ -933,22 +950,22 @@ fn render(
             json_reply(DATA_JSON, lang, &body)
         }
         DataFormat::Csv1 | DataFormat::Csv2 => {
-            let series = sets.first().map(|s| s.1.as_slice()).unwrap_or(&[]);
-            if format == DataFormat::Csv1 {
-                reply(StatusCode::OK, CSV_1, sdmx::csv_data(series, detail))
-            } else {
-                reply(StatusCode::OK, CSV_2, sdmx::csv2_data(series, detail))
-            }
+            let v2 = format == DataFormat::Csv2;
+            streamed(
+                if v2 { CSV_2 } else { CSV_1 },
+                Box::new(move |out| {
+                    let series = sets.first().map(|s| s.1.as_slice()).unwrap_or(&[]);
+                    sdmx::csv_rows(out, series, detail, v2).map(|_| ())
+                }),
+            )
         }
-        DataFormat::Specific if !flat && sets.len() == 1 && sets[0].0.is_none() => reply(
-            StatusCode::OK,
+        DataFormat::Specific if !flat && sets.len() == 1 && sets[0].0.is_none() => streamed(
             SPECIFIC_XML,
-            sdmx::structure_specific(&sets[0].1, detail, &prepared),
+            Box::new(move |out| sdmx::structure_specific_to(out, &sets[0].1, detail, &prepared)),
         ),
-        _ => reply(
-            StatusCode::OK,
+        _ => streamed(
             GENERIC_XML,
-            sdmx::generic_history(sets, detail, flat, &prepared),
+            Box::new(move |out| sdmx::generic_history_to(out, &sets, detail, flat, &prepared)),
         ),
     }
 }
@@ -1086,7 +1103,7 @@ fn v1_data(
         Ok(sets) if sets.iter().all(|s| s.1.is_empty()) => {
             error(StatusCode::NOT_FOUND, 100, "No Results Found")
         }
-        Ok(sets) => render(state, &sets, format, detail, flat, headers),
+        Ok(sets) => render(state, sets, format, detail, flat, headers),
     }
 }
 
@@ -1196,7 +1213,7 @@ fn v2_data(
         Err(()) => error(StatusCode::INTERNAL_SERVER_ERROR, 500, "internal error"),
         // SDMX 3.0: an empty answer is 204 No Content
         Ok(sets) if sets.iter().all(|s| s.1.is_empty()) => no_content(),
-        Ok(sets) => render(state, &sets, format, detail, flat, headers),
+        Ok(sets) => render(state, sets, format, detail, flat, headers),
     }
 }
 
