@@ -26,6 +26,7 @@ use parquet::data_type::{BoolType, ByteArray, ByteArrayType, DoubleType, Int32Ty
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::parser::parse_message_type;
+use parquet::schema::types::ColumnPath;
 use solieu_model::{AreaRegistry, Indicator, Period, Vintage};
 
 /// Rows per row group.
@@ -90,9 +91,13 @@ fn span(p: Period) -> (NaiveDate, NaiveDate) {
     (p.start_date(), p.end_date())
 }
 
-fn resolve<'a>(v: &'a Vintage, areas: &'a AreaRegistry, inds: &'a [Indicator]) -> Row<'a> {
+fn resolve<'a>(
+    v: &'a Vintage,
+    areas: &'a AreaRegistry,
+    inds: &std::collections::HashMap<&str, &'a Indicator>,
+) -> Row<'a> {
     let o = &v.obs;
-    let ind = inds.iter().find(|i| i.code == o.indicator);
+    let ind = inds.get(o.indicator.as_str()).copied();
     let area = areas.by_key(&o.area);
     Row {
         v,
@@ -114,7 +119,7 @@ pub struct ParquetSink<'a, W: Write + Send> {
     cols: Vec<&'static str>,
     buf: Vec<Vintage>,
     areas: &'a AreaRegistry,
-    inds: &'a [Indicator],
+    inds: std::collections::HashMap<&'a str, &'a Indicator>,
 }
 
 impl<'a, W: Write + Send> ParquetSink<'a, W> {
@@ -130,6 +135,9 @@ impl<'a, W: Write + Send> ParquetSink<'a, W> {
             WriterProperties::builder()
                 .set_compression(Compression::SNAPPY)
                 .set_created_by("solieu".into())
+                // nearly every value and time differs: a dictionary only costs
+                .set_column_dictionary_enabled(ColumnPath::from("value"), false)
+                .set_column_dictionary_enabled(ColumnPath::from("recorded_at"), false)
                 .build(),
         );
         Ok(ParquetSink {
@@ -141,7 +149,7 @@ impl<'a, W: Write + Send> ParquetSink<'a, W> {
                 .collect(),
             buf: Vec::with_capacity(ROW_GROUP.min(1 << 16)),
             areas,
-            inds,
+            inds: inds.iter().map(|i| (i.code.as_str(), i)).collect(),
         })
     }
 
@@ -161,7 +169,7 @@ impl<'a, W: Write + Send> ParquetSink<'a, W> {
         let buf = std::mem::take(&mut self.buf);
         let rows: Vec<Row<'_>> = buf
             .iter()
-            .map(|v| resolve(v, self.areas, self.inds))
+            .map(|v| resolve(v, self.areas, &self.inds))
             .collect();
         write_group(&mut self.w, &self.cols, &rows)
     }
