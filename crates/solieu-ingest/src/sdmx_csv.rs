@@ -4,7 +4,7 @@
 //!
 //! `MEASURE` maps back to a measure and, for its `_YTD` forms, to a
 //! year-to-date period (`VALUE_YTD` at `2020-10` is `2020-01/2020-10`).
-//! SDMX-CSV 2.0 row actions: `I` (information), `A` (append), `R`
+//! SDMX-CSV 2.0 row actions: `I` (information), `A` (append), `M` (merge), `R`
 //! (replace) and an absent `ACTION` are all a new vintage when the value
 //! differs — solieu keeps every vintage; `D` (delete) is refused with its
 //! row, since solieu never deletes a figure (send the corrected value).
@@ -192,7 +192,7 @@ impl<R: std::io::Read> SdmxCsvStream<R> {
         }
         if let Some(a) = c.action.map(&cell) {
             match a.as_str() {
-                "" | "I" | "A" | "R" => {}
+                "" | "I" | "A" | "M" | "R" => {}
                 "D" => {
                     return Err(Box::new(diag(file, row, "ACTION", &a, "solieu keeps every vintage and deletes no figure; send the corrected value instead".into())));
                 }
@@ -202,7 +202,7 @@ impl<R: std::io::Read> SdmxCsvStream<R> {
                         row,
                         "ACTION",
                         &a,
-                        "expected I, A, R (or D, which solieu refuses)".into(),
+                        "expected I, A, M, R (or D, which solieu refuses)".into(),
                     )));
                 }
             }
@@ -266,6 +266,8 @@ mod tests {
         let e = read(v2, "b.csv").unwrap_err();
         assert_eq!(e.len(), 1);
         assert_eq!((e[0].loc.row, e[0].loc.column.as_str()), (3, "ACTION"));
+        let merge = "STRUCTURE,STRUCTURE_ID,ACTION,FREQ,INDICATOR,REF_AREA,MEASURE,TIME_PERIOD,OBS_VALUE\ndataflow,SOLIEU:DF_SOLIEU(1.0),M,M,EXPORTS,79,VALUE,2020-10,3924.7\n";
+        assert_eq!(read(merge, "m.csv").unwrap()[0].measure.text, "level");
         assert!(!is_sdmx_csv("indicator,area,period,value\n"));
         // read a few rows at a time: the same records, row numbers carried on
         let mut st = SdmxCsvStream::new(v1.as_bytes(), "a.csv").unwrap();

@@ -1,7 +1,10 @@
-//! Exports of stored figures beside the canonical CSV (`service::export_csv`):
-//! an Excel workbook with real numbers and Vietnamese headers, and SDMX-CSV
-//! 1.0; Parquet is in `crate::parquet_out`. Text cells are made inert (no formula runs when the file is opened);
-//! a workbook holds any number of rows, a new sheet every 1,000,000.
+//! Exports of stored figures, read from the store a row at a time and
+//! written as they come ([`stream`]): the canonical CSV
+//! (`service::CanonicalCsv`), an Excel workbook with real numbers and
+//! Vietnamese headers, SDMX-CSV 1.0 (`sdmx::SdmxCsv`) and Parquet
+//! (`parquet_out`). Text cells are made inert (no formula runs when the
+//! file is opened); a workbook holds any number of rows, a new sheet every
+//! 1,000,000.
 
 use anyhow::Result;
 use solieu_model::{AreaRegistry, Indicator, Vintage};
@@ -35,59 +38,94 @@ fn status_vi(code: &str) -> &'static str {
     }
 }
 
-/// The stored figures as an Excel workbook.
-pub fn xlsx(rows: &[Vintage], areas: &AreaRegistry, inds: &[Indicator]) -> Result<Vec<u8>> {
-    use crate::service::inert;
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    let chunks: Vec<&[Vintage]> = if rows.is_empty() {
-        vec![&[]]
-    } else {
-        rows.chunks(SHEET_ROWS).collect()
-    };
-    for (k, chunk) in chunks.into_iter().enumerate() {
-        let ws = wb.add_worksheet();
-        ws.set_name(if k == 0 {
+/// An Excel workbook written a row at a time: worksheets in
+/// rust_xlsxwriter's constant-memory mode (each row goes to a temporary
+/// file as it is written), a new sheet every [`SHEET_ROWS`] rows, numbers as
+/// numbers, text made inert.
+pub struct XlsxSink<'a> {
+    wb: rust_xlsxwriter::Workbook,
+    sheet: usize,
+    row: u32,
+    areas: &'a AreaRegistry,
+    inds: std::collections::HashMap<&'a str, &'a Indicator>,
+}
+
+impl<'a> XlsxSink<'a> {
+    /// A workbook with its first sheet.
+    pub fn new(areas: &'a AreaRegistry, inds: &'a [Indicator]) -> Result<Self> {
+        let mut sink = XlsxSink {
+            wb: rust_xlsxwriter::Workbook::new(),
+            sheet: 0,
+            row: 0,
+            areas,
+            inds: inds.iter().map(|i| (i.code.as_str(), i)).collect(),
+        };
+        sink.add_sheet()?;
+        Ok(sink)
+    }
+
+    fn add_sheet(&mut self) -> Result<()> {
+        let bold = rust_xlsxwriter::Format::new().set_bold();
+        self.sheet += 1;
+        let name = if self.sheet == 1 {
             "So lieu".to_string()
         } else {
-            format!("So lieu {}", k + 1)
-        })?;
+            format!("So lieu {}", self.sheet)
+        };
+        let ws = self.wb.add_worksheet_with_constant_memory()?;
+        ws.set_name(name)?;
         for (c, h) in HEADERS.iter().enumerate() {
             ws.write_string_with_format(0, c as u16, *h, &bold)?;
         }
-        for (r, v) in chunk.iter().enumerate() {
-            let r = r as u32 + 1;
-            let o = &v.obs;
-            let ind = inds.iter().find(|i| i.code == o.indicator);
-            let area = areas.by_key(&o.area);
-            let unit = if o.measure.in_indicator_unit() {
-                ind.map_or(String::new(), |i| i.unit.label.clone())
-            } else {
-                "%".into()
-            };
-            ws.write_string(r, 0, inert(&o.indicator))?;
-            ws.write_string(r, 1, inert(ind.map_or("", |i| i.name_vi.as_str())))?;
-            ws.write_string(
-                r,
-                2,
-                inert(area.map_or(o.area.as_str(), |a| a.code.as_str())),
-            )?;
-            ws.write_string(r, 3, inert(area.map_or("", |a| a.name_vi.as_str())))?;
-            ws.write_string(r, 4, o.period.to_string())?;
-            ws.write_string(r, 5, o.measure.as_str())?;
-            ws.write_number(r, 6, crate::figures::clean(o.value))?;
-            ws.write_string(r, 7, inert(&unit))?;
-            ws.write_string(r, 8, status_vi(o.status.code()))?;
-            ws.write_string(r, 9, inert(&o.source))?;
-            ws.write_string(r, 10, inert(&o.note))?;
-        }
+        self.row = 0;
+        Ok(())
     }
-    Ok(wb.save_to_buffer()?)
+
+    /// One row.
+    pub fn row(&mut self, v: &Vintage) -> Result<()> {
+        use crate::service::inert;
+        if self.row as usize >= SHEET_ROWS {
+            self.add_sheet()?;
+        }
+        self.row += 1;
+        let r = self.row;
+        let o = &v.obs;
+        let ind = self.inds.get(o.indicator.as_str()).copied();
+        let area = self.areas.by_key(&o.area);
+        let unit = if o.measure.in_indicator_unit() {
+            ind.map_or(String::new(), |i| i.unit.label.clone())
+        } else {
+            "%".into()
+        };
+        let ws = self.wb.worksheet_from_index(self.sheet - 1)?;
+        ws.write_string(r, 0, inert(&o.indicator))?;
+        ws.write_string(r, 1, inert(ind.map_or("", |i| i.name_vi.as_str())))?;
+        ws.write_string(
+            r,
+            2,
+            inert(area.map_or(o.area.as_str(), |a| a.code.as_str())),
+        )?;
+        ws.write_string(r, 3, inert(area.map_or("", |a| a.name_vi.as_str())))?;
+        ws.write_string(r, 4, o.period.to_string())?;
+        ws.write_string(r, 5, o.measure.as_str())?;
+        ws.write_number(r, 6, crate::figures::clean(o.value))?;
+        ws.write_string(r, 7, inert(&unit))?;
+        ws.write_string(r, 8, status_vi(o.status.code()))?;
+        ws.write_string(r, 9, inert(&o.source))?;
+        ws.write_string(r, 10, inert(&o.note))?;
+        Ok(())
+    }
+
+    /// Assembles the workbook into `out`.
+    pub fn finish(mut self, out: &mut (dyn std::io::Write + Send)) -> Result<()> {
+        self.wb.save_to_writer(out)?;
+        Ok(())
+    }
 }
 
-/// Writes the figures a query selects in `format` (`csv`, `sdmx-csv`,
-/// `parquet`: one file) into `out`, read from the store a row at a time;
-/// returns the number of rows.
+/// Writes the figures a query selects in `format` (`csv`, `xlsx`,
+/// `sdmx-csv`, `parquet`: one file) into `out`, read from the store a row
+/// at a time; returns the number of rows.
 pub fn stream(
     store: &dyn Store,
     q: &ObsQuery,
@@ -116,6 +154,12 @@ pub fn stream(
             w.finish()?;
             n
         }
-        other => anyhow::bail!("{other}: not a streamed format (csv, sdmx-csv, parquet)"),
+        "xlsx" => {
+            let mut w = XlsxSink::new(areas, inds)?;
+            let n = store.each_observation(q, false, &mut |v| w.row(&v).map_err(io))?;
+            w.finish(out)?;
+            n
+        }
+        other => anyhow::bail!("{other}: not an export format (csv, xlsx, sdmx-csv, parquet)"),
     })
 }

@@ -667,14 +667,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             let inds = store.indicators()?;
             // read from the store a row at a time: a national archive is
-            // never held in memory (XLSX excepted, which needs the workbook)
+            // never held in memory
             let n = match format.as_str() {
-                "xlsx" => {
-                    let rows = store.observations(&q)?;
-                    let bytes = solieu::exports::xlsx(&rows, &areas, &inds)?;
-                    service::write_atomically(&output, &bytes)?;
-                    rows.len()
-                }
                 "parquet" if output.extension().is_none_or(|e| e != "parquet") => {
                     let mut sink =
                         solieu::parquet_out::PartitionedSink::new(&output, &areas, &inds)?;

@@ -138,26 +138,28 @@ impl Server {
         let _ = s.write_all(body);
         let mut resp = Vec::new();
         let _ = s.read_to_end(&mut resp);
-        let text = String::from_utf8_lossy(&resp).to_string();
-        let status = text
+        let split = resp
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or(resp.len());
+        let headers = String::from_utf8_lossy(&resp[..split]).to_string();
+        let raw = resp.get(split + 4..).unwrap_or(&[]);
+        let status = headers
             .split_whitespace()
             .nth(1)
             .and_then(|c| c.parse().ok())
             .unwrap_or(0);
-        let (headers, body) = text
-            .split_once("\r\n\r\n")
-            .map_or((text.clone(), String::new()), |(h, b)| {
-                (h.to_string(), b.to_string())
-            });
-        // chunked bodies (JSON from axum is not chunked; files may be)
-        let body = if headers
+        // chunked bodies (JSON from axum is not chunked; files may be),
+        // taken apart as bytes: a file need not be UTF-8
+        let bytes = if headers
             .to_ascii_lowercase()
             .contains("transfer-encoding: chunked")
         {
-            dechunk(&body)
+            dechunk(raw)
         } else {
-            body
+            raw.to_vec()
         };
+        let body = String::from_utf8_lossy(&bytes).to_string();
         Resp {
             status,
             headers,
@@ -201,16 +203,18 @@ impl Server {
     }
 }
 
-fn dechunk(s: &str) -> String {
-    let mut out = String::new();
+fn dechunk(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
     let mut rest = s;
-    while let Some((size, tail)) = rest.split_once("\r\n") {
+    while let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") {
+        let size = String::from_utf8_lossy(&rest[..eol]);
         let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        let tail = &rest[eol + 2..];
         if n == 0 || tail.len() < n {
             break;
         }
-        out.push_str(&tail[..n]);
-        rest = tail[n..].trim_start_matches("\r\n");
+        out.extend_from_slice(&tail[..n]);
+        rest = tail[n..].strip_prefix(b"\r\n").unwrap_or(&tail[n..]);
     }
     out
 }
@@ -1726,7 +1730,7 @@ fn sdmx_v2_json_structures_filters_as_of_and_204() {
         let status: u16 = out.split_whitespace().nth(1).unwrap().parse().unwrap();
         let (head, raw) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
         let body = if head.contains("transfer-encoding: chunked") {
-            dechunk(raw)
+            String::from_utf8_lossy(&dechunk(raw.as_bytes())).to_string()
         } else {
             raw.to_string()
         };

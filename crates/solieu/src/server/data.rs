@@ -945,26 +945,10 @@ pub async fn export(
         as_of,
         ..ObsQuery::default()
     };
-    if format == "xlsx" {
-        let bytes = state
-            .blocking(move |st| {
-                let rows = st
-                    .store()?
-                    .observations(&query)
-                    .map_err(|e| st.internal(e))?;
-                crate::exports::xlsx(&rows, &areas, &inds).map_err(|e| st.internal(e))
-            })
-            .await?;
-        return Ok(file_response(
-            crate::reports::media_type("xlsx"),
-            "solieu.xlsx",
-            bytes,
-            None,
-        ));
-    }
-    // every other format is streamed from a connection of its own, a row at
-    // a time: no row cap, one piece of the answer in memory, and the shared
-    // connection is not held while a slow client downloads
+    // streamed from a connection of its own, a row at a time: no row cap,
+    // one piece of the answer in memory (an XLSX workbook is assembled from
+    // its temporary files at the end), and the shared connection is not
+    // held while a slow client downloads
     let reader = state.reader()?;
     let (media, name) = match format.as_str() {
         "sdmx-csv" => (
@@ -972,6 +956,7 @@ pub async fn export(
             "solieu.sdmx.csv",
         ),
         "parquet" => ("application/vnd.apache.parquet", "solieu.parquet"),
+        "xlsx" => (crate::reports::media_type("xlsx"), "solieu.xlsx"),
         _ => ("text/csv; charset=utf-8", "solieu.csv"),
     };
     Ok(super::stream::streamed(media, Some(name), move |out| {
