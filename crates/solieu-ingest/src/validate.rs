@@ -41,12 +41,28 @@ pub struct Diagnostic {
     pub message: String,
 }
 
+/// At most about `n` characters of `s`: its start and its end around
+/// `…[N characters]…` when longer, so that a message never echoes a 100 MB
+/// cell or a header of a million columns, and keeps what comes after an
+/// embedded value (`'1…1' is not a finite number`).
+fn clip(s: &str, n: usize) -> std::borrow::Cow<'_, str> {
+    let count = s.chars().count();
+    if count <= n {
+        return s.into();
+    }
+    let head: String = s.chars().take(n / 2).collect();
+    let tail: String = s.chars().skip(count - n / 2).collect();
+    format!("{head}…[{count} characters]…{tail}").into()
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "{}: {} (value: '{}')",
-            self.loc, self.message, self.value
+            self.loc,
+            clip(&self.message, 400),
+            clip(&self.value, 120)
         )
     }
 }

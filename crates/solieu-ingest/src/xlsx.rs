@@ -121,8 +121,103 @@ fn parse_ref(r: &str) -> Option<(usize, usize)> {
     Some((row.checked_sub(1)?, col.checked_sub(1)?))
 }
 
-/// Reads every worksheet of a workbook.
+/// Largest total of a workbook's parts once uncompressed: a provincial
+/// form is a few megabytes; more is a zip bomb or data that belongs in CSV.
+pub const MAX_UNCOMPRESSED: u64 = 256 * 1024 * 1024;
+
+/// Largest area a worksheet's cells may span (rows × columns): the reader
+/// holds a sheet as a grid, so one stray value at `XFD1048576` would ask
+/// for 17 billion cells.
+pub const MAX_CELLS: u64 = 10_000_000;
+
+/// Checks a package before it is read: its parts expand to at most
+/// [`MAX_UNCOMPRESSED`] bytes in all (counted while inflating, whatever the
+/// zip headers claim), and each worksheet's cells span at most
+/// [`MAX_CELLS`].
+pub fn check_package(bytes: &[u8]) -> Result<(), String> {
+    check_package_within(bytes, MAX_UNCOMPRESSED, MAX_CELLS)
+}
+
+fn check_package_within(bytes: &[u8], max_total: u64, max_cells: u64) -> Result<(), String> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| format!("not a readable .xlsx workbook: {e}"))?;
+    let mut total: u64 = 0;
+    for i in 0..zip.len() {
+        let mut f = zip
+            .by_index(i)
+            .map_err(|e| format!("not a readable .xlsx workbook: {e}"))?;
+        let name = f.name().map(|n| n.to_string()).unwrap_or_default();
+        let sheet = name.starts_with("xl/worksheets/") && name.ends_with(".xml");
+        let left = max_total - total;
+        let mut limited = (&mut f).take(left + 1);
+        let n = if sheet {
+            let (n, rows, cols) = sheet_span(&mut limited)
+                .map_err(|e| format!("{name}: not a readable worksheet: {e}"))?;
+            if rows * cols > max_cells {
+                return Err(format!(
+                    "{name}: its cells reach {}, an area of {} cells; expected a table of at most {max_cells} cells (delete stray values far below or to the right of the table)",
+                    cell_ref(rows.saturating_sub(1) as usize, cols.saturating_sub(1) as usize),
+                    rows * cols
+                ));
+            }
+            n
+        } else {
+            std::io::copy(&mut limited, &mut std::io::sink())
+                .map_err(|e| format!("{name}: not readable: {e}"))?
+        };
+        total += n;
+        if total > max_total {
+            return Err(format!(
+                "the workbook expands to more than {} MiB once uncompressed; expected a form of a few megabytes (send large data as CSV)",
+                max_total >> 20
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Bytes read, and the rows and columns spanned by the `<c r="…">` cells
+/// of a worksheet's XML (1-based counts).
+fn sheet_span(r: &mut dyn Read) -> Result<(u64, u64, u64), String> {
+    struct Count<'a> {
+        inner: &'a mut dyn Read,
+        n: u64,
+    }
+    impl Read for Count<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let k = self.inner.read(buf)?;
+            self.n += k as u64;
+            Ok(k)
+        }
+    }
+    let mut count = Count { inner: r, n: 0 };
+    let (mut rows, mut cols) = (0u64, 0u64);
+    {
+        let mut xml = quick_xml::Reader::from_reader(std::io::BufReader::new(&mut count));
+        let mut buf = vec![];
+        loop {
+            match xml.read_event_into(&mut buf) {
+                Ok(quick_xml::events::Event::Eof) => break,
+                Ok(quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e))
+                    if e.local_name().as_ref() == "c" =>
+                {
+                    if let Some((row, col)) = attr(&e, "r").and_then(|r| parse_ref(&r)) {
+                        rows = rows.max(row as u64 + 1);
+                        cols = cols.max(col as u64 + 1);
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => return Err(e.to_string()),
+            }
+            buf.clear();
+        }
+    }
+    Ok((count.n, rows, cols))
+}
+
+/// Reads every worksheet of a workbook (after [`check_package`]).
 pub fn read_workbook(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
+    check_package(bytes)?;
     let mut wb: Xlsx<_> =
         Xlsx::new(Cursor::new(bytes)).map_err(|e| format!("not a readable .xlsx workbook: {e}"))?;
     let legacy = legacy_cells(bytes).unwrap_or_default();
@@ -467,5 +562,44 @@ mod tests {
         assert_eq!(cell_ref(0, 26), "AA1");
         assert_eq!(parse_ref("AA1"), Some((0, 26)));
         assert_eq!(parse_ref("D7"), Some((6, 3)));
+    }
+
+    fn package(parts: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, body) in parts {
+            w.start_file(*name, opts).unwrap();
+            std::io::Write::write_all(&mut w, body).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn a_zip_bomb_is_refused_while_inflating() {
+        // 4 MiB of spaces deflate to a few kilobytes; the limit here is 1 MiB
+        let spaces = vec![b' '; 4 << 20];
+        let bomb = package(&[("xl/sharedStrings.xml", &spaces)]);
+        assert!(bomb.len() < 64 << 10, "{}", bomb.len());
+        let e = check_package_within(&bomb, 1 << 20, MAX_CELLS).unwrap_err();
+        assert!(e.contains("expands to more than 1 MiB"), "{e}");
+        // the same bytes in a worksheet part
+        let bomb = package(&[("xl/worksheets/sheet1.xml", &spaces)]);
+        assert!(check_package_within(&bomb, 1 << 20, MAX_CELLS).is_err());
+        assert!(check_package_within(&bomb, 8 << 20, MAX_CELLS).is_ok());
+    }
+
+    #[test]
+    fn a_stray_cell_far_away_is_refused_before_any_grid_is_made() {
+        let sheet = br#"<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row><row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData></worksheet>"#;
+        let wb = package(&[("xl/worksheets/sheet1.xml", sheet)]);
+        let e = read_workbook(&wb).unwrap_err();
+        assert!(
+            e.contains("XFD1048576") && e.contains("17179869184 cells"),
+            "{e}"
+        );
+        // a normal table passes the check
+        let ok = br#"<worksheet><sheetData><row r="1"><c r="A1"/><c r="H200"/></row></sheetData></worksheet>"#;
+        assert!(check_package(&package(&[("xl/worksheets/sheet1.xml", ok)])).is_ok());
     }
 }

@@ -174,6 +174,10 @@ enum Command {
         /// (browsers then send it over unencrypted connections).
         #[arg(long)]
         insecure_cookies: bool,
+        /// Seconds a client has to send a request's head (request line and
+        /// headers); slower connections are closed (slow-loris clients).
+        #[arg(long, default_value_t = 10)]
+        header_timeout: u64,
     },
     /// Manage accounts.
     User {
@@ -572,6 +576,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             public,
             rate_limit,
             insecure_cookies,
+            header_timeout,
         } => {
             solieu::server::serve(solieu::server::Config {
                 data: data.clone(),
@@ -580,6 +585,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 public,
                 rate: rate_limit,
                 secure_cookies: !insecure_cookies,
+                header_timeout: std::time::Duration::from_secs(header_timeout.max(1)),
             })?;
         }
         Command::User {

@@ -804,6 +804,17 @@ mod tests {
     }
 
     #[test]
+    fn uploaded_file_names_cannot_leave_their_directory() {
+        assert_eq!(safe_file_name("../../etc/passwd"), "passwd");
+        assert_eq!(safe_file_name("..\\..\\Windows\\x.csv"), "x.csv");
+        assert_eq!(safe_file_name(".."), "upload");
+        assert_eq!(safe_file_name("/"), "upload");
+        assert_eq!(safe_file_name("bao cao\u{0}\n.xlsx"), "bao cao.xlsx");
+        assert_eq!(safe_file_name("a:b?.csv"), "ab.csv");
+        assert!(safe_file_name(&"x".repeat(10_000)).len() <= 120);
+    }
+
+    #[test]
     fn a_large_sdmx_csv_streams_in_chunks_all_or_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = SqliteStore::create(dir.path()).unwrap();

@@ -1283,3 +1283,82 @@ fn parquet_exports_one_file_or_a_partitioned_archive() {
         stderr(&again)
     );
 }
+
+#[test]
+fn hostile_text_files_are_refused_cleanly_and_nothing_is_written() {
+    let env = Env::new();
+    let ok = env.file(
+        "ok.csv",
+        b"indicator,area,period,value\nEXPORTS,79,2020-08,3500\n",
+    );
+    env.ok(&["import", &ok]);
+    let before = env.counts();
+    let mut wide_header = String::from("indicator,area,period,value");
+    for i in 0..1_000_000 {
+        wide_header.push_str(&format!(",x{i}"));
+    }
+    let huge_cell = format!(
+        "indicator,area,period,value\nEXPORTS,79,2020-10,{}\n",
+        "1".repeat(100 << 20)
+    );
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "wide.csv",
+            format!("{wide_header}\nEXPORTS,79,2020-10,1\n").into_bytes(),
+            "unknown column 'x0'",
+        ),
+        ("line.csv", huge_cell.into_bytes(), "not a finite number"),
+        (
+            "nul.csv",
+            b"indicator,area,period,value\nEXPORTS,79,2020-10,37\x0000\n".to_vec(),
+            "NUL byte",
+        ),
+        (
+            "year0.csv",
+            b"indicator,area,period,value\nEXPORTS,79,0000-01,1\n".to_vec(),
+            "period",
+        ),
+        (
+            "badutf8.csv",
+            b"indicator,area,period,value\nEXPORTS,79,2020-10,\xff\xfe37\n".to_vec(),
+            "not a number",
+        ),
+    ];
+    for (name, bytes, want) in cases {
+        let f = env.file(name, &bytes);
+        let out = env.run(&["import", &f]);
+        let err = stderr(&out);
+        assert!(!out.status.success(), "{name} was accepted");
+        assert!(
+            err.contains(want),
+            "{name}: expected '{want}' in {}",
+            &err[..err.len().min(2000)]
+        );
+        assert!(
+            err.len() < 64 << 10,
+            "{name}: the message echoes the input ({} bytes)",
+            err.len()
+        );
+        assert_eq!(env.counts(), before, "{name} changed the store");
+    }
+    // a BOM, CRLF and bare LF mixed, and a negative zero: read as meant
+    let f = env.file(
+        "mixed.csv",
+        "\u{feff}indicator,area,period,value\r\nEXPORTS,79,2020-10,3924.7\nEXPORTS,79,2020-09,-0\r\n".as_bytes(),
+    );
+    let out = env.ok(&["import", &f]);
+    assert!(out.contains("2 observations"), "{out}");
+    let rows = env.query_csv(&[
+        "--indicator",
+        "EXPORTS",
+        "--area",
+        "79",
+        "--period",
+        "2020-09",
+    ]);
+    assert!(
+        rows.iter().any(|r| r.iter().any(|c| c == "0"))
+            && !rows.iter().any(|r| r.iter().any(|c| c == "-0")),
+        "{rows:?}"
+    );
+}

@@ -1916,3 +1916,41 @@ fn sdmx_v2_json_structures_filters_as_of_and_204() {
         assert_eq!(st, want, "{path}: {head}");
     }
 }
+
+#[test]
+fn slow_loris_clients_are_cut_off_and_others_still_served() {
+    let srv = Server::start(&["--header-timeout", "1"]);
+    // many connections that dribble a request head and never finish it
+    let mut slow: Vec<TcpStream> = (0..50)
+        .map(|_| {
+            let mut s = TcpStream::connect(&srv.addr).unwrap();
+            s.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n")
+                .unwrap();
+            s
+        })
+        .collect();
+    // the server still answers a normal client at once
+    let r = srv.json("GET", "/api/v1/health", Auth::None, &Value::Null);
+    assert_eq!(r.status, 200);
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    // and has closed the slow ones: a read sees the end (or an error), not a hang
+    for s in &mut slow {
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        let mut buf = [0u8; 512];
+        match s.read(&mut buf) {
+            Ok(n) => assert!(
+                n == 0 || String::from_utf8_lossy(&buf[..n]).contains("408"),
+                "{}",
+                String::from_utf8_lossy(&buf[..n])
+            ),
+            Err(e) => assert!(
+                !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ),
+                "a slow-loris connection is still open: {e}"
+            ),
+        }
+    }
+}

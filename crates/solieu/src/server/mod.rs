@@ -72,6 +72,8 @@ pub struct Config {
     pub rate: u32,
     /// Mark the session cookie `Secure` (off only for plain-HTTP intranets).
     pub secure_cookies: bool,
+    /// Time a client has to send a request's head.
+    pub header_timeout: std::time::Duration,
 }
 
 /// Shared by every request.
@@ -484,6 +486,59 @@ async fn limits(
     state.error(status, code, message).into_response()
 }
 
+/// Accepts connections until `shutdown`, then lets the requests in flight
+/// finish. Each connection is served by hyper with a deadline on reading a
+/// request's head: `axum::serve` installs no timer, so hyper's
+/// header-read timeout would be inert and a slow-loris client (a request
+/// head dribbled a byte at a time) could hold a connection for ever.
+async fn serve_connections(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    header_timeout: std::time::Duration,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        // out of file descriptors and the like: wait, go on
+                        tracing::warn!("accept: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let app = app.clone();
+                let service = hyper::service::service_fn(
+                    move |mut req: hyper::Request<hyper::body::Incoming>| {
+                        req.extensions_mut()
+                            .insert(axum::extract::ConnectInfo(peer));
+                        app.clone().oneshot(req.map(axum::body::Body::new))
+                    },
+                );
+                let conn = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(header_timeout)
+                    .serve_connection(TokioIo::new(stream), service);
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!("connection from {peer}: {e}");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    graceful.shutdown().await;
+}
+
 /// Runs the server until Ctrl-C or SIGTERM; in-flight requests finish.
 pub fn serve(cfg: Config) -> Result<()> {
     let store = SqliteStore::open(&cfg.data)?;
@@ -511,11 +566,8 @@ pub fn serve(cfg: Config) -> Result<()> {
         use std::io::Write;
         std::io::stdout().flush()?;
         tracing::info!(addr = %local, public = ?cfg.public, rate = cfg.rate, "serving");
-        axum::serve(
-            listener,
-            router(state, cfg.rate).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async {
+        let app = router(state, cfg.rate);
+        serve_connections(listener, app, cfg.header_timeout, async {
             let ctrl_c = tokio::signal::ctrl_c();
             #[cfg(unix)]
             {
@@ -528,7 +580,7 @@ pub fn serve(cfg: Config) -> Result<()> {
             let _ = ctrl_c.await;
             tracing::info!("shutting down: finishing requests in flight");
         })
-        .await?;
+        .await;
         Ok(())
     })
 }

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for SECONDS each (default 600), after replaying the
+# regression inputs of earlier findings (fuzz/regressions/TARGET/*).
+# Seeds come from solieu's own exports of the demo store (canonical CSV,
+# SDMX-CSV 1.0, XLSX), the reference catalogue, and a few rules and periods.
+# Needs cargo-fuzz (installed here if missing); libFuzzer's -Z flags run on
+# the stable toolchain with RUSTC_BOOTSTRAP=1.
+# Usage: fuzz/run.sh [SECONDS] [TARGET…]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs="${1:-600}"; shift || true
+export RUSTC_BOOTSTRAP=1
+command -v cargo-fuzz >/dev/null || cargo install --locked -q cargo-fuzz
+seeds=fuzz/seeds
+if [ ! -d "$seeds" ]; then
+  tmp=$(mktemp -d)
+  mkdir -p "$seeds"/{import_text,import_xlsx,period,number,legacy_text,rule}
+  cargo run --locked -q -p solieu -- --data "$tmp/data" demo >/dev/null
+  cargo run --locked -q -p solieu -- --data "$tmp/data" export --area 79 -o "$seeds/import_text/canonical.csv" >/dev/null
+  cargo run --locked -q -p solieu -- --data "$tmp/data" export --area 79 --format sdmx-csv -o "$seeds/import_text/sdmx1.csv" >/dev/null
+  cargo run --locked -q -p solieu -- --data "$tmp/data" export --area 79 --format xlsx -o "$seeds/import_xlsx/long.xlsx" >/dev/null
+  head -c 4000 crates/solieu-model/reference/indicators.csv >"$seeds/legacy_text/indicators.csv"
+  printf 'indicator,area,period,value\nEXPORTS,79,2020-10,"3.924,7"\n' >"$seeds/import_text/vn.csv"
+  printf '%s\n' 2020 2020-10 2020-Q3 2020-S1 2020-01/2020-10 "Tháng 10/2020" 2020-M10 | while read -r p; do printf '%s' "$p" >"$seeds/period/$(echo "$p" | md5sum | cut -c1-8)"; done
+  printf '%s\n' 1172800.5 1.172.800,5 9,9 -0 1e309 "(5,5)" | while read -r n; do printf '%s' "$n" >"$seeds/number/$(echo "$n" | md5sum | cut -c1-8)"; done
+  printf '%s\n' 'cumulative(RETAIL_GOODS, m) >= cumulative(RETAIL_GOODS, m-1)' 'EXPORTS = EXPORTS_FDI + EXPORTS_DOMESTIC' 'abs(yoy_pct(EXPORTS)) <= 50 and not (IIP < 0)' | while read -r r; do printf '%s' "$r" >"$seeds/rule/$(echo "$r" | md5sum | cut -c1-8)"; done
+  cp "$seeds/import_text/vn.csv" "$seeds/legacy_text/"
+  rm -rf "$tmp"
+fi
+cd fuzz
+targets=("$@"); [ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(cargo fuzz list)
+for t in "${targets[@]}"; do
+  mkdir -p "corpus/$t"
+  if [ -d "regressions/$t" ]; then
+    # every earlier finding, replayed: a regression fails here
+    cargo fuzz run --release "$t" "regressions/$t" -- -runs=0 >/dev/null 2>&1 \
+      || { echo "fuzz $t: a regression input fails again"; cargo fuzz run --release "$t" "regressions/$t" -- -runs=0; exit 1; }
+  fi
+  echo "== fuzz $t for ${secs}s"
+  cargo fuzz run --release "$t" "corpus/$t" "seeds/$t" -- \
+    -max_total_time="$secs" -rss_limit_mb=2048 -max_len=1048576 -timeout=20 -print_final_stats=1 2>&1 \
+    | grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==|SUMMARY|.*panicked)' || true
+  # libFuzzer leaves crash-*/oom-*/timeout-* files in artifacts/ on a finding
+  if compgen -G "artifacts/$t/*" >/dev/null; then
+    echo "fuzz $t: FOUND $(ls "artifacts/$t" | wc -l) input(s) in fuzz/artifacts/$t"; exit 1
+  fi
+done
