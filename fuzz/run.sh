@@ -5,11 +5,13 @@
 # SDMX-CSV 1.0, XLSX), the reference catalogue, and a few rules and periods.
 # Needs cargo-fuzz (installed here if missing); libFuzzer's -Z flags run on
 # the stable toolchain with RUSTC_BOOTSTRAP=1.
+# FUZZ_SANITIZER=address (default) or none (faster to build and run: CI).
 # Usage: fuzz/run.sh [SECONDS] [TARGET…]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-600}"; shift || true
 export RUSTC_BOOTSTRAP=1
+san="${FUZZ_SANITIZER:-address}"
 command -v cargo-fuzz >/dev/null || cargo install --locked -q cargo-fuzz
 seeds=fuzz/seeds
 if [ ! -d "$seeds" ]; then
@@ -33,11 +35,11 @@ for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"
   if [ -d "regressions/$t" ]; then
     # every earlier finding, replayed: a regression fails here
-    cargo fuzz run --release "$t" "regressions/$t" -- -runs=0 >/dev/null 2>&1 \
-      || { echo "fuzz $t: a regression input fails again"; cargo fuzz run --release "$t" "regressions/$t" -- -runs=0; exit 1; }
+    cargo fuzz run -s "$san" --release "$t" "regressions/$t" -- -runs=0 >/dev/null 2>&1 \
+      || { echo "fuzz $t: a regression input fails again"; cargo fuzz run -s "$san" --release "$t" "regressions/$t" -- -runs=0; exit 1; }
   fi
   echo "== fuzz $t for ${secs}s"
-  cargo fuzz run --release "$t" "corpus/$t" "seeds/$t" -- \
+  cargo fuzz run -s "$san" --release "$t" "corpus/$t" "seeds/$t" -- \
     -max_total_time="$secs" -rss_limit_mb=2048 -max_len=1048576 -timeout=20 -print_final_stats=1 2>&1 \
     | grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==|SUMMARY|.*panicked)' || true
   # libFuzzer leaves crash-*/oom-*/timeout-* files in artifacts/ on a finding

@@ -828,8 +828,44 @@ pub fn outlier(
     None
 }
 
+impl Expr {
+    /// How tightly the expression binds, as the parser reads it: `or`,
+    /// `and`, `not`, comparisons, `+ -`, `* /`, unary `-`, atoms.
+    fn precedence(&self) -> u8 {
+        match self {
+            Expr::Or(..) => 1,
+            Expr::And(..) => 2,
+            Expr::Not(..) => 3,
+            Expr::Cmp(..) => 4,
+            Expr::Bin('+' | '-', ..) => 5,
+            Expr::Bin(..) => 6,
+            Expr::Neg(..) => 7,
+            Expr::Num(..) | Expr::Fig { .. } | Expr::Call(..) => 8,
+        }
+    }
+}
+
+/// Writes `e`, in parentheses when it binds less tightly than `min`.
+fn operand(f: &mut fmt::Formatter<'_>, e: &Expr, min: u8) -> fmt::Result {
+    if e.precedence() < min {
+        write!(f, "({e})")
+    } else {
+        write!(f, "{e}")
+    }
+}
+
+/// Prints with the fewest parentheses that keep the tree (operators are
+/// left-associative, so a right operand of the same level keeps its
+/// parentheses): the text parses back to the same rule, never deeper than
+/// the text it was read from.
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = self.precedence();
+        let infix = |f: &mut fmt::Formatter<'_>, a: &Expr, op: &str, b: &Expr, right: u8| {
+            operand(f, a, p)?;
+            write!(f, " {op} ")?;
+            operand(f, b, right)
+        };
         match self {
             Expr::Num(n) => write!(f, "{n}"),
             Expr::Fig {
@@ -848,8 +884,11 @@ impl fmt::Display for Expr {
                 }
                 f.write_str(")")
             }
-            Expr::Neg(a) => write!(f, "-({a})"),
-            Expr::Bin(op, a, b) => write!(f, "({a} {op} {b})"),
+            Expr::Neg(a) => {
+                f.write_str("-")?;
+                operand(f, a, p)
+            }
+            Expr::Bin(op, a, b) => infix(f, a, &op.to_string(), b, p + 1),
             Expr::Call(name, args) => {
                 write!(f, "{name}(")?;
                 for (i, a) in args.iter().enumerate() {
@@ -860,10 +899,18 @@ impl fmt::Display for Expr {
                 }
                 f.write_str(")")
             }
-            Expr::Cmp(op, a, b) => write!(f, "{a} {} {b}", op.as_str()),
-            Expr::And(a, b) => write!(f, "({a} and {b})"),
-            Expr::Or(a, b) => write!(f, "({a} or {b})"),
-            Expr::Not(a) => write!(f, "not ({a})"),
+            // comparisons do not chain: both sides are sums
+            Expr::Cmp(op, a, b) => {
+                operand(f, a, 5)?;
+                write!(f, " {} ", op.as_str())?;
+                operand(f, b, 5)
+            }
+            Expr::And(a, b) => infix(f, a, "and", b, p + 1),
+            Expr::Or(a, b) => infix(f, a, "or", b, p + 1),
+            Expr::Not(a) => {
+                f.write_str("not ")?;
+                operand(f, a, p)
+            }
         }
     }
 }
