@@ -212,6 +212,20 @@ pub fn read_as_of(
     }
 }
 
+/// [`read_as_of`] of an `as_of` parameter as given (a day or an RFC 3339
+/// time): 400 when it is neither.
+pub fn read_as_of_param(
+    state: &AppState,
+    p: &Principal,
+    text: Option<&str>,
+) -> Result<Option<i64>, ApiError> {
+    let asked = text
+        .map(crate::timefmt::parse_as_of)
+        .transpose()
+        .map_err(|e| state.bad(e.to_string()))?;
+    read_as_of(state, p, asked)
+}
+
 /// Whether the account may write for `unit` (an area code) the indicators
 /// given (empty: any).
 pub fn may_write(account: &Account, unit: &str, indicators: &[String]) -> bool {

@@ -19,7 +19,7 @@ use solieu_model::Period;
 use solieu_store::{AuditRecord, ObsQuery, Role, RoundStatus, Store, Workflow};
 use utoipa::{IntoParams, ToSchema};
 
-use super::auth::{self, need, read_as_of, Caller, Principal};
+use super::auth::{self, need, read_as_of, read_as_of_param, Caller, Principal};
 use super::{ApiError, AppState};
 use crate::figures;
 
@@ -186,14 +186,8 @@ fn query_figures(state: &AppState, p: &Principal, q: FiguresQuery) -> Result<Res
     let limit = q.limit.unwrap_or(1000).clamp(1, 100_000);
     let offset = q.offset.unwrap_or(0);
     let explain = q.explain.unwrap_or(false);
-    let asked = q
-        .as_of
-        .as_deref()
-        .map(crate::timefmt::parse_as_of)
-        .transpose()
-        .map_err(|e| state.bad(e.to_string()))?;
     let opts = Options {
-        as_of: read_as_of(state, p, asked)?,
+        as_of: read_as_of_param(state, p, q.as_of.as_deref())?,
         explain,
         ..Options::default()
     };
@@ -829,13 +823,7 @@ pub async fn report(
             "format={format}: expected md, html, xlsx, docx or pdf"
         )));
     }
-    let asked = q
-        .as_of
-        .as_deref()
-        .map(crate::timefmt::parse_as_of)
-        .transpose()
-        .map_err(|e| state.bad(e.to_string()))?;
-    let as_of = read_as_of(&state, &p, asked)?;
+    let as_of = read_as_of_param(&state, &p, q.as_of.as_deref())?;
     let area = q.area.clone();
     let label = q.as_of.clone();
     let fmt = format.clone();
@@ -915,13 +903,7 @@ pub async fn export(
             "format={format}: expected csv, xlsx, sdmx-csv or parquet"
         )));
     }
-    let asked = q
-        .as_of
-        .as_deref()
-        .map(crate::timefmt::parse_as_of)
-        .transpose()
-        .map_err(|e| state.bad(e.to_string()))?;
-    let as_of = read_as_of(&state, &p, asked)?;
+    let as_of = read_as_of_param(&state, &p, q.as_of.as_deref())?;
     let (areas, inds) = {
         let store = state.store()?;
         (
