@@ -10,9 +10,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-600}"; shift || true
-export RUSTC_BOOTSTRAP=1
 san="${FUZZ_SANITIZER:-address}"
+# RUSTC_BOOTSTRAP is given to cargo fuzz alone: set for every cargo call it
+# would change the fingerprints and rebuild the whole workspace
 command -v cargo-fuzz >/dev/null || cargo install --locked -q cargo-fuzz
+fuzz() { RUSTC_BOOTSTRAP=1 cargo fuzz "$@"; }
 seeds=fuzz/seeds
 if [ ! -d "$seeds" ]; then
   tmp=$(mktemp -d)
@@ -30,16 +32,16 @@ if [ ! -d "$seeds" ]; then
   rm -rf "$tmp"
 fi
 cd fuzz
-targets=("$@"); [ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(cargo fuzz list)
+targets=("$@"); [ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(fuzz list)
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"
   if [ -d "regressions/$t" ]; then
     # every earlier finding, replayed: a regression fails here
-    cargo fuzz run -s "$san" --release "$t" "regressions/$t" -- -runs=0 >/dev/null 2>&1 \
-      || { echo "fuzz $t: a regression input fails again"; cargo fuzz run -s "$san" --release "$t" "regressions/$t" -- -runs=0; exit 1; }
+    fuzz run -s "$san" --release "$t" "regressions/$t" -- -runs=0 >/dev/null 2>&1 \
+      || { echo "fuzz $t: a regression input fails again"; fuzz run -s "$san" --release "$t" "regressions/$t" -- -runs=0; exit 1; }
   fi
   echo "== fuzz $t for ${secs}s"
-  cargo fuzz run -s "$san" --release "$t" "corpus/$t" "seeds/$t" -- \
+  fuzz run -s "$san" --release "$t" "corpus/$t" "seeds/$t" -- \
     -max_total_time="$secs" -rss_limit_mb=2048 -max_len=1048576 -timeout=20 -print_final_stats=1 2>&1 \
     | grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==|SUMMARY|.*panicked)' || true
   # libFuzzer leaves crash-*/oom-*/timeout-* files in artifacts/ on a finding
