@@ -66,6 +66,14 @@ fn file_error(name: &str, message: String) -> Diagnostic {
     }
 }
 
+/// The dimensions the catalogue declares (extra columns of a canonical CSV).
+fn dimension_names(cat: &Catalog<'_>) -> Vec<String> {
+    cat.indicators
+        .values()
+        .flat_map(|i| i.dimensions.iter().map(|d| d.name.clone()))
+        .collect()
+}
+
 /// Reads and validates files together (a figure given twice in two files
 /// of one import is a duplicate). Any error: `Err` with every error found.
 pub fn read_files(
@@ -73,11 +81,7 @@ pub fn read_files(
     cat: &Catalog<'_>,
     opts: &ReadOptions,
 ) -> Result<ReadOutcome, Vec<Diagnostic>> {
-    let dims: Vec<String> = cat
-        .indicators
-        .values()
-        .flat_map(|i| i.dimensions.iter().map(|d| d.name.clone()))
-        .collect();
+    let dims = dimension_names(cat);
     let mut records: Vec<RawRecord> = vec![];
     let mut errors = vec![];
     let mut notes = vec![];
@@ -247,37 +251,27 @@ enum Rows<R: std::io::Read> {
 }
 
 impl<'c, R: std::io::Read> CsvChunks<'c, R> {
-    /// Opens an SDMX-CSV (1.0 or 2.0) stream and reads its header.
-    pub fn new_sdmx(
-        reader: R,
-        name: &str,
-        cat: &'c Catalog<'c>,
-        opts: &ReadOptions,
-        chunk_rows: usize,
-    ) -> Result<Self, Vec<Diagnostic>> {
-        Ok(CsvChunks {
-            stream: Rows::Sdmx(sdmx_csv::SdmxCsvStream::new(reader, name)?),
-            cat,
-            default_source: opts.default_source.clone(),
-            chunk_rows: chunk_rows.max(1),
-        })
-    }
-
-    /// Opens a canonical CSV stream and reads the header.
+    /// Opens the stream and reads its header: SDMX-CSV (1.0 or 2.0) with
+    /// `sdmx`, else the canonical layout.
     pub fn new(
         reader: R,
         name: &str,
         cat: &'c Catalog<'c>,
         opts: &ReadOptions,
         chunk_rows: usize,
+        sdmx: bool,
     ) -> Result<Self, Vec<Diagnostic>> {
-        let dims: Vec<String> = cat
-            .indicators
-            .values()
-            .flat_map(|i| i.dimensions.iter().map(|d| d.name.clone()))
-            .collect();
+        let stream = if sdmx {
+            Rows::Sdmx(sdmx_csv::SdmxCsvStream::new(reader, name)?)
+        } else {
+            Rows::Canonical(csv_long::CsvStream::new(
+                reader,
+                name,
+                &dimension_names(cat),
+            )?)
+        };
         Ok(CsvChunks {
-            stream: Rows::Canonical(csv_long::CsvStream::new(reader, name, &dims)?),
+            stream,
             cat,
             default_source: opts.default_source.clone(),
             chunk_rows: chunk_rows.max(1),

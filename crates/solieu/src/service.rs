@@ -205,11 +205,8 @@ pub fn import_csv_stream(
                 hash: sha2::Sha256::new(),
                 bytes: &read_bytes,
             };
-            let chunks = if sdmx {
-                solieu_ingest::CsvChunks::new_sdmx(&mut counting, &name, &cat, opts, chunk_rows)
-            } else {
-                solieu_ingest::CsvChunks::new(&mut counting, &name, &cat, opts, chunk_rows)
-            };
+            let chunks =
+                solieu_ingest::CsvChunks::new(&mut counting, &name, &cat, opts, chunk_rows, sdmx);
             match chunks {
                 Err(d) => {
                     let _ = tx.send(Err(d.iter().map(ToString::to_string).collect()));

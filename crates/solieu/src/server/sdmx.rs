@@ -272,9 +272,7 @@ enum StructureFormat {
 /// The structure format asked for. v1 answers SDMX-ML 2.1 by default, v2
 /// SDMX-JSON 2.0.
 fn structure_format(headers: &HeaderMap, v2: bool) -> Option<StructureFormat> {
-    let accept = header_str(headers, header::ACCEPT)
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let accept = accept(headers);
     if accept.trim().is_empty() {
         return Some(if v2 {
             StructureFormat::Json
@@ -306,6 +304,13 @@ fn structure_format(headers: &HeaderMap, v2: bool) -> Option<StructureFormat> {
         }
     }
     None
+}
+
+/// The `Accept` header, lower case (empty when absent).
+fn accept(headers: &HeaderMap) -> String {
+    header_str(headers, header::ACCEPT)
+        .unwrap_or("")
+        .to_ascii_lowercase()
 }
 
 /// The `version=` parameter of a media range.
@@ -504,9 +509,7 @@ enum DataFormat {
 /// sends) is GenericData on both mounts: it is the safe default, readable
 /// without the DSD.
 fn data_format(headers: &HeaderMap, v2: bool) -> Option<DataFormat> {
-    let accept = header_str(headers, header::ACCEPT)
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let accept = accept(headers);
     if accept.trim().is_empty() {
         return Some(DataFormat::Generic);
     }
