@@ -1,6 +1,9 @@
 //! The observation store: areas, indicators, and observations kept as
-//! append-only vintages, behind the [`Store`] trait. [`SqliteStore`] is the
-//! embedded implementation; a PostgreSQL one implements the same trait.
+//! append-only vintages, behind the [`Store`] and [`Workflow`] traits.
+//! [`SqliteStore`] is the embedded implementation, [`PgStore`] the one for
+//! server deployments; [`open`] picks one from where the store is
+//! (a data directory or a `postgres://` address). The `copy` module moves a
+//! whole store between them (migrate, backup, restore).
 //!
 //! Invariants every implementation keeps:
 //! - **append-only**: a vintage is never updated or deleted; a new value for
@@ -11,13 +14,17 @@
 //!   vintages recorded up to then.
 #![warn(missing_docs)]
 
+pub mod copy;
 mod migrations;
+mod pg;
+mod pg_workflow;
 mod sqlite;
 mod sqlite_workflow;
 pub mod workflow;
 
 use solieu_model::{AreaRegistry, Indicator, Measure, Observation, Period, Vintage};
 
+pub use pg::{PgStore, CHANGES_CHANNEL};
 pub use sqlite::SqliteStore;
 pub use workflow::{
     Actor, AuditQuery, AuditRecord, Form, Round, RoundAction, RoundStatus, Rule, Severity, Task,
@@ -36,6 +43,9 @@ pub enum StoreError {
     /// A batch broke an invariant; nothing was written.
     #[error("import refused, nothing written: {0}")]
     Refused(String),
+    /// The PostgreSQL server failed or refused.
+    #[error("database error: {0}")]
+    Pg(#[from] postgres::Error),
     /// Stored data could not be read back.
     #[error("corrupt record: {0}")]
     Corrupt(String),
@@ -301,6 +311,112 @@ pub trait Store {
     fn audit(&self, limit: usize) -> Result<Vec<AuditEntry>>;
     /// Checks the physical and logical integrity of the store.
     fn check(&self) -> Result<()>;
+}
+
+/// A whole store: the figures and the workflow, either backend.
+pub trait Backend: Store + Workflow + copy::Tables + Send {
+    /// `sqlite` or `postgres`.
+    fn kind(&self) -> &'static str;
+    /// Where it is, for messages (never a password).
+    fn location(&self) -> String;
+    /// A second connection to the same store, for a long read that must not
+    /// hold the first (a streamed export).
+    fn reopen(&self) -> Result<Box<dyn Backend>>;
+    /// The underlying store as the trait object the engine reads.
+    fn as_store(&self) -> &dyn Store;
+}
+
+impl Backend for SqliteStore {
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+    fn location(&self) -> String {
+        self.path().display().to_string()
+    }
+    fn reopen(&self) -> Result<Box<dyn Backend>> {
+        let dir = self.path().parent().unwrap_or(std::path::Path::new("."));
+        Ok(Box::new(SqliteStore::open(dir)?))
+    }
+    fn as_store(&self) -> &dyn Store {
+        self
+    }
+}
+
+impl Backend for PgStore {
+    fn kind(&self) -> &'static str {
+        "postgres"
+    }
+    fn location(&self) -> String {
+        redact(self.url())
+    }
+    fn reopen(&self) -> Result<Box<dyn Backend>> {
+        Ok(Box::new(PgStore::open(self.url())?))
+    }
+    fn as_store(&self) -> &dyn Store {
+        self
+    }
+}
+
+/// Where a store is: a data directory, or a PostgreSQL database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// `solieu.db` in this directory.
+    Dir(std::path::PathBuf),
+    /// A `postgres://` (or `postgresql://`) address.
+    Postgres(String),
+}
+
+impl Location {
+    /// A `postgres://…` or `postgresql://…` address is a database; anything
+    /// else a directory.
+    pub fn parse(s: &str) -> Location {
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            Location::Postgres(s.to_string())
+        } else {
+            Location::Dir(s.into())
+        }
+    }
+
+    /// Opens the existing store there.
+    pub fn open(&self) -> Result<Box<dyn Backend>> {
+        Ok(match self {
+            Location::Dir(d) => Box::new(SqliteStore::open(d)?),
+            Location::Postgres(u) => Box::new(PgStore::open(u)?),
+        })
+    }
+
+    /// Opens the store there, creating it with the reference data and the
+    /// built-in catalogue if there is none.
+    pub fn create(&self) -> Result<Box<dyn Backend>> {
+        Ok(match self {
+            Location::Dir(d) => Box::new(SqliteStore::create(d)?),
+            Location::Postgres(u) => Box::new(PgStore::create(u)?),
+        })
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Dir(d) => write!(f, "{}", d.display()),
+            Location::Postgres(u) => f.write_str(&redact(u)),
+        }
+    }
+}
+
+/// A database address without its password: `postgres://solieu:***@db/solieu`.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (auth, host) = match rest.rsplit_once('@') {
+        Some(x) => x,
+        None => return url.to_string(),
+    };
+    match auth.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
 }
 
 /// Microseconds since the Unix epoch, now.

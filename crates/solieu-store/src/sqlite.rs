@@ -987,3 +987,125 @@ impl Store for SqliteStore {
         Ok(())
     }
 }
+
+impl rusqlite::ToSql for crate::copy::Cell {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use crate::copy::Cell;
+        use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+        Ok(match self {
+            Cell::Null => ToSqlOutput::Owned(Value::Null),
+            Cell::Int(i) => ToSqlOutput::Owned(Value::Integer(*i)),
+            Cell::Real(f) => ToSqlOutput::Owned(Value::Real(*f)),
+            Cell::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+        })
+    }
+}
+
+impl crate::copy::Tables for SqliteStore {
+    fn dump(&self, sink: crate::copy::RowSink<'_>) -> Result<()> {
+        use crate::copy::{Cell, TABLES};
+        use rusqlite::types::ValueRef;
+        // one read transaction: one snapshot of every table
+        let tx = self.conn.unchecked_transaction()?;
+        for t in TABLES {
+            let order = match (t.id, t.ordered) {
+                (Some(id), _) => format!(" ORDER BY \"{id}\""),
+                (None, true) => " ORDER BY rowid".into(),
+                (None, false) => String::new(),
+            };
+            let mut st = tx.prepare(&format!(
+                "SELECT {} FROM \"{}\"{order}",
+                t.column_list(),
+                t.name
+            ))?;
+            let mut rows = st.query([])?;
+            let mut cells = Vec::with_capacity(t.columns.len());
+            while let Some(r) = rows.next()? {
+                cells.clear();
+                for i in 0..t.columns.len() {
+                    cells.push(match r.get_ref(i)? {
+                        ValueRef::Null => Cell::Null,
+                        ValueRef::Integer(v) => Cell::Int(v),
+                        ValueRef::Real(v) => Cell::Real(v),
+                        ValueRef::Text(v) => Cell::Text(
+                            std::str::from_utf8(v)
+                                .map_err(|_| {
+                                    StoreError::Corrupt(format!("{}: text not UTF-8", t.name))
+                                })?
+                                .to_string(),
+                        ),
+                        ValueRef::Blob(_) => {
+                            return Err(StoreError::Corrupt(format!("{}: a blob", t.name)))
+                        }
+                    });
+                }
+                sink(t, &cells)?;
+            }
+        }
+        tx.finish()?;
+        Ok(())
+    }
+
+    fn load(&mut self, feed: &mut dyn FnMut(crate::copy::RowSink<'_>) -> Result<()>) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        feed(&mut |t, row| {
+            let marks = vec!["?"; t.columns.len()].join(",");
+            tx.prepare_cached(&format!(
+                "INSERT INTO \"{}\" ({}) VALUES ({marks})",
+                t.name,
+                t.column_list()
+            ))?
+            .execute(params_from_iter(row.iter()))?;
+            Ok(())
+        })?;
+        // SQLite's counters follow the largest id by themselves
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn counts(&self) -> Result<Vec<(&'static str, i64)>> {
+        let tx = self.conn.unchecked_transaction()?;
+        let counts = crate::copy::TABLES
+            .iter()
+            .map(|t| {
+                let n: i64 =
+                    tx.query_row(&format!("SELECT count(*) FROM \"{}\"", t.name), [], |r| {
+                        r.get(0)
+                    })?;
+                Ok((t.name, n))
+            })
+            .collect::<Result<_>>()?;
+        tx.finish()?;
+        Ok(counts)
+    }
+}
+
+impl SqliteStore {
+    /// Opens the store file at `path` (a backup), which must exist.
+    pub fn open_file(path: &Path) -> Result<SqliteStore> {
+        if !path.is_file() {
+            return Err(StoreError::Schema(format!(
+                "'{}' is not a solieu store file",
+                path.display()
+            )));
+        }
+        Self::connect(path.to_path_buf())
+    }
+
+    /// A store file with the schema and nothing else: the target of a copy.
+    pub fn blank_file(path: &Path) -> Result<SqliteStore> {
+        Self::connect(path.to_path_buf())
+    }
+
+    /// Writes a consistent copy of the whole store to `path` while others
+    /// may write (`VACUUM INTO`); the file must not exist.
+    pub fn snapshot_into(&self, path: &Path) -> Result<()> {
+        let p = path.to_str().ok_or_else(|| {
+            StoreError::Refused(format!("'{}': not a UTF-8 path", path.display()))
+        })?;
+        self.conn.execute("VACUUM INTO ?1", [p])?;
+        Ok(())
+    }
+}

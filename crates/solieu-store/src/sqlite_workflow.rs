@@ -3,13 +3,13 @@
 
 use chrono::NaiveDate;
 use rusqlite::{params, OptionalExtension, Transaction};
-use serde_json::json;
 use solieu_model::Period;
 
 use crate::sqlite::{audit_row, AUDIT_COLUMNS};
 use crate::workflow::{
-    frequency_name, parse_frequency, refused, Actor, AuditQuery, AuditRecord, Form, Round,
-    RoundStatus, Rule, Severity, Task, TaskNote, TaskStatus, TaskUpdate, TokenInfo, Workflow,
+    form_json, frequency_name, parse_frequency, refused, round_json, rule_json, task_json, Actor,
+    AuditQuery, AuditRecord, Form, Round, RoundStatus, Rule, Severity, Task, TaskNote, TaskStatus,
+    TaskUpdate, TokenInfo, Workflow,
 };
 use crate::{now_micros, Account, AuditEntry, Result, SqliteStore, StoreError};
 
@@ -43,28 +43,6 @@ fn form_id(tx: &rusqlite::Connection, code: &str) -> Result<i64> {
     tx.query_row("SELECT id FROM form WHERE code = ?1", [code], |r| r.get(0))
         .optional()?
         .ok_or_else(|| refused(format!("no form '{code}'")))
-}
-
-fn round_json(r: &Round) -> String {
-    json!({"status": r.status.as_str(), "comment": r.comment, "draft": r.draft}).to_string()
-}
-
-fn task_json(t: &Task) -> String {
-    json!({"status": t.status.as_str(), "progress": t.progress, "deadline": t.deadline.to_string()})
-        .to_string()
-}
-
-fn form_json(f: &Form) -> String {
-    json!({
-        "name": f.name, "frequency": frequency_name(f.frequency), "deadline_day": f.deadline_day,
-        "deadline_offset": f.deadline_offset, "indicators": f.indicators, "units": f.units,
-    })
-    .to_string()
-}
-
-fn rule_json(r: &Rule) -> String {
-    json!({"expression": r.expression, "severity": r.severity.as_str(), "description": r.description, "active": r.active})
-        .to_string()
 }
 
 impl SqliteStore {
@@ -508,19 +486,7 @@ impl Workflow for SqliteStore {
             .read_tasks(None, Some(id))?
             .pop()
             .ok_or_else(|| refused(format!("no task {id}")))?;
-        let mut after = before.clone();
-        if let Some(s) = u.status {
-            after.status = s;
-        }
-        if let Some(p) = u.progress {
-            after.progress = p.min(100);
-        }
-        if after.status == TaskStatus::Done {
-            after.progress = 100;
-        }
-        if let Some(d) = u.deadline {
-            after.deadline = d;
-        }
+        let after = before.updated(u);
         let now = now_micros();
         let tx = self.conn.transaction()?;
         tx.execute(

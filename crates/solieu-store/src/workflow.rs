@@ -6,6 +6,7 @@
 //! stores.
 
 use chrono::{Datelike, NaiveDate};
+use serde_json::json;
 use solieu_model::period::Frequency;
 use solieu_model::Period;
 
@@ -383,6 +384,26 @@ impl Task {
     }
 }
 
+impl Task {
+    /// The task after an update (progress capped at 100, done means 100).
+    pub fn updated(&self, u: &TaskUpdate) -> Task {
+        let mut after = self.clone();
+        if let Some(s) = u.status {
+            after.status = s;
+        }
+        if let Some(p) = u.progress {
+            after.progress = p.min(100);
+        }
+        if after.status == TaskStatus::Done {
+            after.progress = 100;
+        }
+        if let Some(d) = u.deadline {
+            after.deadline = d;
+        }
+        after
+    }
+}
+
 /// A change to a task.
 #[derive(Debug, Clone, Default)]
 pub struct TaskUpdate {
@@ -499,6 +520,29 @@ pub trait Workflow {
     fn publish(&mut self, note: &str, actor: Actor<'_>) -> Result<i64>;
     /// The latest release: (number, time µs).
     fn last_release(&self) -> Result<Option<(i64, i64)>>;
+}
+
+// the before/after states the audit log keeps of each kind of change
+pub(crate) fn round_json(r: &Round) -> String {
+    json!({"status": r.status.as_str(), "comment": r.comment, "draft": r.draft}).to_string()
+}
+
+pub(crate) fn task_json(t: &Task) -> String {
+    json!({"status": t.status.as_str(), "progress": t.progress, "deadline": t.deadline.to_string()})
+        .to_string()
+}
+
+pub(crate) fn form_json(f: &Form) -> String {
+    json!({
+        "name": f.name, "frequency": frequency_name(f.frequency), "deadline_day": f.deadline_day,
+        "deadline_offset": f.deadline_offset, "indicators": f.indicators, "units": f.units,
+    })
+    .to_string()
+}
+
+pub(crate) fn rule_json(r: &Rule) -> String {
+    json!({"expression": r.expression, "severity": r.severity.as_str(), "description": r.description, "active": r.active})
+        .to_string()
 }
 
 /// Refusal helper for backends.

@@ -2,11 +2,13 @@
 //! origin and before → after, the audit log append-only, rounds, rules,
 //! tasks, sessions, tokens and releases read back as written.
 
+mod common;
+
 use chrono::NaiveDate;
 use solieu_model::{Frequency, Period};
 use solieu_store::{
-    Account, Actor, AuditQuery, Form, Role, Round, RoundAction, RoundStatus, Rule, Severity,
-    SqliteStore, Store, Task, TaskStatus, TaskUpdate, Workflow,
+    Account, Actor, AuditQuery, Backend, Form, Role, Round, RoundAction, RoundStatus, Rule,
+    Severity, Task, TaskStatus, TaskUpdate,
 };
 
 const WHO: Actor<'static> = Actor {
@@ -14,10 +16,11 @@ const WHO: Actor<'static> = Actor {
     origin: "token 1 from 10.0.0.5:4000",
 };
 
-fn store() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let s = SqliteStore::create(&dir.path().join("data")).unwrap();
-    (dir, s)
+/// Runs a test on a fresh store of every backend.
+fn each_backend(test: impl Fn(&mut dyn Backend)) {
+    for mut fresh in common::backends() {
+        test(&mut *fresh.store);
+    }
 }
 
 fn form() -> Form {
@@ -34,7 +37,10 @@ fn form() -> Form {
 
 #[test]
 fn rounds_move_and_every_step_is_audited_with_before_and_after() {
-    let (_d, mut s) = store();
+    each_backend(rounds_move);
+}
+
+fn rounds_move(s: &mut dyn Backend) {
     s.put_form(&form(), WHO).unwrap();
     assert_eq!(s.forms().unwrap(), vec![form()]);
     let p = Period::Month(2026, 10);
@@ -95,27 +101,31 @@ fn rounds_move_and_every_step_is_audited_with_before_and_after() {
 
 #[test]
 fn the_audit_log_is_append_only_even_with_sql() {
-    let (d, mut s) = store();
-    s.put_rule(
-        &Rule {
-            code: "R".into(),
-            expression: "A >= 0".into(),
-            severity: Severity::Error,
-            description: String::new(),
-            active: true,
-        },
-        WHO,
-    )
-    .unwrap();
-    drop(s);
-    let conn = rusqlite::Connection::open(d.path().join("data/solieu.db")).unwrap();
-    assert!(conn.execute("UPDATE audit SET actor = 'x'", []).is_err());
-    assert!(conn.execute("DELETE FROM audit", []).is_err());
+    for mut fresh in common::backends() {
+        fresh
+            .store
+            .put_rule(
+                &Rule {
+                    code: "R".into(),
+                    expression: "A >= 0".into(),
+                    severity: Severity::Error,
+                    description: String::new(),
+                    active: true,
+                },
+                WHO,
+            )
+            .unwrap();
+        assert!(fresh.raw_sql("UPDATE audit SET actor = 'x'").is_err());
+        assert!(fresh.raw_sql("DELETE FROM audit").is_err());
+    }
 }
 
 #[test]
 fn rules_tasks_sessions_tokens_and_releases_read_back() {
-    let (_d, mut s) = store();
+    each_backend(read_back);
+}
+
+fn read_back(s: &mut dyn Backend) {
     let rule = Rule {
         code: "XK".into(),
         expression: "EXPORTS = EXPORTS_FDI + EXPORTS_DOMESTIC".into(),
