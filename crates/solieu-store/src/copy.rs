@@ -330,10 +330,15 @@ pub trait Tables {
     /// Calls `sink` with every row of every table, from one consistent
     /// snapshot.
     fn dump(&self, sink: RowSink<'_>) -> Result<()>;
-    /// In one transaction: calls `feed` with a sink that writes rows into
-    /// this store, then sets the id counters past the copied rows, then
-    /// commits. An error anywhere writes nothing.
-    fn load(&mut self, feed: &mut dyn FnMut(RowSink<'_>) -> Result<()>) -> Result<()>;
+    /// In one transaction: empties every table first if `replace` (the only
+    /// way rows ever leave a store), calls `feed` with a sink that writes
+    /// rows into this store, sets the id counters past the copied rows, and
+    /// commits. An error anywhere writes nothing and removes nothing.
+    fn load(
+        &mut self,
+        replace: bool,
+        feed: &mut dyn FnMut(RowSink<'_>) -> Result<()>,
+    ) -> Result<()>;
     /// The number of rows of every table, in [`TABLES`] order.
     fn counts(&self) -> Result<Vec<(&'static str, i64)>>;
 }
@@ -403,18 +408,19 @@ pub struct CopyReport {
     pub checksum: Checksum,
 }
 
-/// Copies every row of `from` into `to` (which must be empty), then checks
-/// that both have the same rows and vintages. On a mismatch the error says
-/// which table or the checksums; the target keeps what was written, for
-/// inspection, but a failed write leaves nothing.
-pub fn copy_store(from: &dyn Backend, to: &mut dyn Backend) -> Result<CopyReport> {
-    if !is_empty(to)? {
+/// Copies every row of `from` into `to`, which must be empty unless
+/// `replace` (its rows are then removed in the same transaction), then
+/// checks that both have the same rows and vintages. On a mismatch the error
+/// says which table or the checksums; the target keeps what was written, for
+/// inspection, but a failed write leaves the target as it was.
+pub fn copy_store(from: &dyn Backend, to: &mut dyn Backend, replace: bool) -> Result<CopyReport> {
+    if !replace && !is_empty(to)? {
         return Err(StoreError::Refused(
             "the target already holds a store; give --force to replace it".into(),
         ));
     }
     let before = checksum(from)?;
-    to.load(&mut |sink| from.dump(sink))?;
+    to.load(replace, &mut |sink| from.dump(sink))?;
     let after = checksum(to)?;
     let source = checksum(from)?;
     if source != before {

@@ -45,13 +45,33 @@ pub enum StoreError {
     Refused(String),
     /// The PostgreSQL server failed or refused.
     #[error("database error: {0}")]
-    Pg(#[from] postgres::Error),
+    Pg(postgres::Error),
+    /// The database server cannot be reached (down, restarting, the
+    /// connection lost): nothing of the call was written; try again.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     /// Stored data could not be read back.
     #[error("corrupt record: {0}")]
     Corrupt(String),
     /// Filesystem.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+}
+
+/// How every [`StoreError::Unavailable`] begins, for callers that only see
+/// its text through wrappers (the server answers 503 for it).
+pub const UNAVAILABLE: &str = "the database is unavailable";
+
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> StoreError {
+        // a lost connection or one that never opened is not the data's fault
+        let io = std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
+        if e.is_closed() || io {
+            StoreError::Unavailable(e.to_string())
+        } else {
+            StoreError::Pg(e)
+        }
+    }
 }
 
 /// Result alias.

@@ -34,8 +34,19 @@ pub const CHANGES_CHANNEL: &str = "solieu_changes";
 
 /// The PostgreSQL store.
 pub struct PgStore {
-    client: Mutex<Client>,
+    /// `None` only while being replaced or dropped
+    client: Mutex<Option<Client>>,
     url: String,
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        // closing the connection blocks on the driver's runtime: step aside
+        // first when dropped on a worker of the server's runtime
+        if let Some(c) = self.client.get_mut().ok().and_then(Option::take) {
+            blocking(move || drop(c));
+        }
+    }
 }
 
 /// Runs blocking database work: on a worker of a multi-threaded tokio
@@ -141,7 +152,7 @@ impl PgStore {
         let mut client = connect(url)?;
         blocking(|| crate::migrations::migrate_pg(&mut client))?;
         Ok(PgStore {
-            client: Mutex::new(client),
+            client: Mutex::new(Some(client)),
             url: url.to_string(),
         })
     }
@@ -155,15 +166,19 @@ impl PgStore {
     /// it (a restart): the call after a failure finds a live connection.
     pub(crate) fn with<T>(&self, f: impl FnOnce(&mut Client) -> Result<T>) -> Result<T> {
         blocking(|| {
-            let mut c = self.client()?;
-            if c.is_closed() {
-                *c = connect(&self.url)?;
+            let mut guard = self.client()?;
+            if guard.as_ref().is_none_or(Client::is_closed) {
+                *guard = None;
+                *guard = Some(connect(&self.url)?);
             }
-            f(&mut c)
+            let c = guard
+                .as_mut()
+                .ok_or_else(|| StoreError::Unavailable("no connection".into()))?;
+            f(c)
         })
     }
 
-    fn client(&self) -> Result<MutexGuard<'_, Client>> {
+    fn client(&self) -> Result<MutexGuard<'_, Option<Client>>> {
         self.client
             .lock()
             .map_err(|_| StoreError::Corrupt("the connection's lock was poisoned".into()))
@@ -1141,10 +1156,22 @@ impl crate::copy::Tables for PgStore {
         })
     }
 
-    fn load(&mut self, feed: &mut dyn FnMut(crate::copy::RowSink<'_>) -> Result<()>) -> Result<()> {
+    fn load(
+        &mut self,
+        replace: bool,
+        feed: &mut dyn FnMut(crate::copy::RowSink<'_>) -> Result<()>,
+    ) -> Result<()> {
         use crate::copy::{Cell, Table, TABLES};
         self.with(|c| {
             let mut tx = c.transaction()?;
+            if replace {
+                // TRUNCATE, not DELETE: the append-only triggers are for rows
+                let names: Vec<String> = TABLES.iter().map(|t| format!("\"{}\"", t.name)).collect();
+                tx.batch_execute(&format!(
+                    "TRUNCATE {} RESTART IDENTITY CASCADE",
+                    names.join(", ")
+                ))?;
+            }
             let mut current: Option<&'static Table> = None;
             let mut buf: Vec<Vec<Cell>> = Vec::with_capacity(COPY_ROWS);
             feed(&mut |t, row| {
@@ -1194,25 +1221,6 @@ impl crate::copy::Tables for PgStore {
             }
             tx.commit()?;
             Ok(out)
-        })
-    }
-}
-
-impl PgStore {
-    /// Empties every table of the store (`migrate --force`, `restore
-    /// --force`): `TRUNCATE`, in one transaction, the only way rows leave a
-    /// store.
-    pub fn clear(&mut self) -> Result<()> {
-        let names: Vec<String> = crate::copy::TABLES
-            .iter()
-            .map(|t| format!("\"{}\"", t.name))
-            .collect();
-        self.with(|c| {
-            c.batch_execute(&format!(
-                "TRUNCATE {} RESTART IDENTITY CASCADE",
-                names.join(", ")
-            ))?;
-            Ok(())
         })
     }
 }

@@ -1046,7 +1046,18 @@ impl crate::copy::Tables for SqliteStore {
         Ok(())
     }
 
-    fn load(&mut self, feed: &mut dyn FnMut(crate::copy::RowSink<'_>) -> Result<()>) -> Result<()> {
+    fn load(
+        &mut self,
+        replace: bool,
+        feed: &mut dyn FnMut(crate::copy::RowSink<'_>) -> Result<()>,
+    ) -> Result<()> {
+        if replace && !crate::copy::is_empty(self)? {
+            // the append-only triggers forbid emptying a file store; a
+            // replacement is a new file renamed over the old (see `solieu migrate`)
+            return Err(StoreError::Refused(
+                "an SQLite store is replaced by writing a new file, not by emptying it".into(),
+            ));
+        }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -1097,15 +1108,5 @@ impl SqliteStore {
     /// A store file with the schema and nothing else: the target of a copy.
     pub fn blank_file(path: &Path) -> Result<SqliteStore> {
         Self::connect(path.to_path_buf())
-    }
-
-    /// Writes a consistent copy of the whole store to `path` while others
-    /// may write (`VACUUM INTO`); the file must not exist.
-    pub fn snapshot_into(&self, path: &Path) -> Result<()> {
-        let p = path.to_str().ok_or_else(|| {
-            StoreError::Refused(format!("'{}': not a UTF-8 path", path.display()))
-        })?;
-        self.conn.execute("VACUUM INTO ?1", [p])?;
-        Ok(())
     }
 }

@@ -485,17 +485,21 @@ fn a_store_copied_between_backends_is_the_same_store() {
     let back = SqliteStore::blank_file(&dir.path().join("back.db")).unwrap();
     let mut from: Box<dyn Backend> = source.reopen();
     for hop in &mut hops {
-        let report = copy_store(&*from, &mut *hop.store).unwrap();
+        let report = copy_store(&*from, &mut *hop.store, false).unwrap();
         assert_eq!(report.checksum, sum, "{}", hop.kind());
         assert_eq!(everything(&*hop.store), want, "{}", hop.kind());
         // a second copy into the same target is refused, and writes nothing
-        let err = copy_store(&*from, &mut *hop.store).unwrap_err();
+        let err = copy_store(&*from, &mut *hop.store, false).unwrap_err();
         assert!(err.to_string().contains("--force"), "{err}");
         assert_eq!(checksum(&*hop.store).unwrap(), sum);
+        // with replace, the target's rows go and the copy's come, in one transaction
+        let again = copy_store(&*from, &mut *hop.store, true).unwrap();
+        assert_eq!(again.checksum, sum);
+        assert_eq!(everything(&*hop.store), want, "{}", hop.kind());
         from = hop.reopen();
     }
     let mut back: Box<dyn Backend> = Box::new(back);
-    let report = copy_store(&*from, &mut *back).unwrap();
+    let report = copy_store(&*from, &mut *back, false).unwrap();
     assert_eq!(report.checksum, sum);
     assert_eq!(everything(&*back), want);
     // the copy goes on as a store: numbers continue after the copied ones

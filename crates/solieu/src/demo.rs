@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 use chrono::{FixedOffset, NaiveDate, TimeZone};
 use solieu_ingest::{Catalog, Input, ReadOptions};
 use solieu_model::{Measure, Observation, Period, Status, Unit};
-use solieu_store::{ImportBatch, SqliteStore, Store};
+use solieu_store::ImportBatch;
 
 /// The real figures, with sources (facts copied from public publications).
 pub const FIGURES_CSV: &str = include_str!("../demo/vn_figures.csv");
@@ -124,7 +124,7 @@ fn micros_at_noon(d: NaiveDate) -> i64 {
 
 /// Fills the store. A store that already holds observations is left as it
 /// is (returns `None`), so running the demo twice adds nothing.
-pub fn load(store: &mut SqliteStore) -> Result<Option<DemoReport>> {
+pub fn load(store: &mut dyn solieu_store::Backend) -> Result<Option<DemoReport>> {
     if store.stats()?.vintages > 0 {
         return Ok(None);
     }

@@ -7,6 +7,7 @@ pub mod exports;
 pub mod figures;
 pub mod locks;
 pub mod parquet_out;
+pub mod relocate;
 pub mod reports;
 pub mod rules;
 pub mod sdmx;

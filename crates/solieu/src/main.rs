@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use solieu::{service, timefmt};
 use solieu_model::{Measure, Period};
-use solieu_store::{ObsQuery, SqliteStore, Store};
+use solieu_store::{Backend, Location, ObsQuery};
 
 /// solieu — the socio-economic information system of a Vietnamese region.
 #[derive(Parser)]
@@ -21,6 +21,11 @@ struct Cli {
         default_value = "./solieu-data"
     )]
     data: PathBuf,
+    /// A PostgreSQL database holding the store instead of the data directory
+    /// (postgres://user:password@host:5432/dbname); the data directory then
+    /// keeps only this node's engine snapshot.
+    #[arg(long, global = true, env = "SOLIEU_DATABASE", hide_env_values = true)]
+    database: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -212,6 +217,38 @@ enum Command {
     },
     /// Check the store's integrity and print its counts.
     Check,
+    /// Copy a whole store to another place (SQLite data directory ⇄
+    /// PostgreSQL): every area, indicator, vintage, account, token, form,
+    /// round, rule, task and audit entry, verified by row counts and a
+    /// checksum of the vintages on both sides.
+    Migrate {
+        /// The store to copy: a data directory, a backup file or
+        /// postgres://… (default: this store, --database or --data).
+        #[arg(long)]
+        from: Option<String>,
+        /// Where to: a data directory or postgres://…
+        #[arg(long)]
+        to: String,
+        /// Replace a store already at the target.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Write a consistent copy of the store (taken while others go on
+    /// writing) to a new file: an SQLite store file, verified by checksum.
+    Backup {
+        /// The backup file (must not exist).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Restore a backup file into this store (--data or --database),
+    /// verified by checksum.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        /// Replace the store that is there.
+        #[arg(long)]
+        force: bool,
+    },
     /// Show the audit log.
     Audit {
         /// Entries to show.
@@ -300,38 +337,57 @@ fn parse_measures(list: &[String]) -> Result<Vec<Measure>> {
         .collect()
 }
 
+/// Where the store is: `--database`, else the data directory.
+fn location(data: &std::path::Path, database: &Option<String>) -> Result<Location> {
+    match database.as_deref() {
+        None | Some("") => Ok(Location::Dir(data.to_path_buf())),
+        Some(url) => match Location::parse(url) {
+            Location::Postgres(u) => Ok(Location::Postgres(u)),
+            Location::Dir(_) => bail!(
+                "--database {}: expected a postgres://user:password@host:5432/dbname address",
+                solieu_store::redact(url)
+            ),
+        },
+    }
+}
+
 fn run(cli: Cli) -> Result<ExitCode> {
     let data = cli.data;
+    let loc = location(&data, &cli.database)?;
+    let open = || -> Result<Box<dyn Backend>> {
+        loc.open()
+            .with_context(|| format!("opening the store in {loc}"))
+    };
     match cli.command {
         Command::Init => {
-            let store = SqliteStore::create(&data)?;
+            let store = loc.create()?;
             let s = store.stats()?;
             println!(
-                "store ready in {}: {} area versions, {} indicators",
-                data.display(),
-                s.areas,
-                s.indicators
+                "store ready in {loc}: {} area versions, {} indicators",
+                s.areas, s.indicators
             );
         }
         Command::Demo => {
-            let mut store = SqliteStore::create(&data)?;
-            match solieu::demo::load(&mut store)? {
+            let mut store = loc.create()?;
+            match solieu::demo::load(&mut *store)? {
                 Some(report) => println!("{report}"),
                 None => println!(
-                    "the store in {} already holds observations; demo data not loaded again",
-                    data.display()
+                    "the store in {loc} already holds observations; demo data not loaded again"
                 ),
             }
-            println!("next: solieu --data {} query --indicator RETAIL_GOODS --area 79 --period 2020-01/2020-10", data.display());
+            let at = match &loc {
+                Location::Dir(d) => format!("--data {}", d.display()),
+                Location::Postgres(_) => format!("--database {loc}"),
+            };
             println!(
-                "  or: solieu --data {} serve   (then open http://127.0.0.1:8080/)",
-                data.display()
+                "next: solieu {at} query --indicator RETAIL_GOODS --area 79 --period 2020-01/2020-10"
             );
+            println!("  or: solieu {at} serve   (then open http://127.0.0.1:8080/)");
         }
         Command::Catalog {
             action: CatalogAction::Import { file },
         } => {
-            let mut store = SqliteStore::open(&data)?;
+            let mut store = open()?;
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let inds =
@@ -353,22 +409,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
             submitter,
             override_lock,
         } => {
-            let mut store = SqliteStore::open(&data)?;
+            let mut store = open()?;
             let opts = solieu_ingest::ReadOptions {
                 wide: solieu_ingest::WideOptions { area, year },
                 default_source: source,
             };
             let policy = service::LockPolicy {
-                locks: solieu::locks::Locks::load(&store)?,
+                locks: solieu::locks::Locks::load(&*store)?,
                 overridden: override_lock,
                 written: Default::default(),
             };
             let result =
-                service::import_files(&mut store, &files, &opts, &submitter, dry_run, &policy)?;
+                service::import_files(&mut *store, &files, &opts, &submitter, dry_run, &policy)?;
             if let service::ImportResult::Committed { summary, .. } = &result {
                 let written = policy.written.lock().map(|w| w.clone()).unwrap_or_default();
                 for r in written {
-                    use solieu_store::Workflow;
                     store.record(&solieu_store::AuditRecord {
                         actor: solieu_store::Actor {
                             name: &submitter,
@@ -433,7 +488,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             computed,
             no_comparable,
         } => {
-            let store = SqliteStore::open(&data)?;
+            let store = open()?;
             let derived = !history && !period.is_empty() && (!measure.is_empty() || explain);
             if derived {
                 let periods = service::parse_periods(&period)?;
@@ -464,7 +519,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     },
                     explain,
                 };
-                let (engine, _) = solieu_engine::Engine::open(&store, &data.join(ENGINE_SNAPSHOT))?;
+                let (engine, _) =
+                    solieu_engine::Engine::open(store.as_store(), &data.join(ENGINE_SNAPSHOT))?;
                 let rows = solieu::figures::evaluate(&engine, &grid, &opts)?;
                 match format {
                     Format::Json => print!("{}", solieu::figures::json(&engine, &rows, explain)?),
@@ -534,8 +590,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let Some(lang) = solieu_report::Lang::parse(&lang) else {
                 bail!("--lang {lang}: expected vi or en");
             };
-            let store = SqliteStore::open(&data)?;
-            let (engine, _) = solieu_engine::Engine::open(&store, &data.join(ENGINE_SNAPSHOT))?;
+            let store = open()?;
+            let (engine, _) =
+                solieu_engine::Engine::open(store.as_store(), &data.join(ENGINE_SNAPSHOT))?;
             let req = solieu_report::Request {
                 area,
                 year,
@@ -579,7 +636,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             header_timeout,
         } => {
             solieu::server::serve(solieu::server::Config {
-                data: data.clone(),
+                store: loc.clone(),
                 snapshot: data.join(ENGINE_SNAPSHOT),
                 addr,
                 public,
@@ -606,7 +663,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let mut password = String::new();
             std::io::stdin().read_line(&mut password)?;
             let password = password.trim_end_matches(['\n', '\r']);
-            let mut store = SqliteStore::open(&data)?;
+            let mut store = open()?;
             let areas = store.areas()?;
             let inds = store.indicators()?;
             let areas_norm: Vec<String> = area
@@ -641,7 +698,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Token {
             action: TokenAction::Create { name },
         } => {
-            let mut store = SqliteStore::open(&data)?;
+            let mut store = open()?;
             let Some(account) = store.account(&name)? else {
                 bail!("no account named '{name}'");
             };
@@ -660,7 +717,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if !solieu::exports::FORMATS.contains(&format.as_str()) {
                 bail!("--format {format}: expected csv, xlsx, sdmx-csv or parquet");
             }
-            let store = SqliteStore::open(&data)?;
+            let store = open()?;
             let areas = store.areas()?;
             let q = ObsQuery {
                 indicators: indicator
@@ -690,13 +747,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     return Ok(ExitCode::SUCCESS);
                 }
                 _ => service::write_file_atomically(&output, |out| {
-                    solieu::exports::stream(&store, &q, &format, out, &areas, &inds)
+                    solieu::exports::stream(store.as_store(), &q, &format, out, &areas, &inds)
                 })?,
             };
             println!("{n} observations written to {}", output.display());
         }
         Command::Areas { search, on, format } => {
-            let store = SqliteStore::open(&data)?;
+            let store = open()?;
             let reg = store.areas()?;
             let on = on
                 .as_deref()
@@ -719,7 +776,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
         }
         Command::Indicators { search, format } => {
-            let store = SqliteStore::open(&data)?;
+            let store = open()?;
             let inds = store.indicators()?;
             let table = service::indicator_table(&inds, search.as_deref());
             print!(
@@ -728,7 +785,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
         }
         Command::Check => {
-            let store = SqliteStore::open(&data)?;
+            let store = open()?;
             store.check()?;
             let s = store.stats()?;
             println!(
@@ -736,8 +793,40 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 s.areas, s.indicators, s.series, s.vintages, s.imports
             );
         }
+        Command::Migrate { from, to, force } => {
+            let source = match &from {
+                Some(f) => solieu::relocate::open_source(f)?,
+                None => open()?,
+            };
+            let target = Location::parse(&to);
+            let sum = solieu::relocate::copy_to(&*source, &target, force)?;
+            println!(
+                "copied {} to {target}: {}",
+                source.location(),
+                solieu::relocate::describe(&sum)
+            );
+        }
+        Command::Backup { output } => {
+            let store = open()?;
+            let sum = solieu::relocate::backup(&*store, &output)?;
+            println!(
+                "backup of {} written to {}: {}",
+                store.location(),
+                output.display(),
+                solieu::relocate::describe(&sum)
+            );
+        }
+        Command::Restore { file, force } => {
+            let source = solieu::relocate::open_source(&file.to_string_lossy())?;
+            let sum = solieu::relocate::copy_to(&*source, &loc, force)?;
+            println!(
+                "restored {} into {loc}: {}",
+                file.display(),
+                solieu::relocate::describe(&sum)
+            );
+        }
         Command::Audit { limit } => {
-            let store = SqliteStore::open(&data)?;
+            let store = open()?;
             for e in store.audit(limit)? {
                 let change = match (&e.before, &e.after) {
                     (Some(b), Some(a)) => format!("{b} -> {a}"),

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use solieu_store::{Account, AuditQuery, Role, Store, Workflow};
+use solieu_store::{Account, AuditQuery, Role};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{self, need, Caller};

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use solieu_model::Observation;
-use solieu_store::{Account, Actor, Role, Store, Workflow};
+use solieu_store::{Account, Actor, Role};
 use tower_governor::governor::GovernorConfigBuilder;
 use tower_governor::key_extractor::KeyExtractor;
 use tower_governor::{GovernorError, GovernorLayer};

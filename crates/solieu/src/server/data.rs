@@ -16,7 +16,7 @@ use solieu_ingest::validate::{Field, RawRecord, RawValue};
 use solieu_ingest::{Catalog, ReadOptions, ReadOutcome};
 use solieu_model::text::NumberStyle;
 use solieu_model::Period;
-use solieu_store::{AuditRecord, ObsQuery, Role, RoundStatus, Store, Workflow};
+use solieu_store::{AuditRecord, ObsQuery, Role, RoundStatus, Store};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{self, need, read_as_of, read_as_of_param, Caller, Principal};
@@ -385,7 +385,7 @@ pub fn validate_records(
 /// located errors (`what`: what was not done, "nothing was written").
 pub fn checked(st: &AppState, recs: &[RawRecord], what: &str) -> Result<ReadOutcome, ApiError> {
     let store = st.store()?;
-    validate_records(&*store, recs)
+    validate_records(store.as_store(), recs)
         .map_err(|e| st.internal(e))?
         .map_err(|errors| st.invalid(errors, what))
 }
@@ -408,7 +408,7 @@ pub fn write(
     )?;
     let mut store = st.store()?;
     // a refusal is audited too (best effort: the refusal stands either way)
-    let audit_refusal = |store: &mut solieu_store::SqliteStore, detail: &str| {
+    let audit_refusal = |store: &mut dyn solieu_store::Backend, detail: &str| {
         let _ = store.record(&AuditRecord {
             actor: p.actor(),
             action: "submission.refused",
@@ -421,7 +421,7 @@ pub fn write(
     let refused = auth::out_of_scope(account, &read.observations);
     if !refused.is_empty() {
         audit_refusal(
-            &mut store,
+            &mut **store,
             &format!(
                 "{} observation(s), {} outside the account's scope",
                 read.observations.len(),
@@ -462,7 +462,7 @@ pub fn write(
         states.push(r);
     }
     if !blocked.is_empty() {
-        audit_refusal(&mut store, &blocked.join("; "));
+        audit_refusal(&mut **store, &blocked.join("; "));
         return Err(st
             .error(
                 StatusCode::CONFLICT,
@@ -489,7 +489,7 @@ pub fn write(
         }));
     }
     let (summary, observations) =
-        crate::service::commit_read(&mut *store, read, &account.name, label).map_err(|e| {
+        crate::service::commit_read(&mut **store, read, &account.name, label).map_err(|e| {
             match e.downcast::<solieu_store::StoreError>() {
                 Ok(se) => st.store_error(se),
                 Err(e) => st.internal(e),
@@ -648,7 +648,7 @@ pub async fn submit(
             } else {
                 let store = st.store()?;
                 crate::service::read_inputs(
-                    &*store,
+                    store.as_store(),
                     &[(name.clone(), body.to_vec())],
                     &ReadOptions::default(),
                 )
@@ -942,7 +942,7 @@ pub async fn export(
         _ => ("text/csv; charset=utf-8", "solieu.csv"),
     };
     Ok(super::stream::streamed(media, Some(name), move |out| {
-        crate::exports::stream(&reader, &query, &format, out, &areas, &inds)?;
+        crate::exports::stream(reader.as_store(), &query, &format, out, &areas, &inds)?;
         Ok(())
     }))
 }

@@ -26,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use serde_json::json;
 use solieu_engine::Engine;
-use solieu_store::SqliteStore;
+use solieu_store::{Backend, Location};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -60,8 +60,8 @@ pub enum Public {
 /// How the server runs.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Data directory.
-    pub data: PathBuf,
+    /// Where the store is: the data directory or a PostgreSQL database.
+    pub store: Location,
     /// Engine snapshot file.
     pub snapshot: PathBuf,
     /// Address.
@@ -78,9 +78,9 @@ pub struct Config {
 
 /// Shared by every request.
 pub struct AppState {
-    store: Mutex<SqliteStore>,
-    /// The data directory, for readers on their own connection
-    data: PathBuf,
+    store: Mutex<Box<dyn Backend>>,
+    /// Where the store is, for readers on their own connection
+    location: Location,
     engine: RwLock<Engine>,
     next_request: AtomicU64,
     snapshot: PathBuf,
@@ -116,7 +116,8 @@ pub struct ErrorBody {
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// Stable code: `bad_request`, `unauthenticated`, `forbidden`, `not_found`,
-    /// `invalid_submission`, `conflict`, `locked`, `too_large`, `rate_limited`, `internal`.
+    /// `invalid_submission`, `conflict`, `locked`, `too_large`, `rate_limited`, `internal`,
+    /// `unavailable` (the database cannot be reached: try again).
     code: String,
     /// For people.
     message: String,
@@ -202,12 +203,24 @@ impl AppState {
 
     /// An internal failure: logged with its cause, answered without it.
     pub fn internal(&self, e: impl std::fmt::Display) -> ApiError {
+        let cause = format!("{e:#}");
+        // a lost database connection is the store's `Unavailable`, whatever
+        // wrapped it on the way: 503, and the client may try again
+        if cause.contains(solieu_store::UNAVAILABLE) {
+            let err = self.error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the database is unavailable; nothing was written; try again shortly",
+            );
+            tracing::warn!(request = err.request, "{cause}");
+            return err;
+        }
         let err = self.error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
             "internal error",
         );
-        tracing::error!(request = err.request, "{e}");
+        tracing::error!(request = err.request, "{cause}");
         err
     }
 
@@ -222,18 +235,19 @@ impl AppState {
     /// A connection of its own to the store, for a long read (a streamed
     /// export) that must not hold the shared one: SQLite's WAL lets it read
     /// one consistent snapshot while others write.
-    pub fn reader(&self) -> Result<SqliteStore, ApiError> {
-        SqliteStore::open(&self.data).map_err(|e| self.internal(e))
+    pub fn reader(&self) -> Result<Box<dyn Backend>, ApiError> {
+        self.location.open().map_err(|e| self.internal(e))
     }
 
     /// The store.
-    pub fn store(&self) -> Result<MutexGuard<'_, SqliteStore>, ApiError> {
+    pub fn store(&self) -> Result<MutexGuard<'_, Box<dyn Backend>>, ApiError> {
         self.store.lock().map_err(|e| self.internal(e))
     }
 
     /// The engine, brought up to date with imports and catalogue changes made
-    /// by other processes (the CLI while the server runs) at most
-    /// [`REFRESH_EVERY_US`] ago.
+    /// by other processes (the CLI while the server runs, other nodes on the
+    /// same PostgreSQL) at most [`REFRESH_EVERY_US`] ago: the `import` table
+    /// is the change log, its last number the position a node has reached.
     pub fn engine(&self) -> Result<RwLockReadGuard<'_, Engine>, ApiError> {
         let now = solieu_store::now_micros();
         let last = self.checked.load(Ordering::Relaxed);
@@ -243,13 +257,19 @@ impl AppState {
                 .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok()
         {
-            self.refresh()?;
+            // the database unreachable: go on with the figures last loaded
+            // (reads stay up; writes answer 503) and look again next time
+            if let Err(e) = self.refresh() {
+                tracing::warn!(
+                    request = e.request,
+                    "the engine was not refreshed: serving the figures last loaded"
+                );
+            }
         }
         self.engine.read().map_err(|e| self.internal(e))
     }
 
     fn refresh(&self) -> Result<(), ApiError> {
-        use solieu_store::Store;
         let store = self.store()?;
         let fp = store.fingerprint().map_err(|e| self.internal(e))?;
         // the catalogue too: `solieu catalog import` while the server runs
@@ -260,7 +280,8 @@ impl AppState {
                 return Ok(());
             }
         }
-        let (engine, _) = Engine::open(&*store, &self.snapshot).map_err(|e| self.internal(e))?;
+        let (engine, _) =
+            Engine::open(store.as_store(), &self.snapshot).map_err(|e| self.internal(e))?;
         *self.engine.write().map_err(|e| self.internal(e))? = engine;
         Ok(())
     }
@@ -541,11 +562,14 @@ async fn serve_connections(
 
 /// Runs the server until Ctrl-C or SIGTERM; in-flight requests finish.
 pub fn serve(cfg: Config) -> Result<()> {
-    let store = SqliteStore::open(&cfg.data)?;
-    let (engine, _) = Engine::open(&store, &cfg.snapshot)?;
+    let store = cfg
+        .store
+        .open()
+        .with_context(|| format!("opening the store in {}", cfg.store))?;
+    let (engine, _) = Engine::open(store.as_store(), &cfg.snapshot)?;
     let state = Arc::new(AppState {
         store: Mutex::new(store),
-        data: cfg.data.clone(),
+        location: cfg.store.clone(),
         engine: RwLock::new(engine),
         next_request: AtomicU64::new(1),
         snapshot: cfg.snapshot.clone(),

@@ -33,7 +33,7 @@ use axum::routing::get;
 use axum::Router;
 use chrono::NaiveDate;
 use solieu_model::{Period, Vintage};
-use solieu_store::{ObsQuery, Store};
+use solieu_store::ObsQuery;
 
 use super::auth::{read_as_of, Caller, Principal};
 use super::AppState;

@@ -27,7 +27,7 @@ use serde_json::{json, Value};
 use solieu_engine::{Derived, Engine, Figure, Flags, Options, Query as EQuery};
 use solieu_model::{Period, Status};
 use solieu_report::numfmt::{self, Lang};
-use solieu_store::{ObsQuery, Role, Store, Workflow};
+use solieu_store::{ObsQuery, Role};
 
 use super::auth::{self, read_as_of, Principal};
 use super::AppState;

@@ -16,7 +16,6 @@ use solieu_model::Period;
 use solieu_store::workflow::{frequency_name, parse_frequency};
 use solieu_store::{
     Form, Role, Round, RoundAction, RoundStatus, Rule, Severity, Task, TaskStatus, TaskUpdate,
-    Workflow,
 };
 use utoipa::{IntoParams, ToSchema};
 
