@@ -817,8 +817,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
         }
         Command::Restore { file, force } => {
-            let source = solieu::relocate::open_source(&file.to_string_lossy())?;
-            let sum = solieu::relocate::copy_to(&*source, &loc, force)?;
+            let source = solieu_store::SqliteStore::open_file(&file)?;
+            let sum = solieu::relocate::copy_to(&source, &loc, force)?;
             println!(
                 "restored {} into {loc}: {}",
                 file.display(),

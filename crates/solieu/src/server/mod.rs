@@ -560,6 +560,54 @@ async fn serve_connections(
     graceful.shutdown().await;
 }
 
+/// The change feed of a node on PostgreSQL: a thread of its own LISTENs on
+/// [`solieu_store::CHANGES_CHANNEL`] (every import and catalogue change
+/// NOTIFYs it on commit) and brings the engine up to date at once, so that a
+/// write through another node is in this node's figures within
+/// milliseconds. Notifications are only a nudge: the `import` table is the
+/// source of truth, and the engine's own look at it every
+/// [`REFRESH_EVERY_US`] catches up whatever was missed (this thread
+/// reconnecting after a database restart looks at once).
+fn listen_for_changes(state: Arc<AppState>, url: String) {
+    let spawned = std::thread::Builder::new()
+        .name("solieu-changes".into())
+        .spawn(move || loop {
+            let listened = (|| -> Result<(), postgres::Error> {
+                let mut c = url.parse::<postgres::Config>()?.connect(postgres::NoTls)?;
+                c.batch_execute(&format!("LISTEN {}", solieu_store::CHANGES_CHANNEL))?;
+                // caught up with whatever happened while not listening
+                let _ = state.refresh();
+                use postgres::fallible_iterator::FallibleIterator;
+                loop {
+                    let wait = std::time::Duration::from_secs(30);
+                    let first = c.notifications().timeout_iter(wait).next()?;
+                    if first.is_some() {
+                        // one refresh for a burst: the rest are taken without waiting
+                        while c.notifications().iter().next()?.is_some() {}
+                        state
+                            .checked
+                            .store(solieu_store::now_micros(), Ordering::Relaxed);
+                        if let Err(e) = state.refresh() {
+                            tracing::warn!(request = e.request, "change feed: refresh failed");
+                        }
+                    } else if c.is_closed() {
+                        return Ok(());
+                    }
+                }
+            })();
+            if let Err(e) = listened {
+                tracing::warn!("change feed: {e}; listening again in a second");
+            }
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(
+            "change feed not started ({e}): figures follow other nodes within {} ms",
+            REFRESH_EVERY_US / 1000
+        );
+    }
+}
+
 /// Runs the server until Ctrl-C or SIGTERM; in-flight requests finish.
 pub fn serve(cfg: Config) -> Result<()> {
     let store = cfg
@@ -578,6 +626,9 @@ pub fn serve(cfg: Config) -> Result<()> {
         secure_cookies: cfg.secure_cookies,
         vintage_count: Mutex::new((0, None)),
     });
+    if let Location::Postgres(url) = &cfg.store {
+        listen_for_changes(state.clone(), url.clone());
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
