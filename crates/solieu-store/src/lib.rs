@@ -44,7 +44,7 @@ pub enum StoreError {
     #[error("import refused, nothing written: {0}")]
     Refused(String),
     /// The PostgreSQL server failed or refused.
-    #[error("database error: {0}")]
+    #[error("database error: {}", pg_message(.0))]
     Pg(postgres::Error),
     /// The database server cannot be reached (down, restarting, the
     /// connection lost): nothing of the call was written; try again.
@@ -62,12 +62,26 @@ pub enum StoreError {
 /// its text through wrappers (the server answers 503 for it).
 pub const UNAVAILABLE: &str = "the database is unavailable";
 
+/// The server's own words (SQLSTATE and message), not the driver's "db error".
+fn pg_message(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(d) => format!("{} ({})", d.message(), d.code().code()),
+        None => match std::error::Error::source(e) {
+            Some(s) => format!("{e}: {s}"),
+            None => e.to_string(),
+        },
+    }
+}
+
 impl From<postgres::Error> for StoreError {
     fn from(e: postgres::Error) -> StoreError {
-        // a lost connection or one that never opened is not the data's fault
+        // a lost connection, one that never opened, or a server shutting
+        // down or starting up (SQLSTATE classes 08 and 57) is not the data's
+        // fault, and nothing of the call was committed
         let io = std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
-        if e.is_closed() || io {
-            StoreError::Unavailable(e.to_string())
+        let state = e.code().map(|c| c.code()).unwrap_or("");
+        if e.is_closed() || io || state.starts_with("08") || state.starts_with("57") {
+            StoreError::Unavailable(pg_message(&e))
         } else {
             StoreError::Pg(e)
         }
