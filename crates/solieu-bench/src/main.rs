@@ -3,6 +3,8 @@
 //! observations); `solieu-bench run` ingests it into a fresh store, loads the
 //! engine and times the four queries of BENCHMARKS.md, printing JSON.
 //! `bench/run.sh` runs both and DuckDB on the same CSV and prints the ratios.
+//! `solieu-bench pg` ingests the same CSV into SQLite and PostgreSQL in one
+//! run and times a node's start from each (`bench/nodes.sh`).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -15,7 +17,7 @@ use solieu_model::{
     Area, AreaRegistry, Indicator, IndicatorFields, Level, Measure, Membership, Observation,
     Period, Status,
 };
-use solieu_store::{ImportBatch, SqliteStore, Store};
+use solieu_store::{ImportBatch, PgStore, SqliteStore, Store};
 
 #[derive(Parser)]
 struct Cli {
@@ -47,6 +49,20 @@ enum Cmd {
         /// adds one import to it).
         #[arg(long)]
         reuse: bool,
+    },
+    /// SQLite and PostgreSQL side by side: ingest DIR/data.csv into a fresh
+    /// SQLite store (DIR/pg-sqlite) and into the empty PostgreSQL database
+    /// given, then load the engine from each (a node's start) and commit one
+    /// submission of 1,000 observations to each; print JSON.
+    Pg {
+        #[command(flatten)]
+        scale: Scale,
+        /// The directory written by `gen`.
+        #[arg(long)]
+        dir: PathBuf,
+        /// An empty PostgreSQL database (postgres://…).
+        #[arg(long)]
+        database: String,
     },
     /// In a fresh process: open DIR/store and load the engine (the server's
     /// start); print the time and the resident memory per observation.
@@ -455,6 +471,100 @@ fn load(dir: &std::path::Path, snapshot: bool) -> Result<()> {
     Ok(())
 }
 
+/// Ingests DIR/data.csv into a store; (observations, seconds).
+fn ingest(store: &mut dyn Store, csv: &std::path::Path) -> Result<(usize, f64)> {
+    let t = Instant::now();
+    let r = solieu::service::import_csv_stream(
+        store,
+        csv,
+        &Default::default(),
+        "bench",
+        solieu::service::CHUNK_ROWS,
+        &Default::default(),
+    )?;
+    let s = t.elapsed().as_secs_f64();
+    match r {
+        solieu::service::ImportResult::Committed { summary, .. } => Ok((summary.rows, s)),
+        solieu::service::ImportResult::Rejected(e) => bail!("import refused: {}", e.join("\n")),
+        solieu::service::ImportResult::Checked { .. } => bail!("dry run"),
+    }
+}
+
+/// One submission of 1,000 revisions: commit milliseconds.
+fn commit_1000(store: &mut dyn Store, s: &Scale, inds: &[Indicator]) -> Result<f64> {
+    let codes: Vec<String> = area_codes(s).into_iter().map(|(c, _)| c).collect();
+    let n = 1000.min(inds.len() * codes.len());
+    let batch: Vec<Observation> = (0..n)
+        .map(|k| Observation {
+            indicator: inds[k / codes.len() % inds.len()].code.clone(),
+            area: codes[k % codes.len()].clone(),
+            period: Period::Month(YEAR, MONTH),
+            measure: Measure::Level,
+            dims: String::new(),
+            value: 2_000_000.0 + k as f64,
+            status: Status::Preliminary,
+            source: "bench revision".into(),
+            note: String::new(),
+        })
+        .collect();
+    let t = Instant::now();
+    store.commit_import(
+        &ImportBatch {
+            observations: batch,
+            submitter: "bench".into(),
+            origin: "bench".into(),
+            ..Default::default()
+        },
+        &mut |_| {},
+    )?;
+    Ok(t.elapsed().as_secs_f64() * 1000.0)
+}
+
+fn pg(s: &Scale, dir: &std::path::Path, database: &str) -> Result<()> {
+    let (reg, inds) = world(s)?;
+    let csv = dir.join("data.csv");
+    let sqlite_dir = dir.join("pg-sqlite");
+    if sqlite_dir.exists() {
+        std::fs::remove_dir_all(&sqlite_dir)?;
+    }
+    let mut sqlite = SqliteStore::create_with(&sqlite_dir, &reg, &inds)?;
+    let mut pg = PgStore::create_with(database, &reg, &inds)?;
+    if pg.stats()?.vintages > 0 {
+        bail!("{database} already holds observations: give an empty database");
+    }
+    eprintln!("ingest into SQLite …");
+    let (rows, sqlite_s) = ingest(&mut sqlite, &csv)?;
+    eprintln!("ingest into PostgreSQL …");
+    let (pg_rows, pg_s) = ingest(&mut pg, &csv)?;
+    if rows != pg_rows {
+        bail!("{rows} rows into SQLite, {pg_rows} into PostgreSQL");
+    }
+    eprintln!("engine from each …");
+    let t = Instant::now();
+    let from_sqlite = Engine::load(&sqlite)?;
+    let sqlite_load_s = t.elapsed().as_secs_f64();
+    drop(from_sqlite);
+    let t = Instant::now();
+    let from_pg = Engine::load(&pg)?;
+    let pg_load_s = t.elapsed().as_secs_f64();
+    let (cells, old) = from_pg.cube().counts();
+    drop(from_pg);
+    let sqlite_commit_ms = commit_1000(&mut sqlite, s, &inds)?;
+    let pg_commit_ms = commit_1000(&mut pg, s, &inds)?;
+    let out = serde_json::json!({
+        "observations": rows,
+        "engine_vintages": cells + old,
+        "sqlite_ingest_obs_per_s": rows as f64 / sqlite_s,
+        "pg_ingest_obs_per_s": rows as f64 / pg_s,
+        "sqlite_load_s": sqlite_load_s,
+        "pg_load_s": pg_load_s,
+        "sqlite_commit_1000_ms": sqlite_commit_ms,
+        "pg_commit_1000_ms": pg_commit_ms,
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.cmd {
@@ -466,5 +576,10 @@ fn main() -> Result<()> {
             reuse,
         } => run(&scale, &dir, reps, reuse),
         Cmd::Load { dir, snapshot } => load(&dir, snapshot),
+        Cmd::Pg {
+            scale,
+            dir,
+            database,
+        } => pg(&scale, &dir, &database),
     }
 }

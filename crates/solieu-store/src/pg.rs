@@ -1058,6 +1058,20 @@ impl Store for PgStore {
                     r.get::<_, i64>(0)
                 )));
             }
+            // what SQLite's foreign keys enforce on vintages, looked for here
+            let orphan = c.query_opt(
+                "SELECT v.series_id, v.import_id FROM vintage v \
+                 WHERE NOT EXISTS (SELECT 1 FROM series s WHERE s.id = v.series_id) \
+                    OR NOT EXISTS (SELECT 1 FROM import i WHERE i.id = v.import_id) LIMIT 1",
+                &[],
+            )?;
+            if let Some(r) = orphan {
+                return Err(StoreError::Corrupt(format!(
+                    "a vintage of series {} from import {} has no such series or import",
+                    r.get::<_, i64>(0),
+                    r.get::<_, i64>(1)
+                )));
+            }
             Ok(())
         })
     }
