@@ -23,24 +23,8 @@ addr=$(sed -n 's/.*listening on http:\/\///p' "$out/serve.out")
 [ -n "$addr" ] || { cat "$out/serve.log"; exit 1; }
 echo "server ready in $(python3 -c "print(round($(date +%s.%N) - $start, 1))") s at $addr; rss $(ps -o rss= -p "$pid" | awk '{printf "%.2f GiB", $1/1048576}')"
 
-# the dashboard: a province's key indicators (month, year-to-date, both
-# growths), the provinces ranked by year-to-date growth, a 22-month
-# sparkline, a commune's key indicators
-inds=$(seq -f 'I%03g' 1 10 | paste -sd,)
-provs=$(seq -f '%02g' 1 34 | paste -sd,)
-cat > "$out/dash.lua" <<LUA
-local paths = {
-  "/api/v1/observations?indicator=$inds&area=01&period=2025-10&measure=value,cumulative,yoy_pct,cumulative_yoy_pct",
-  "/api/v1/observations?indicator=I001&area=$provs&period=2025-01/2025-10&measure=cumulative_yoy_pct,rank_yoy",
-  "/api/v1/observations?indicator=I001&area=01&period=2024-01..2025-10&measure=value",
-  "/api/v1/observations?indicator=$inds&area=00042&period=2025-10&measure=value,yoy_pct",
-}
-local i = 0
-request = function()
-  i = i % #paths + 1
-  return wrk.format("GET", paths[i])
-end
-LUA
+. bench/dashboard.sh
+dashboard_lua > "$out/dash.lua"
 # every query answers 200 with figures before timing
 while read -r path; do
   code=$(python3 -c "import sys,urllib.request,json; r=urllib.request.urlopen('http://$addr'+sys.argv[1]); d=json.load(r); assert d['total']>0 and any(x['value'] is not None for x in d['rows']); print(r.status, d['total'])" "$path")
@@ -52,22 +36,5 @@ echo "== floor: GET /api/v1/health, $conns connections, 10s"
 run 10s /api/v1/health | tee "$out/floor.txt" | grep -E "Latency|Requests/sec|50%|99%|Non-2xx|Socket errors"
 echo "== dashboard mix, $conns connections, $dur"
 run "$dur" / "$out/dash.lua" | tee "$out/dash.txt" | grep -E "Latency|Requests/sec|50%|90%|99%|Non-2xx|Socket errors"
-python3 - "$out/floor.txt" "$out/dash.txt" <<'PY'
-import re, sys
-def parse(f):
-    t = open(f).read()
-    def ms(label):
-        m = re.search(label + r"\s+([\d.]+)(us|ms|s)", t)
-        v, u = float(m.group(1)), m.group(2)
-        return v / 1000 if u == "us" else v * 1000 if u == "s" else v
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
-    return {"p50": ms("50%"), "p99": ms("99%"), "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1)),
-            "non2xx": int(bad.group(1)) if bad else 0}
-f, d = parse(sys.argv[1]), parse(sys.argv[2])
-print("| | p50 | p99 | requests/s | non-2xx |")
-print("|---|---|---|---|---|")
-print(f"| floor (/api/v1/health) | {f['p50']:.2f} ms | {f['p99']:.2f} ms | {f['rps']:,.0f} | {f['non2xx']} |")
-print(f"| dashboard mix | {d['p50']:.2f} ms | {d['p99']:.2f} ms | {d['rps']:,.0f} | {d['non2xx']} |")
-print(f"dashboard p99 ÷ floor p99: {d['p99']/f['p99']:.1f}×; target p99 < 20 ms: {'met' if d['p99'] < 20 and d['non2xx'] == 0 else 'MISSED'}")
-PY
+python3 bench/wrk_table.py "floor (/api/v1/health)=$out/floor.txt" "dashboard mix=$out/dash.txt"
 echo "rss after: $(ps -o rss= -p "$pid" | awk '{printf "%.2f GiB", $1/1048576}')"

@@ -22,7 +22,7 @@ mod sqlite;
 mod sqlite_workflow;
 pub mod workflow;
 
-use solieu_model::{AreaRegistry, Indicator, Measure, Observation, Period, Vintage};
+use solieu_model::{AreaRegistry, Indicator, Measure, Observation, Period, Status, Vintage};
 
 pub use pg::{PgStore, CHANGES_CHANNEL};
 pub use sqlite::SqliteStore;
@@ -322,6 +322,16 @@ pub trait Store {
     ) -> Result<usize>;
     /// Every series.
     fn series(&self) -> Result<Vec<SeriesRow>>;
+    /// The imports numbered above `after`, oldest first, each with the
+    /// vintages it wrote (an import that changed nothing comes with none):
+    /// how a node catches up with writes made elsewhere (another node, the
+    /// CLI) without reading the whole store again. `f` returns false to stop.
+    /// One read statement, so one consistent snapshot.
+    fn imports_since(
+        &self,
+        after: i64,
+        f: &mut dyn FnMut(ImportSummary, Vec<Observation>) -> bool,
+    ) -> Result<()>;
     /// Calls `f` with every vintage, ordered by series, period and
     /// recording time. Returns the number of the last import committed.
     fn scan(&self, f: &mut dyn FnMut(ScanRow<'_>)) -> Result<i64>;
@@ -450,6 +460,107 @@ pub fn redact(url: &str) -> String {
     match auth.split_once(':') {
         Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
         None => url.to_string(),
+    }
+}
+
+/// The statement of [`Store::imports_since`], the same in both dialects
+/// (its one parameter written `{after}`).
+pub(crate) fn imports_since_sql(after: &str) -> String {
+    format!(
+        "SELECT i.id, i.recorded_at, i.rows, i.new_vintages, s.indicator, s.area_key, s.measure, s.dims, \
+         v.period, v.value, v.status, v.source, v.note \
+         FROM import i LEFT JOIN vintage v ON v.import_id = i.id LEFT JOIN series s ON s.id = v.series_id \
+         WHERE i.id > {after} ORDER BY i.id"
+    )
+}
+
+/// Groups the rows of [`imports_since_sql`] by import for
+/// [`Store::imports_since`]: rows come as (import, recorded at, rows, new
+/// vintages, and the vintage when there is one).
+pub(crate) struct ImportGroups<'f> {
+    current: Option<(ImportSummary, Vec<Observation>)>,
+    f: &'f mut dyn FnMut(ImportSummary, Vec<Observation>) -> bool,
+    stopped: bool,
+}
+
+/// A vintage's columns as read by [`imports_since_sql`].
+pub(crate) struct SinceRow<'a> {
+    pub indicator: String,
+    pub area: String,
+    pub measure: &'a str,
+    pub dims: String,
+    pub period: i64,
+    pub value: f64,
+    pub status: &'a str,
+    pub source: String,
+    pub note: String,
+}
+
+impl<'f> ImportGroups<'f> {
+    pub(crate) fn new(f: &'f mut dyn FnMut(ImportSummary, Vec<Observation>) -> bool) -> Self {
+        ImportGroups {
+            current: None,
+            f,
+            stopped: false,
+        }
+    }
+
+    /// Takes one row; false once `f` asked to stop.
+    pub(crate) fn row(
+        &mut self,
+        id: i64,
+        recorded_at: i64,
+        rows: i64,
+        new_vintages: i64,
+        v: Option<SinceRow<'_>>,
+    ) -> Result<bool> {
+        if self.current.as_ref().is_some_and(|c| c.0.import_id != id) {
+            self.flush();
+        }
+        if self.stopped {
+            return Ok(false);
+        }
+        let cur = self.current.get_or_insert_with(|| {
+            (
+                ImportSummary {
+                    import_id: id,
+                    rows: rows as usize,
+                    new_vintages: new_vintages as usize,
+                    revisions: 0,
+                    recorded_at,
+                },
+                vec![],
+            )
+        });
+        if let Some(v) = v {
+            let corrupt = |w: &str, x: &str| StoreError::Corrupt(format!("{w} '{x}'"));
+            cur.1.push(Observation {
+                indicator: v.indicator,
+                area: v.area,
+                period: Period::from_key(v.period)
+                    .ok_or_else(|| corrupt("period key", &v.period.to_string()))?,
+                measure: Measure::parse(v.measure).ok_or_else(|| corrupt("measure", v.measure))?,
+                dims: v.dims,
+                value: v.value,
+                status: Status::parse(v.status).ok_or_else(|| corrupt("status", v.status))?,
+                source: v.source,
+                note: v.note,
+            });
+        }
+        Ok(true)
+    }
+
+    fn flush(&mut self) {
+        if let Some((s, obs)) = self.current.take() {
+            if !self.stopped && !(self.f)(s, obs) {
+                self.stopped = true;
+            }
+        }
+    }
+
+    /// Hands over the last import.
+    pub(crate) fn finish(mut self) {
+        self.flush();
     }
 }
 

@@ -25,6 +25,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "workflow: forms, rounds, rules, tasks, sessions, releases, audit origin",
         include_str!("../migrations/sqlite/0003_workflow.sql"),
     ),
+    (
+        4,
+        "change feed: the vintages of an import",
+        include_str!("../migrations/sqlite/0004_change_feed.sql"),
+    ),
 ];
 
 /// (version, name, SQL) for PostgreSQL: the same versions as [`MIGRATIONS`].
@@ -43,6 +48,11 @@ pub const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "workflow: forms, rounds, rules, tasks, sessions, releases, audit origin",
         include_str!("../migrations/postgres/0003_workflow.sql"),
+    ),
+    (
+        4,
+        "change feed: the vintages of an import",
+        include_str!("../migrations/postgres/0004_change_feed.sql"),
     ),
 ];
 

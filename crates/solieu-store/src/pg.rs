@@ -849,6 +849,40 @@ impl Store for PgStore {
         })
     }
 
+    fn imports_since(
+        &self,
+        after: i64,
+        f: &mut dyn FnMut(ImportSummary, Vec<Observation>) -> bool,
+    ) -> Result<()> {
+        self.with(|c| {
+            let mut rows = c.query_raw(
+                &crate::imports_since_sql("$1"),
+                [&after as &(dyn ToSql + Sync)],
+            )?;
+            let mut groups = crate::ImportGroups::new(f);
+            while let Some(r) = postgres::fallible_iterator::FallibleIterator::next(&mut rows)? {
+                let v = r
+                    .get::<_, Option<String>>(4)
+                    .map(|indicator| crate::SinceRow {
+                        indicator,
+                        area: r.get(5),
+                        measure: r.get(6),
+                        dims: r.get(7),
+                        period: r.get(8),
+                        value: r.get(9),
+                        status: r.get(10),
+                        source: r.get(11),
+                        note: r.get(12),
+                    });
+                if !groups.row(r.get(0), r.get(1), r.get(2), r.get(3), v)? {
+                    break;
+                }
+            }
+            groups.finish();
+            Ok(())
+        })
+    }
+
     fn scan(&self, f: &mut dyn FnMut(ScanRow<'_>)) -> Result<i64> {
         self.with(|c| {
             // one snapshot: the rows and the import number agree

@@ -781,6 +781,40 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    fn imports_since(
+        &self,
+        after: i64,
+        f: &mut dyn FnMut(ImportSummary, Vec<Observation>) -> bool,
+    ) -> Result<()> {
+        let mut st = self.conn.prepare(&crate::imports_since_sql("?1"))?;
+        let mut rows = st.query([after])?;
+        let mut groups = crate::ImportGroups::new(f);
+        while let Some(r) = rows.next()? {
+            let text = |i: usize| -> Result<&str> {
+                Ok(r.get_ref(i)?.as_str().map_err(rusqlite::Error::from)?)
+            };
+            let v = match r.get::<_, Option<String>>(4)? {
+                None => None,
+                Some(indicator) => Some(crate::SinceRow {
+                    indicator,
+                    area: r.get(5)?,
+                    measure: text(6)?,
+                    dims: r.get(7)?,
+                    period: r.get(8)?,
+                    value: r.get(9)?,
+                    status: text(10)?,
+                    source: r.get(11)?,
+                    note: r.get(12)?,
+                }),
+            };
+            if !groups.row(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, v)? {
+                break;
+            }
+        }
+        groups.finish();
+        Ok(())
+    }
+
     fn scan(&self, f: &mut dyn FnMut(ScanRow<'_>)) -> Result<i64> {
         // one read transaction: the rows and the import number agree
         let tx = self.conn.unchecked_transaction()?;

@@ -114,6 +114,19 @@ proptest! {
             prop_assert_eq!(n, whole.len());
             prop_assert_eq!(streamed, whole);
         }
+        // the change log: every import in order, each with the vintages it wrote
+        let mut seen = vec![];
+        store.imports_since(0, &mut |summary, obs| {
+            seen.push((summary.import_id, summary.recorded_at, summary.new_vintages, obs.len()));
+            true
+        }).unwrap();
+        prop_assert_eq!(seen.len(), batches.len());
+        prop_assert!(seen.iter().all(|s| s.2 == s.3));
+        prop_assert_eq!(seen.iter().map(|s| s.3).sum::<usize>(), model.len());
+        prop_assert!(seen.iter().enumerate().all(|(i, s)| s.1 == (i as i64 + 1) * 10));
+        let mut later = vec![];
+        store.imports_since(seen[0].0, &mut |summary, _| { later.push(summary.import_id); later.len() < 2 }).unwrap();
+        prop_assert_eq!(later, seen.iter().skip(1).take(2).map(|s| s.0).collect::<Vec<_>>());
         store.check().unwrap();
         }
     }

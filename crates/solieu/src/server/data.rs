@@ -537,10 +537,13 @@ pub fn write(
     }
     let rules = store.rules().map_err(|e| st.internal(e))?;
     drop(store);
-    st.engine
-        .write()
-        .map_err(|e| st.internal(e))?
-        .apply(&observations, &summary);
+    {
+        let mut engine = st.engine.write().map_err(|e| st.internal(e))?;
+        // unless the change feed has applied it (and later ones) meanwhile
+        if summary.import_id > engine.cube().last_import() {
+            engine.apply(&observations, &summary);
+        }
+    }
     let targets: BTreeSet<(String, Period)> = observations
         .iter()
         .map(|o| {

@@ -274,9 +274,16 @@ impl AppState {
         let fp = store.fingerprint().map_err(|e| self.internal(e))?;
         // the catalogue too: `solieu catalog import` while the server runs
         let indicators = store.indicators().map_err(|e| self.internal(e))?;
-        {
+        let last = {
             let engine = self.engine.read().map_err(|e| self.internal(e))?;
-            if fp.last_import == engine.cube().last_import() && indicators == engine.indicators() {
+            let last = engine.cube().last_import();
+            if fp.last_import == last && indicators == engine.indicators() {
+                return Ok(());
+            }
+            (indicators == engine.indicators() && fp.last_import > last).then_some(last)
+        };
+        if let Some(last) = last {
+            if self.catch_up(&**store, last)? {
                 return Ok(());
             }
         }
@@ -284,6 +291,45 @@ impl AppState {
             Engine::open(store.as_store(), &self.snapshot).map_err(|e| self.internal(e))?;
         *self.engine.write().map_err(|e| self.internal(e))? = engine;
         Ok(())
+    }
+
+    /// Applies the imports after `last` to the engine, read from the store's
+    /// change log, instead of loading everything again. False when that is
+    /// not the way: the store is not the one the engine was loaded from (its
+    /// import `last` is missing or from another time: a restore), or the
+    /// imports to apply are too many to hold (a reload is then cheaper).
+    fn catch_up(&self, store: &dyn Backend, last: i64) -> Result<bool, ApiError> {
+        const MOST: usize = 2_000_000;
+        let known = self
+            .engine
+            .read()
+            .map_err(|e| self.internal(e))?
+            .cube()
+            .recorded_at(u32::try_from(last).unwrap_or(u32::MAX));
+        let (mut same_store, mut held) = (last == 0, 0usize);
+        let mut batches = vec![];
+        store
+            .imports_since(last.saturating_sub(1), &mut |summary, obs| {
+                if summary.import_id == last {
+                    same_store = summary.recorded_at == known;
+                    return same_store;
+                }
+                held += obs.len();
+                batches.push((summary, obs));
+                same_store && held <= MOST
+            })
+            .map_err(|e| self.internal(e))?;
+        if !same_store || held > MOST {
+            return Ok(false);
+        }
+        let mut engine = self.engine.write().map_err(|e| self.internal(e))?;
+        for (summary, obs) in &batches {
+            // another caller may have applied some meanwhile
+            if summary.import_id > engine.cube().last_import() {
+                engine.apply(obs, summary);
+            }
+        }
+        Ok(true)
     }
 
     /// Runs blocking work (the store, the engine at length) off the async workers.
