@@ -38,8 +38,10 @@ echo "== floor: GET /api/v1/health on both nodes, $conns connections, 10s"
 run "$a" 10s /api/v1/health > "$out/floor-a.txt" & run "$b" 10s /api/v1/health > "$out/floor-b.txt"; wait %%
 echo "== dashboard mix on both nodes, $conns connections, $dur"
 run "$a" "$dur" / "$out/dash.lua" > "$out/dash-a.txt" & run "$b" "$dur" / "$out/dash.lua" > "$out/dash-b.txt"; wait %%
+echo "== the same $conns connections on node A alone (node B idle), $dur: what a second node on the same cores adds"
+wrk -t"$threads" -c"$conns" -d"$dur" --latency -s "$out/dash.lua" "http://$a/" > "$out/dash-one.txt"
 python3 bench/wrk_table.py "floor, node A=$out/floor-a.txt" "floor, node B=$out/floor-b.txt" \
-  "dashboard, node A=$out/dash-a.txt" "dashboard, node B=$out/dash-b.txt"
+  "dashboard, node A=$out/dash-a.txt" "dashboard, node B=$out/dash-b.txt" "dashboard, node A alone=$out/dash-one.txt"
 
 echo "== visibility: $subs submissions through node A, each read back through node B"
 printf 'bench-pass-1234567\n' | "$bin" --database "$url" user add bench_nodes --role analyst >/dev/null 2>&1 || true

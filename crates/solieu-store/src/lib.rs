@@ -464,12 +464,16 @@ pub fn redact(url: &str) -> String {
 }
 
 /// The statement of [`Store::imports_since`], the same in both dialects
-/// (its one parameter written `{after}`).
+/// (its one parameter written `{after}`). The bound is repeated on the
+/// vintages so that a merge join reads the index from `after` on, not from
+/// the first import (found by the national benchmark: 48 M index entries of
+/// the bulk import read for every catch-up).
 pub(crate) fn imports_since_sql(after: &str) -> String {
     format!(
         "SELECT i.id, i.recorded_at, i.rows, i.new_vintages, s.indicator, s.area_key, s.measure, s.dims, \
          v.period, v.value, v.status, v.source, v.note \
-         FROM import i LEFT JOIN vintage v ON v.import_id = i.id LEFT JOIN series s ON s.id = v.series_id \
+         FROM import i LEFT JOIN vintage v ON v.import_id = i.id AND v.import_id > {after} \
+         LEFT JOIN series s ON s.id = v.series_id \
          WHERE i.id > {after} ORDER BY i.id"
     )
 }
