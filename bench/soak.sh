@@ -23,7 +23,7 @@ case "$kind" in
     reads='"/api/v1/observations?indicator=RETAIL_GOODS,EXPORTS,IIP,BUDGET_REVENUE&area=79&period=2020-10&measure=value,cumulative,yoy_pct,cumulative_yoy_pct",
   "/api/v1/observations?indicator=RETAIL_GOODS&area=79,75,74,77,70,72,80,82&period=2020-10&measure=cumulative_yoy_pct,rank_yoy",
   "/api/v1/observations?indicator=EXPORTS&area=79&period=2019-01..2020-10&measure=value",
-  "/sdmx/v2/data/dataflow/VN.SOLIEU/SOLIEU/1.0/M.RETAIL_GOODS.79.?c[TIME_PERIOD]=ge:2020-01"'
+  "/sdmx/v2/data/dataflow/SOLIEU/DF_SOLIEU/1.0/M.RETAIL_GOODS.79.?c%5BTIME_PERIOD%5D=ge%3A2020-01"'
     submission='indicator,area,period,measure,value,status\nRETAIL_GOODS,79,2020-10,level,72212.8,A\n'
     report='"/api/v1/report?area=79&period=2020-10&format=html"'
     ;;
@@ -51,6 +51,11 @@ echo "server ready in $(( $(date +%s) - start )) s at $addr"
 curl -s -o /dev/null -w "first submission: %{http_code}\n" -H "Authorization: Bearer $token" -H 'Content-Type: text/csv' \
   --data-binary "$(printf "$submission")" "http://$addr/api/v1/submissions"
 
+# every read answers 200 before the run
+for path in $(echo "$reads $report" | grep -o '"/[^"]*"' | tr -d '"'); do
+  code=$(curl -s -g -o /dev/null -w '%{http_code}' "http://$addr$path")
+  [ "$code" = 200 ] || { echo "$code for $path" >&2; exit 1; }
+done
 cat > "$out/mix.lua" <<LUA
 local reads = {
   $reads

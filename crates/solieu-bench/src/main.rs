@@ -261,22 +261,7 @@ fn run(s: &Scale, dir: &std::path::Path, reps: usize, reuse: bool) -> Result<()>
         }
         let _ = std::fs::remove_file(dir.join("engine.snapshot"));
         let mut store = SqliteStore::create_with(&store_dir, &reg, &inds)?;
-        let csv = dir.join("data.csv");
-        let t = Instant::now();
-        let r = solieu::service::import_csv_stream(
-            &mut store,
-            &csv,
-            &Default::default(),
-            "bench",
-            solieu::service::CHUNK_ROWS,
-            &Default::default(),
-        )?;
-        let ingest_s = t.elapsed().as_secs_f64();
-        match r {
-            solieu::service::ImportResult::Committed { summary, .. } => (summary.rows, ingest_s),
-            solieu::service::ImportResult::Rejected(e) => bail!("import refused: {}", e.join("\n")),
-            solieu::service::ImportResult::Checked { .. } => bail!("dry run"),
-        }
+        ingest(&mut store, &dir.join("data.csv"))?
     };
     let db_bytes = std::fs::metadata(store_dir.join("solieu.db"))?.len();
 
@@ -384,20 +369,12 @@ fn run(s: &Scale, dir: &std::path::Path, reps: usize, reuse: bool) -> Result<()>
     // applied, and read back through a derived figure
     drop(store);
     let mut store = SqliteStore::open(&store_dir)?;
-    let n = 1000.min(ind_codes.len() * codes.len());
-    let batch: Vec<Observation> = (0..n)
-        .map(|k| Observation {
-            indicator: ind_codes[k / codes.len() % ind_codes.len()].clone(),
-            area: codes[k % codes.len()].clone(),
-            period: month,
-            measure: Measure::Level,
-            dims: String::new(),
-            value: 1_000_000.0 + k as f64 + 1000.0 * engine.cube().last_import() as f64,
-            status: Status::Preliminary,
-            source: "bench revision".into(),
-            note: String::new(),
-        })
-        .collect();
+    let batch = revisions(
+        &ind_codes,
+        &codes,
+        1_000_000.0 + 1000.0 * engine.cube().last_import() as f64,
+    );
+    let n = batch.len();
     let t = Instant::now();
     let summary = store.commit_import(
         &ImportBatch {
@@ -490,27 +467,33 @@ fn ingest(store: &mut dyn Store, csv: &std::path::Path) -> Result<(usize, f64)> 
     }
 }
 
-/// One submission of 1,000 revisions: commit milliseconds.
-fn commit_1000(store: &mut dyn Store, s: &Scale, inds: &[Indicator]) -> Result<f64> {
-    let codes: Vec<String> = area_codes(s).into_iter().map(|(c, _)| c).collect();
+/// One submission of up to 1,000 revised observations for the month,
+/// across indicators and areas, their values from `base` on.
+fn revisions(inds: &[String], codes: &[String], base: f64) -> Vec<Observation> {
     let n = 1000.min(inds.len() * codes.len());
-    let batch: Vec<Observation> = (0..n)
+    (0..n)
         .map(|k| Observation {
-            indicator: inds[k / codes.len() % inds.len()].code.clone(),
+            indicator: inds[k / codes.len() % inds.len()].clone(),
             area: codes[k % codes.len()].clone(),
             period: Period::Month(YEAR, MONTH),
             measure: Measure::Level,
             dims: String::new(),
-            value: 2_000_000.0 + k as f64,
+            value: base + k as f64,
             status: Status::Preliminary,
             source: "bench revision".into(),
             note: String::new(),
         })
-        .collect();
+        .collect()
+}
+
+/// One submission of 1,000 revisions: commit milliseconds.
+fn commit_1000(store: &mut dyn Store, s: &Scale, inds: &[Indicator]) -> Result<f64> {
+    let codes: Vec<String> = area_codes(s).into_iter().map(|(c, _)| c).collect();
+    let inds: Vec<String> = inds.iter().map(|i| i.code.clone()).collect();
     let t = Instant::now();
     store.commit_import(
         &ImportBatch {
-            observations: batch,
+            observations: revisions(&inds, &codes, 2_000_000.0),
             submitter: "bench".into(),
             origin: "bench".into(),
             ..Default::default()

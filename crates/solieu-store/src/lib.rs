@@ -345,6 +345,10 @@ pub trait Store {
     fn account_by_token(&self, sha256: &str) -> Result<Option<(Account, i64)>>;
     /// Adds an entry to the audit log.
     fn record_audit(&mut self, actor: &str, action: &str, detail: &str) -> Result<()>;
+    /// The last import's number and recording time ((0, 0) for none):
+    /// what a server compares with its engine several times a second, so
+    /// it reads one index entry.
+    fn last_import(&self) -> Result<(i64, i64)>;
     /// What identifies the store's content: the last import's number and
     /// recording time, and the number of vintages (imports are append-only,
     /// so equal fingerprints mean equal content). Cheap.

@@ -1022,6 +1022,16 @@ impl Store for PgStore {
         self.with(|c| audit(c, actor, action, detail))
     }
 
+    fn last_import(&self) -> Result<(i64, i64)> {
+        self.with(|c| {
+            Ok(c.query_opt(
+                "SELECT id, recorded_at FROM import ORDER BY id DESC LIMIT 1",
+                &[],
+            )?
+            .map_or((0, 0), |r| (r.get(0), r.get(1))))
+        })
+    }
+
     fn fingerprint(&self) -> Result<Fingerprint> {
         self.with(|c| {
             let mut tx = c

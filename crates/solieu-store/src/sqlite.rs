@@ -938,6 +938,18 @@ impl Store for SqliteStore {
         audit(&self.conn, actor, action, detail)
     }
 
+    fn last_import(&self) -> Result<(i64, i64)> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, recorded_at FROM import ORDER BY id DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .unwrap_or((0, 0)))
+    }
+
     fn fingerprint(&self) -> Result<Fingerprint> {
         let tx = self.conn.unchecked_transaction()?;
         let (last_import, recorded_at) = tx

@@ -635,6 +635,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             insecure_cookies,
             header_timeout,
         } => {
+            if matches!(loc, Location::Postgres(_)) {
+                // the node's own engine snapshot: a fast restart when the database has not changed
+                std::fs::create_dir_all(&data)
+                    .with_context(|| format!("creating {}", data.display()))?;
+            }
             solieu::server::serve(solieu::server::Config {
                 store: loc.clone(),
                 snapshot: data.join(ENGINE_SNAPSHOT),

@@ -1167,6 +1167,34 @@ fn sessions_need_csrf_for_writes_and_end_on_logout() {
 }
 
 #[test]
+fn repeated_failed_sign_ins_lock_the_name_for_a_while_existing_or_not() {
+    let srv = Server::start(&[]);
+    let _ = srv.account("hcm", "reporter", &["--area", "79"]);
+    let try_as = |name: &str, password: &str| {
+        srv.json(
+            "POST",
+            "/api/v1/session",
+            Auth::None,
+            &json!({"name": name, "password": password}),
+        )
+    };
+    for name in ["hcm", "khongco"] {
+        for _ in 0..10 {
+            assert_eq!(try_as(name, "đoán thử mật khẩu").status, 401);
+        }
+        // the eleventh, even with the right password, waits: the same for a name that does not exist
+        let r = try_as(name, PASSWORD);
+        assert_eq!(r.status, 429, "{}", r.body);
+        assert!(r.body.contains("try again in 15 minute"), "{}", r.body);
+    }
+    // another account is not affected
+    let _ = srv.account("hn", "viewer", &[]);
+    assert_eq!(try_as("hn", PASSWORD).status, 200);
+    let log = solieu(&srv.data, &["audit", "--limit", "40"], None);
+    assert!(log.contains("session.login_locked"), "{log}");
+}
+
+#[test]
 fn anonymous_readers_see_the_latest_release_only() {
     let srv = Server::start(&[]);
     let analyst = srv.account("phantich", "analyst", &[]);

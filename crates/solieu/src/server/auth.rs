@@ -147,7 +147,16 @@ impl axum::extract::FromRequestParts<Arc<AppState>> for Caller {
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0)
             .ok_or_else(|| state.internal("no peer address on the request"))?;
-        principal(state, &parts.headers, &parts.method, peer).map(Caller)
+        if bearer(&parts.headers).is_none() && session_cookie(&parts.headers).is_none() {
+            return principal(state, &parts.headers, &parts.method, peer).map(Caller);
+        }
+        // looking up a token or session waits for the store, which a commit
+        // may hold: off the async workers, so that reads never queue behind it
+        let (headers, method) = (parts.headers.clone(), parts.method.clone());
+        state
+            .blocking(move |st| principal(st, &headers, &method, peer))
+            .await
+            .map(Caller)
     }
 }
 
@@ -355,6 +364,44 @@ pub struct SignedIn {
 
 /// Checks a name and password (argon2id; blocking: call off the async
 /// workers) and opens a session; a failure is audited. `None`: refused.
+/// Failed sign-ins of one name that lock it ([`LOCK_MINUTES`] after the
+/// oldest of them): password guessing is slowed per account whatever the
+/// address, on every node (the audit log is the count), for names that exist
+/// and names that do not alike (no telling them apart).
+pub const LOCK_AFTER: usize = 10;
+/// See [`LOCK_AFTER`].
+pub const LOCK_MINUTES: i64 = 15;
+
+/// Minutes left when `name` has failed [`LOCK_AFTER`] times in the last
+/// [`LOCK_MINUTES`] without a success since.
+fn locked_out(state: &AppState, name: &str) -> Result<Option<i64>, ApiError> {
+    let window = LOCK_MINUTES * 60 * 1_000_000;
+    let now = solieu_store::now_micros();
+    let target = format!("account {name}");
+    let recent = state
+        .store()?
+        .audit_log(&solieu_store::AuditQuery {
+            action: Some("session.login".into()),
+            target: Some(target.clone()),
+            since: Some(now - window),
+            limit: 200,
+            ..Default::default()
+        })
+        .map_err(|e| state.internal(e))?;
+    let failures: Vec<i64> = recent
+        .iter()
+        .filter(|e| e.target == target)
+        .take_while(|e| e.action != "session.login")
+        .filter(|e| e.action == "session.login_failed")
+        .map(|e| e.at)
+        .collect();
+    Ok((failures.len() >= LOCK_AFTER).then(|| {
+        // unlocked when the LOCK_AFTER-th most recent failure leaves the window
+        let oldest = failures[LOCK_AFTER - 1];
+        ((oldest + window - now) / 60_000_000 + 1).max(1)
+    }))
+}
+
 pub fn sign_in(
     state: &AppState,
     name: &str,
@@ -362,6 +409,23 @@ pub fn sign_in(
     origin: &str,
 ) -> Result<Option<SignedIn>, ApiError> {
     let name = name.trim();
+    if let Some(minutes) = locked_out(state, name)? {
+        let _ = state.store()?.record(&solieu_store::AuditRecord {
+            actor: Actor { name, origin },
+            action: "session.login_locked",
+            target: &format!("account {name}"),
+            before: None,
+            after: None,
+            detail: "",
+        });
+        return Err(state.error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!(
+                "too many failed sign-ins for '{name}': try again in {minutes} minute(s), or ask an administrator"
+            ),
+        ));
+    }
     let account = state
         .store()?
         .account(name)

@@ -257,13 +257,20 @@ impl AppState {
                 .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok()
         {
-            // the database unreachable: go on with the figures last loaded
-            // (reads stay up; writes answer 503) and look again next time
-            if let Err(e) = self.refresh() {
-                tracing::warn!(
-                    request = e.request,
-                    "the engine was not refreshed: serving the figures last loaded"
-                );
+            // a read never waits for the store: while a write holds it (a
+            // commit, a checkpoint) the look is left to the next request, and
+            // the writer applies its own import. The database unreachable:
+            // go on with the figures last loaded (writes answer 503).
+            match self.store.try_lock() {
+                Ok(store) => {
+                    if let Err(e) = self.refresh_with(&store) {
+                        tracing::warn!(
+                            request = e.request,
+                            "the engine was not refreshed: serving the figures last loaded"
+                        );
+                    }
+                }
+                Err(_) => self.checked.store(last, Ordering::Relaxed),
             }
         }
         self.engine.read().map_err(|e| self.internal(e))
@@ -271,19 +278,23 @@ impl AppState {
 
     fn refresh(&self) -> Result<(), ApiError> {
         let store = self.store()?;
-        let fp = store.fingerprint().map_err(|e| self.internal(e))?;
+        self.refresh_with(&store)
+    }
+
+    fn refresh_with(&self, store: &MutexGuard<'_, Box<dyn Backend>>) -> Result<(), ApiError> {
+        let (store_last, _) = store.last_import().map_err(|e| self.internal(e))?;
         // the catalogue too: `solieu catalog import` while the server runs
         let indicators = store.indicators().map_err(|e| self.internal(e))?;
         let last = {
             let engine = self.engine.read().map_err(|e| self.internal(e))?;
             let last = engine.cube().last_import();
-            if fp.last_import == last && indicators == engine.indicators() {
+            if store_last == last && indicators == engine.indicators() {
                 return Ok(());
             }
-            (indicators == engine.indicators() && fp.last_import > last).then_some(last)
+            (indicators == engine.indicators() && store_last > last).then_some(last)
         };
         if let Some(last) = last {
-            if self.catch_up(&**store, last)? {
+            if self.catch_up(&***store, last)? {
                 return Ok(());
             }
         }
@@ -654,14 +665,14 @@ fn listen_for_changes(state: Arc<AppState>, url: String) {
     }
 }
 
-/// Runs the server until Ctrl-C or SIGTERM; in-flight requests finish.
-pub fn serve(cfg: Config) -> Result<()> {
+/// What every request shares: the store opened, the engine loaded.
+fn state(cfg: &Config) -> Result<Arc<AppState>> {
     let store = cfg
         .store
         .open()
         .with_context(|| format!("opening the store in {}", cfg.store))?;
     let (engine, _) = Engine::open(store.as_store(), &cfg.snapshot)?;
-    let state = Arc::new(AppState {
+    Ok(Arc::new(AppState {
         store: Mutex::new(store),
         location: cfg.store.clone(),
         engine: RwLock::new(engine),
@@ -671,7 +682,18 @@ pub fn serve(cfg: Config) -> Result<()> {
         public: cfg.public,
         secure_cookies: cfg.secure_cookies,
         vintage_count: Mutex::new((0, None)),
-    });
+    }))
+}
+
+/// Every route over the store of `cfg`, without a listener: for running
+/// requests in-process (the HTTP fuzz target). Call it inside a tokio runtime.
+pub fn app(cfg: &Config) -> Result<Router> {
+    Ok(router(state(cfg)?, cfg.rate))
+}
+
+/// Runs the server until Ctrl-C or SIGTERM; in-flight requests finish.
+pub fn serve(cfg: Config) -> Result<()> {
+    let state = state(&cfg)?;
     if let Location::Postgres(url) = &cfg.store {
         listen_for_changes(state.clone(), url.clone());
     }

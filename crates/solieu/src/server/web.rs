@@ -402,7 +402,8 @@ async fn login_page(pg: Page, Query(q): Query<LangQ>) -> Response {
         &pg,
         "login.html",
         "login",
-        json!({"next": q.next.unwrap_or_else(|| "/overview".into()), "failed": q.error.is_some()}),
+        json!({"next": q.next.unwrap_or_else(|| "/overview".into()), "failed": q.error.is_some(),
+            "locked": q.error.as_deref() == Some("locked")}),
     );
     remember_lang(&mut r, q.lang.as_deref());
     r
@@ -451,6 +452,9 @@ async fn login(
                 r.headers_mut().insert(header::SET_COOKIE, v);
             }
             r
+        }
+        Err(e) if e.code == "rate_limited" => {
+            Redirect::to(&format!("/login?error=locked&next={}", pct_encode(&next))).into_response()
         }
         _ => Redirect::to(&format!("/login?error=1&next={}", pct_encode(&next))).into_response(),
     }
