@@ -78,9 +78,13 @@ fuzz_target!(|data: &[u8]| {
     };
     let route = ROUTES[usize::from(pick) % ROUTES.len()];
     let uri = format!("{route}?{}", query(rest));
-    let Ok(req) = axum::http::Request::get(&uri).body(axum::body::Body::empty()) else {
+    let Ok(mut req) = axum::http::Request::get(&uri).body(axum::body::Body::empty()) else {
         return;
     };
+    // what the server's accept loop attaches to every request
+    let peer = std::net::SocketAddr::from(([127, 0, 0, 1], 40000));
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(peer));
     let app = app();
     let status = app
         .rt

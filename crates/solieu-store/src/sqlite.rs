@@ -1142,13 +1142,32 @@ impl crate::copy::Tables for SqliteStore {
 impl SqliteStore {
     /// Opens the store file at `path` (a backup), which must exist.
     pub fn open_file(path: &Path) -> Result<SqliteStore> {
-        if !path.is_file() {
-            return Err(StoreError::Schema(format!(
-                "'{}' is not a solieu store file",
+        let not_a_store = |why: &str| {
+            StoreError::Schema(format!(
+                "'{}' is not a solieu store file{why}",
                 path.display()
-            )));
+            ))
+        };
+        if !path.is_file() {
+            return Err(not_a_store(""));
         }
-        Self::connect(path.to_path_buf())
+        // looked at read-only first: another program's database is never given our tables
+        let ours = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .and_then(|c| {
+                c.query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )
+            })
+            .map_err(|e| not_a_store(&format!(" ({e})")))?;
+        if ours == 0 {
+            return Err(not_a_store(" (no solieu schema in it)"));
+        }
+        Self::connect(path.to_path_buf()).map_err(|e| match e {
+            StoreError::Db(e) => not_a_store(&format!(" ({e})")),
+            e => e,
+        })
     }
 
     /// A store file with the schema and nothing else: the target of a copy.

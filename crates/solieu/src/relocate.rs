@@ -55,11 +55,12 @@ fn remove_sqlite_files(db: &Path) -> Result<()> {
 /// Copies `from` into the SQLite file `db` (a data directory's store or a
 /// backup): a new file beside it, verified, renamed into place.
 fn copy_to_file(from: &dyn Backend, db: &Path, force: bool) -> Result<Checksum> {
-    if db.exists() {
-        let existing = SqliteStore::open_file(db)?;
-        if !is_empty(&existing)? && !force {
+    if db.exists() && !force {
+        // a store with nothing in it may be filled; anything else needs --force
+        let empty = SqliteStore::open_file(db).and_then(|s| is_empty(&s));
+        if !matches!(empty, Ok(true)) {
             bail!(
-                "{} already holds a store; give --force to replace it",
+                "{} already holds a store (or another file); give --force to replace it",
                 db.display()
             );
         }
