@@ -398,7 +398,7 @@ impl Backend for PgStore {
         redact(self.url())
     }
     fn reopen(&self) -> Result<Box<dyn Backend>> {
-        Ok(Box::new(PgStore::open(self.url())?))
+        Ok(Box::new(PgStore::reconnect(self.url())?))
     }
     fn as_store(&self) -> &dyn Store {
         self
@@ -430,6 +430,15 @@ impl Location {
         Ok(match self {
             Location::Dir(d) => Box::new(SqliteStore::open(d)?),
             Location::Postgres(u) => Box::new(PgStore::open(u)?),
+        })
+    }
+
+    /// Another connection to the store there, already opened once by this
+    /// process (its schema checked): for long reads beside the first.
+    pub fn reconnect(&self) -> Result<Box<dyn Backend>> {
+        Ok(match self {
+            Location::Dir(d) => Box::new(SqliteStore::open(d)?),
+            Location::Postgres(u) => Box::new(PgStore::reconnect(u)?),
         })
     }
 

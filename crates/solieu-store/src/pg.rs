@@ -164,6 +164,16 @@ impl PgStore {
         })
     }
 
+    /// Another connection to a store already opened (its schema checked):
+    /// no migration look, no advisory lock — what a server takes for each
+    /// streamed export.
+    pub fn reconnect(url: &str) -> Result<PgStore> {
+        Ok(PgStore {
+            client: Mutex::new(Some(connect(url)?)),
+            url: url.to_string(),
+        })
+    }
+
     /// The database address as given (with its password, if it had one).
     pub fn url(&self) -> &str {
         &self.url

@@ -372,12 +372,35 @@ pub const LOCK_AFTER: usize = 10;
 /// See [`LOCK_AFTER`].
 pub const LOCK_MINUTES: i64 = 15;
 
+/// What the audit log's sign-in entries are about.
+fn sign_in_target(name: &str) -> String {
+    format!("account {name}")
+}
+
+/// A sign-in that did not open a session (`session.login_failed`,
+/// `session.login_locked`), in the audit log that [`locked_out`] counts.
+fn sign_in_event(
+    store: &mut dyn solieu_store::Backend,
+    name: &str,
+    origin: &str,
+    action: &str,
+) -> solieu_store::Result<()> {
+    store.record(&solieu_store::AuditRecord {
+        actor: Actor { name, origin },
+        action,
+        target: &sign_in_target(name),
+        before: None,
+        after: None,
+        detail: "",
+    })
+}
+
 /// Minutes left when `name` has failed [`LOCK_AFTER`] times in the last
 /// [`LOCK_MINUTES`] without a success since.
 fn locked_out(state: &AppState, name: &str) -> Result<Option<i64>, ApiError> {
     let window = LOCK_MINUTES * 60 * 1_000_000;
     let now = solieu_store::now_micros();
-    let target = format!("account {name}");
+    let target = sign_in_target(name);
     let recent = state
         .store()?
         .audit_log(&solieu_store::AuditQuery {
@@ -410,14 +433,7 @@ pub fn sign_in(
 ) -> Result<Option<SignedIn>, ApiError> {
     let name = name.trim();
     if let Some(minutes) = locked_out(state, name)? {
-        let _ = state.store()?.record(&solieu_store::AuditRecord {
-            actor: Actor { name, origin },
-            action: "session.login_locked",
-            target: &format!("account {name}"),
-            before: None,
-            after: None,
-            detail: "",
-        });
+        let _ = sign_in_event(&mut **state.store()?, name, origin, "session.login_locked");
         return Err(state.error(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
@@ -439,15 +455,7 @@ pub fn sign_in(
     };
     let mut store = state.store()?;
     let Some(account) = account.filter(|_| ok) else {
-        store
-            .record(&solieu_store::AuditRecord {
-                actor: Actor { name, origin },
-                action: "session.login_failed",
-                target: &format!("account {name}"),
-                before: None,
-                after: None,
-                detail: "",
-            })
+        sign_in_event(&mut **store, name, origin, "session.login_failed")
             .map_err(|e| state.internal(e))?;
         return Ok(None);
     };

@@ -236,7 +236,7 @@ impl AppState {
     /// export) that must not hold the shared one: SQLite's WAL lets it read
     /// one consistent snapshot while others write.
     pub fn reader(&self) -> Result<Box<dyn Backend>, ApiError> {
-        self.location.open().map_err(|e| self.internal(e))
+        self.location.reconnect().map_err(|e| self.internal(e))
     }
 
     /// The store.
