@@ -39,22 +39,22 @@ fn app() -> &'static App {
         let dir = tempfile::tempdir().expect("temp dir");
         let data = dir.path().join("data");
         let mut store = solieu_store::SqliteStore::create(&data).expect("store");
-        solieu::demo::load(&mut store).expect("demo");
+        solieu_app::demo::load(&mut store).expect("demo");
         drop(store);
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .expect("runtime");
-        let cfg = solieu::server::Config {
+        let cfg = solieu_server::Config {
             store: solieu_store::Location::Dir(data.clone()),
             snapshot: data.join("engine.snapshot"),
             addr: "127.0.0.1:0".parse().expect("addr"),
-            public: solieu::server::Public::All,
+            public: solieu_server::Public::All,
             rate: 0,
             secure_cookies: true,
             header_timeout: std::time::Duration::from_secs(10),
         };
-        let router = rt.block_on(async { solieu::server::app(&cfg) }).expect("app");
+        let router = rt.block_on(async { solieu_server::app(&cfg) }).expect("app");
         App { rt, router, _dir: dir }
     })
 }

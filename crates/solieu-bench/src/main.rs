@@ -451,19 +451,25 @@ fn load(dir: &std::path::Path, snapshot: bool) -> Result<()> {
 /// Ingests DIR/data.csv into a store; (observations, seconds).
 fn ingest(store: &mut dyn Store, csv: &std::path::Path) -> Result<(usize, f64)> {
     let t = Instant::now();
-    let r = solieu::service::import_csv_stream(
+    let r = solieu_app::service::import_csv_stream(
         store,
         csv,
         &Default::default(),
         "bench",
-        solieu::service::CHUNK_ROWS,
+        solieu_app::service::CHUNK_ROWS,
         &Default::default(),
     )?;
     let s = t.elapsed().as_secs_f64();
     match r {
-        solieu::service::ImportResult::Committed { summary, .. } => Ok((summary.rows, s)),
-        solieu::service::ImportResult::Rejected(e) => bail!("import refused: {}", e.join("\n")),
-        solieu::service::ImportResult::Checked { .. } => bail!("dry run"),
+        solieu_app::service::ImportResult::Committed { summary, .. } => Ok((summary.rows, s)),
+        solieu_app::service::ImportResult::Rejected(e) => bail!(
+            "import refused: {}",
+            e.iter()
+                .map(|d| d.text.as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+        solieu_app::service::ImportResult::Checked { .. } => bail!("dry run"),
     }
 }
 

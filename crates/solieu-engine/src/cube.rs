@@ -627,7 +627,15 @@ impl Cube {
                 let at = self.series[ix].start + i;
                 let a = &self.arena;
                 let c = a.core[at];
-                if c.value.to_bits() == o.value.to_bits() && c.status == code && a.metas[at] == meta
+                let latest = solieu_model::observation::Latest {
+                    recorded_at: 0,
+                    same: c.value.to_bits() == o.value.to_bits()
+                        && c.status == code
+                        && a.metas[at] == meta,
+                };
+                // committed already: the store's rule, without its time check
+                if solieu_model::observation::decide(Some(latest), o, None)
+                    == Ok(solieu_model::observation::Decision::Unchanged)
                 {
                     return false;
                 }

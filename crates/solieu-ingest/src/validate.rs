@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use solieu_model::text::{nfc, parse_decimal, Decimal, NumberStyle};
+use solieu_model::text::{clip, nfc, parse_decimal, Decimal, NumberStyle};
 use solieu_model::{AreaRegistry, Indicator, Measure, Observation, Period, Status, Unit};
 
 /// Where a value was found.
@@ -39,20 +39,6 @@ pub struct Diagnostic {
     pub value: String,
     /// What is wrong and what was expected.
     pub message: String,
-}
-
-/// At most about `n` characters of `s`: its start and its end around
-/// `…[N characters]…` when longer, so that a message never echoes a 100 MB
-/// cell or a header of a million columns, and keeps what comes after an
-/// embedded value (`'1…1' is not a finite number`).
-fn clip(s: &str, n: usize) -> std::borrow::Cow<'_, str> {
-    let count = s.chars().count();
-    if count <= n {
-        return s.into();
-    }
-    let head: String = s.chars().take(n / 2).collect();
-    let tail: String = s.chars().skip(count - n / 2).collect();
-    format!("{head}…[{count} characters]…{tail}").into()
 }
 
 impl fmt::Display for Diagnostic {

@@ -8,6 +8,7 @@
 
 pub mod area;
 pub mod indicator;
+pub mod names;
 pub mod observation;
 pub mod period;
 pub mod reference;

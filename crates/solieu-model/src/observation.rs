@@ -163,3 +163,62 @@ pub struct Vintage {
     /// Import batch number.
     pub import_id: i64,
 }
+
+/// What a committed observation does to its key: the one rule of vintages,
+/// applied by both store backends on commit and by the engine on apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// The key's first vintage.
+    First,
+    /// The same value, status, source and note as the latest vintage: no
+    /// new vintage.
+    Unchanged,
+    /// A new vintage over a different latest one.
+    Revision,
+}
+
+/// The latest vintage of a key, as the rule needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct Latest {
+    /// When it was recorded (µs).
+    pub recorded_at: i64,
+    /// Whether value, status, source and note equal the new observation's
+    /// (see [`Observation::same_as`]; the engine compares interned texts).
+    pub same: bool,
+}
+
+/// Decides what an observation recorded at `at` does to its key, whose
+/// latest vintage is `latest`: unchanged adds nothing; a change is a
+/// revision, refused when the batch's time is not after the latest
+/// vintage's (a back-dated import over a later figure). `at` is `None` for
+/// an import already committed (the engine applying it).
+pub fn decide(
+    latest: Option<Latest>,
+    o: &Observation,
+    at: Option<i64>,
+) -> Result<Decision, String> {
+    let Some(l) = latest else {
+        return Ok(Decision::First);
+    };
+    if l.same {
+        return Ok(Decision::Unchanged);
+    }
+    match at {
+        Some(at) if l.recorded_at >= at => Err(format!(
+            "{} {} {} {}: a vintage recorded at {} already exists, not before the batch's time {}",
+            o.indicator, o.area, o.period, o.measure, l.recorded_at, at
+        )),
+        _ => Ok(Decision::Revision),
+    }
+}
+
+impl Observation {
+    /// Whether a stored vintage's content (value to the bit, status code,
+    /// source, note) is this observation's.
+    pub fn same_as(&self, value: f64, status_code: &str, source: &str, note: &str) -> bool {
+        value.to_bits() == self.value.to_bits()
+            && status_code == self.status.code()
+            && source == self.source
+            && note == self.note
+    }
+}

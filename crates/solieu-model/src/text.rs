@@ -246,6 +246,44 @@ pub fn parse_number(text: &str, style: NumberStyle) -> Result<f64, NumberError> 
     parse_decimal(text, style).map(Decimal::to_f64)
 }
 
+/// At most about `n` characters of `s`: its start and its end around
+/// `…[N characters]…` when longer, so that a message never echoes a 100 MB
+/// cell or a header of a million columns, and keeps what comes after an
+/// embedded value (`'1…1' is not a finite number`).
+pub fn clip(s: &str, n: usize) -> std::borrow::Cow<'_, str> {
+    let count = s.chars().count();
+    if count <= n {
+        return s.into();
+    }
+    let head: String = s.chars().take(n / 2).collect();
+    let tail: String = s.chars().skip(count - n / 2).collect();
+    format!("{head}…[{count} characters]…{tail}").into()
+}
+
+/// A value for files: rounded to remove binary noise (9.900000000000006 → 9.9).
+pub fn clean(v: f64) -> f64 {
+    let r = (v * 1e6).round() / 1e6;
+    if r == 0.0 {
+        0.0
+    } else {
+        r
+    }
+}
+
+/// Shortest text that reads back as the same double.
+pub fn fmt_value(v: f64) -> String {
+    format!("{v}")
+}
+
+/// Neutralises text that a spreadsheet would run as a formula.
+pub fn inert(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
 

@@ -4,31 +4,25 @@
 
 use solieu_model::Period;
 
-/// Output language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    /// Vietnamese: decimal comma, dot thousands.
-    Vi,
-    /// English: decimal point, comma thousands.
-    En,
+solieu_model::named! {
+    /// The language of a text.
+    pub enum Lang ("language") {
+        /// Vietnamese: decimal comma, dot thousands.
+        Vi = "vi",
+        /// English: decimal point, comma thousands.
+        En = "en",
+    }
 }
 
 impl Lang {
-    /// Parses `vi` or `en`.
+    /// Parses `vi` or `en`, in any case.
     pub fn parse(s: &str) -> Option<Lang> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "vi" => Some(Lang::Vi),
-            "en" => Some(Lang::En),
-            _ => None,
-        }
+        s.trim().to_ascii_lowercase().parse().ok()
     }
 
-    /// `vi` or `en`.
+    /// `vi` or `en` ([`Lang::name`]).
     pub fn code(self) -> &'static str {
-        match self {
-            Lang::Vi => "vi",
-            Lang::En => "en",
-        }
+        self.name()
     }
 }
 

@@ -175,39 +175,29 @@ pub struct AuditEntry {
     pub after: Option<String>,
 }
 
-/// What an account may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// Everything, including accounts.
-    Admin,
-    /// All data; approves.
-    Analyst,
-    /// Writes only inside its scopes.
-    Reporter,
-    /// Reads.
-    Viewer,
+solieu_model::named! {
+    /// What an account may do.
+    pub enum Role ("role") {
+        /// Everything, including accounts.
+        Admin = "admin",
+        /// All data; approves.
+        Analyst = "analyst",
+        /// Writes only inside its scopes.
+        Reporter = "reporter",
+        /// Reads.
+        Viewer = "viewer",
+    }
 }
 
 impl Role {
-    /// Name in files and on the command line.
+    /// Name in files and on the command line ([`Role::name`]).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Analyst => "analyst",
-            Role::Reporter => "reporter",
-            Role::Viewer => "viewer",
-        }
+        self.name()
     }
 
-    /// Parses [`Role::as_str`].
+    /// Parses [`Role::name`].
     pub fn parse(s: &str) -> Option<Role> {
-        Some(match s.trim() {
-            "admin" => Role::Admin,
-            "analyst" => Role::Analyst,
-            "reporter" => Role::Reporter,
-            "viewer" => Role::Viewer,
-            _ => return None,
-        })
+        s.parse().ok()
     }
 }
 
@@ -288,12 +278,20 @@ pub trait Store {
     fn indicators(&self) -> Result<Vec<Indicator>>;
     /// Adds or replaces indicator definitions, in one transaction.
     fn upsert_indicators(&mut self, indicators: &[Indicator], actor: &str) -> Result<usize>;
-    /// Writes a batch all or nothing.
+    /// Writes a batch all or nothing: [`Store::commit_stream`] of its
+    /// observations in chunks.
     fn commit_import(
         &mut self,
         batch: &ImportBatch,
         progress: Progress<'_>,
-    ) -> Result<ImportSummary>;
+    ) -> Result<ImportSummary> {
+        let mut chunks = batch.observations.chunks(50_000);
+        self.commit_stream(
+            batch,
+            &mut || Ok(chunks.next().map(<[Observation]>::to_vec)),
+            progress,
+        )
+    }
     /// Writes an import whose observations arrive in chunks (a file too
     /// large to hold), in one transaction: `next` returns the next chunk,
     /// `None` at the end, or an error that rolls everything back. The
@@ -415,6 +413,18 @@ pub enum Location {
 }
 
 impl Location {
+    /// Follows the store's change feed, where it has one (PostgreSQL: the
+    /// imports and catalogue changes of other nodes and processes), calling
+    /// `on_change` once connected and after every burst of changes; blocks
+    /// until the feed's connection closes. A directory has no feed: false at
+    /// once (its readers compare the last import instead).
+    pub fn follow_changes(&self, on_change: &mut dyn FnMut()) -> Result<bool> {
+        match self {
+            Location::Dir(_) => Ok(false),
+            Location::Postgres(url) => pg::follow_changes(url, on_change).map(|()| true),
+        }
+    }
+
     /// A `postgres://…` or `postgresql://…` address is a database; anything
     /// else a directory.
     pub fn parse(s: &str) -> Location {

@@ -17,6 +17,7 @@ use chrono::NaiveDate;
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, GenericClient, NoTls, Row, Transaction};
+use solieu_model::observation::{self as vintage_rule, Decision};
 use solieu_model::{
     reference, Area, AreaRegistry, Indicator, IndicatorFields, Level, Measure, Membership,
     Observation, Period, Status, Succession, SuccessionKind, Vintage,
@@ -57,6 +58,29 @@ pub(crate) fn blocking<T>(f: impl FnOnce() -> T) -> T {
     match Handle::try_current() {
         Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
         _ => f(),
+    }
+}
+
+/// Follows the change feed of the PostgreSQL store at `url` (`LISTEN` on
+/// [`crate::CHANGES_CHANNEL`]): calls `on_change` once connected (to catch
+/// up with what happened while not listening) and then once per burst of
+/// notifications; returns when the connection closes, or with the error
+/// that closed it. Blocks: run it on a thread of its own.
+pub fn follow_changes(url: &str, on_change: &mut dyn FnMut()) -> Result<()> {
+    use postgres::fallible_iterator::FallibleIterator;
+    let mut c = connect(url)?;
+    c.batch_execute(&format!("LISTEN {}", crate::CHANGES_CHANNEL))?;
+    on_change();
+    loop {
+        let wait = std::time::Duration::from_secs(30);
+        let first = c.notifications().timeout_iter(wait).next()?;
+        if first.is_some() {
+            // one call for a burst: the rest are taken without waiting
+            while c.notifications().iter().next()?.is_some() {}
+            on_change();
+        } else if c.is_closed() {
+            return Ok(());
+        }
     }
 }
 
@@ -667,19 +691,6 @@ impl Store for PgStore {
         })
     }
 
-    fn commit_import(
-        &mut self,
-        batch: &ImportBatch,
-        progress: Progress<'_>,
-    ) -> Result<ImportSummary> {
-        let mut chunks = batch.observations.chunks(50_000);
-        self.commit_stream(
-            batch,
-            &mut || Ok(chunks.next().map(<[Observation]>::to_vec)),
-            progress,
-        )
-    }
-
     fn commit_stream(
         &mut self,
         meta: &ImportBatch,
@@ -727,21 +738,16 @@ impl Store for PgStore {
                             o.indicator, o.area, o.period, o.measure
                         )));
                     }
-                    if let Some(p) = latest.get(&(sid, period)) {
-                        if p.value.to_bits() == o.value.to_bits()
-                            && p.status == o.status.code()
-                            && p.source == o.source
-                            && p.note == o.note
-                        {
-                            continue; // unchanged: no new vintage
-                        }
-                        if p.recorded_at >= recorded_at {
-                            return Err(StoreError::Refused(format!(
-                                "{} {} {} {}: a vintage recorded at {} already exists, not before the batch's time {}",
-                                o.indicator, o.area, o.period, o.measure, p.recorded_at, recorded_at
-                            )));
-                        }
-                        revisions += 1;
+                    let prev = latest.get(&(sid, period)).map(|p| vintage_rule::Latest {
+                        recorded_at: p.recorded_at,
+                        same: o.same_as(p.value, &p.status, &p.source, &p.note),
+                    });
+                    match vintage_rule::decide(prev, o, Some(recorded_at))
+                        .map_err(StoreError::Refused)?
+                    {
+                        Decision::Unchanged => continue, // no new vintage
+                        Decision::Revision => revisions += 1,
+                        Decision::First => {}
                     }
                     write.push((sid, period, o));
                 }

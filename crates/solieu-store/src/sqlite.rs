@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use rusqlite::{
     params, params_from_iter, Connection, OptionalExtension, ToSql, TransactionBehavior,
 };
+use solieu_model::observation::{self as vintage_rule, Decision};
 use solieu_model::reference;
 use solieu_model::{
     Area, AreaRegistry, Indicator, IndicatorFields, Level, Measure, Membership, Observation,
@@ -581,19 +582,6 @@ impl Store for SqliteStore {
         Ok(indicators.len())
     }
 
-    fn commit_import(
-        &mut self,
-        batch: &ImportBatch,
-        progress: Progress<'_>,
-    ) -> Result<ImportSummary> {
-        let mut chunks = batch.observations.chunks(50_000);
-        self.commit_stream(
-            batch,
-            &mut || Ok(chunks.next().map(<[Observation]>::to_vec)),
-            progress,
-        )
-    }
-
     fn commit_stream(
         &mut self,
         meta: &ImportBatch,
@@ -656,21 +644,16 @@ impl Store for SqliteStore {
                             })
                             .optional()?
                     };
-                    if let Some(p) = &prev {
-                        if p.value.to_bits() == o.value.to_bits()
-                            && p.status == o.status.code()
-                            && p.source == o.source
-                            && p.note == o.note
-                        {
-                            continue; // unchanged: no new vintage
-                        }
-                        if p.recorded_at >= recorded_at {
-                            return Err(StoreError::Refused(format!(
-                                "{} {} {} {}: a vintage recorded at {} already exists, not before the batch's time {}",
-                                o.indicator, o.area, o.period, o.measure, p.recorded_at, recorded_at
-                            )));
-                        }
-                        revisions += 1;
+                    let latest = prev.as_ref().map(|p| vintage_rule::Latest {
+                        recorded_at: p.recorded_at,
+                        same: o.same_as(p.value, &p.status, &p.source, &p.note),
+                    });
+                    match vintage_rule::decide(latest, o, Some(recorded_at))
+                        .map_err(StoreError::Refused)?
+                    {
+                        Decision::Unchanged => continue, // no new vintage
+                        Decision::Revision => revisions += 1,
+                        Decision::First => {}
                     }
                     pending.push((sid, period, n));
                     if pending.len() == INSERT_ROWS {

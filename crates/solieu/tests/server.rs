@@ -405,7 +405,7 @@ fn errors_are_json_and_bodies_are_limited() {
         .header("content-security-policy")
         .unwrap()
         .contains("frame-ancestors 'none'"));
-    let big = vec![b'x'; solieu::server::MAX_BODY_BYTES + 1];
+    let big = vec![b'x'; solieu_server::MAX_BODY_BYTES + 1];
     let r = srv.csv("POST", "/api/v1/submissions", Some(&analyst), &big);
     assert_eq!(r.status, 413);
     assert_clean_error(&r);

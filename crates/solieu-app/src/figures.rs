@@ -1,0 +1,277 @@
+//! Derived figures for `solieu query --measure …` (and, later, the server
+//! and the report): a grid of indicators × areas × periods × measures
+//! evaluated by the engine, as a table or JSON with the inputs of each.
+
+use anyhow::{bail, Result};
+use solieu_engine::{Derived, Engine, Figure, Options, Query};
+use solieu_model::{AreaRegistry, Period};
+
+use crate::service::Table;
+use crate::timefmt::format_micros;
+use solieu_model::text::{clean, fmt_value};
+
+/// What to evaluate.
+#[derive(Debug, Clone)]
+pub struct Grid {
+    /// Indicator codes.
+    pub indicators: Vec<String>,
+    /// Area codes as typed.
+    pub areas: Vec<String>,
+    /// Periods.
+    pub periods: Vec<Period>,
+    /// Measures.
+    pub measures: Vec<Derived>,
+}
+
+/// One evaluated cell of the grid.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// Indicator code.
+    pub indicator: String,
+    /// Area key evaluated.
+    pub area: String,
+    /// Period.
+    pub period: Period,
+    /// Measure.
+    pub measure: Derived,
+    /// The figure.
+    pub figure: Figure,
+}
+
+/// Parses `--measure` names for the engine.
+pub fn parse_derived(list: &[String]) -> Result<Vec<Derived>> {
+    list.iter()
+        .map(|m| match Derived::parse(m) {
+            Some(d) => Ok(d),
+            None => {
+                let names: Vec<&str> = Derived::ALL.iter().map(|d| d.as_str()).collect();
+                bail!(
+                    "unknown measure '{}'; expected one of {}",
+                    m.trim(),
+                    names.join(", ")
+                )
+            }
+        })
+        .collect()
+}
+
+/// The area version to evaluate for a code and a period: the one valid
+/// then, else the newest (evaluated on the comparable basis).
+pub fn area_for(reg: &AreaRegistry, code: &str, p: Period) -> Result<String> {
+    match reg.version_for(code, p) {
+        Some(a) => Ok(a.key.clone()),
+        None => bail!("unknown area code '{code}' (see `solieu areas --search …`)"),
+    }
+}
+
+/// Evaluates the grid.
+pub fn evaluate(engine: &Engine, grid: &Grid, opts: &Options) -> Result<Vec<Row>> {
+    if grid.indicators.is_empty() || grid.areas.is_empty() || grid.periods.is_empty() {
+        bail!("derived figures need --indicator, --area and --period");
+    }
+    for i in &grid.indicators {
+        if engine.indicator(i).is_none() {
+            bail!("unknown indicator '{i}' (see `solieu indicators`)");
+        }
+    }
+    let mut keys = vec![];
+    for i in &grid.indicators {
+        for code in &grid.areas {
+            for p in &grid.periods {
+                let area = area_for(engine.registry(), code, *p)?;
+                for m in &grid.measures {
+                    keys.push((i.clone(), area.clone(), *p, *m));
+                }
+            }
+        }
+    }
+    let queries: Vec<Query<'_>> = keys
+        .iter()
+        .map(|(i, a, p, m)| Query {
+            indicator: i,
+            area: a,
+            dims: "",
+            period: *p,
+            measure: *m,
+        })
+        .collect();
+    let figures = engine.eval_many(&queries, opts)?;
+    Ok(keys
+        .into_iter()
+        .zip(figures)
+        .map(|((indicator, area, period, measure), figure)| Row {
+            indicator,
+            area,
+            period,
+            measure,
+            figure,
+        })
+        .collect())
+}
+
+/// The text of a figure's value: for the screen with the indicator's
+/// decimals (two for percentages), for files the cleaned number.
+pub fn value_text(engine: &Engine, r: &Row, screen: bool) -> String {
+    let Some(v) = r.figure.value else {
+        return String::new();
+    };
+    if !screen {
+        return fmt_value(clean(v));
+    }
+    let decimals = match r.measure {
+        Derived::Rank | Derived::RankYoy => 0,
+        m if m.in_indicator_unit() => engine.indicator(&r.indicator).map_or(2, |i| i.decimals),
+        _ => 2,
+    };
+    format!("{v:.prec$}", prec = usize::from(decimals))
+}
+
+/// What to say beside a figure: why it is absent, how it was obtained, the
+/// reported and computed values when they disagree.
+pub fn remark(r: &Row) -> String {
+    let f = &r.figure;
+    let mut parts: Vec<String> = vec![];
+    if let Some(w) = f.why {
+        parts.push(w.to_string());
+    }
+    if let Some(n) = f.out_of {
+        parts.push(format!("of {n}"));
+    }
+    if f.discrepancy {
+        parts.push(format!(
+            "DISCREPANCY: reported {} vs computed {}",
+            f.reported.map_or(String::new(), |v| fmt_value(clean(v))),
+            f.computed.map_or(String::new(), |v| fmt_value(clean(v)))
+        ));
+    }
+    parts.join("; ")
+}
+
+/// The rows as a table.
+pub fn table(engine: &Engine, rows: &[Row], screen: bool) -> Table {
+    let headers = [
+        "indicator",
+        "area",
+        "period",
+        "measure",
+        "value",
+        "status",
+        "basis",
+        "note",
+        "area_name",
+    ]
+    .map(String::from)
+    .to_vec();
+    let reg = engine.registry();
+    let rows = rows
+        .iter()
+        .map(|r| {
+            let area = reg.by_key(&r.area);
+            vec![
+                r.indicator.clone(),
+                area.map_or(r.area.clone(), |a| a.code.clone()),
+                r.period.to_string(),
+                r.measure.as_str().to_string(),
+                value_text(engine, r, screen),
+                if r.figure.value.is_some() {
+                    r.figure.status.code().to_string()
+                } else {
+                    String::new()
+                },
+                r.figure.flags.words().join("+"),
+                remark(r),
+                area.map_or(String::new(), |a| a.name_vi.clone()),
+            ]
+        })
+        .collect();
+    Table { headers, rows }
+}
+
+/// The inputs of every figure, after it (`--explain` on screen).
+pub fn explain_text(engine: &Engine, rows: &[Row]) -> String {
+    let mut out = String::new();
+    for (n, r) in rows.iter().enumerate() {
+        out.push_str(&format!(
+            "\n[{}] {} {} {} {} = {}{}\n",
+            n + 1,
+            r.indicator,
+            r.area,
+            r.period,
+            r.measure,
+            r.figure
+                .value
+                .map_or("(absent)".to_string(), |v| fmt_value(clean(v))),
+            match remark(r) {
+                s if s.is_empty() => String::new(),
+                s => format!(" ({s})"),
+            }
+        ));
+        if r.figure.inputs.is_empty() {
+            out.push_str("    no stored vintage used\n");
+        }
+        for i in &r.figure.inputs {
+            out.push_str(&format!(
+                "    {} {} {} {} = {} [{}] import {} recorded {} · {}\n",
+                i.indicator,
+                i.area,
+                i.period,
+                i.measure,
+                fmt_value(i.value),
+                i.status.code(),
+                i.import_id,
+                format_micros(i.recorded_at),
+                i.source.replace('\t', " · ")
+            ));
+        }
+    }
+    let _ = engine;
+    out
+}
+
+/// The rows as JSON, values as numbers, with inputs when explained.
+pub fn json(engine: &Engine, rows: &[Row], explain: bool) -> Result<String> {
+    Ok(serde_json::to_string_pretty(&json_values(engine, rows, explain))? + "\n")
+}
+
+/// The rows as JSON objects.
+pub fn json_values(engine: &Engine, rows: &[Row], explain: bool) -> Vec<serde_json::Value> {
+    use serde_json::{json, Value};
+    let reg = engine.registry();
+    rows
+        .iter()
+        .map(|r| {
+            let f = &r.figure;
+            let mut o = json!({
+                "indicator": r.indicator,
+                "area": reg.by_key(&r.area).map_or(r.area.clone(), |a| a.code.clone()),
+                "area_key": r.area,
+                "period": r.period.to_string(),
+                "measure": r.measure.as_str(),
+                "value": f.value.map(clean),
+                "status": f.value.map(|_| f.status.code()),
+                "basis": f.flags.words(),
+                "absent_because": f.why.map(|w| w.to_string()),
+                "reported": f.reported.map(clean),
+                "computed": f.computed.map(clean),
+                "discrepancy": f.discrepancy,
+                "out_of": f.out_of,
+            });
+            if explain {
+                o["inputs"] = Value::Array(
+                    f.inputs
+                        .iter()
+                        .map(|i| {
+                            json!({
+                                "indicator": i.indicator, "area_key": i.area, "period": i.period.to_string(),
+                                "measure": i.measure.as_str(), "dims": i.dims, "value": i.value,
+                                "status": i.status.code(), "import": i.import_id,
+                                "recorded_at": format_micros(i.recorded_at), "source": i.source,
+                            })
+                        })
+                        .collect(),
+                );
+            }
+            o
+        })
+        .collect()
+}

@@ -1,0 +1,1273 @@
+//! SDMX REST: version 2.1 (REST API v1.5) under `/sdmx/v1`, version 3.0
+//! (REST API v2) under `/sdmx/v2`.
+//!
+//! - v1: structure queries for the dataflow, the data structure, the
+//!   codelists and the concept scheme, with `references`; data queries
+//!   `/data/{flowRef}[/{key}[/{provider}]]` with `startPeriod`, `endPeriod`,
+//!   `firstNObservations`, `lastNObservations`, `updatedAfter`,
+//!   `includeHistory`, `detail`, `dimensionAtObservation`.
+//! - v2: `/structure/{type}/{agency}/{id}/{version}` and
+//!   `/schema/{context}/{agency}/{id}/{version}` in SDMX-JSON 2.0 (what
+//!   pysdmx's `RegistryClient` reads); `/data/{context}/{agency}/{id}/{version}/{key}`
+//!   with `c[COMPONENT]=op:value` filters, `asOf` (the data as they were at
+//!   any past time: solieu keeps every vintage), `updatedAfter`,
+//!   `first/lastNObservations`, `attributes`, `measures`, `includeHistory`;
+//!   an empty answer is `204 No Content`.
+//! - Data in GenericData 2.1 (for `*/*` on both mounts: sdmx1 sends it and
+//!   reads XML), StructureSpecificData 2.1, SDMX-CSV 1.0 and 2.0, SDMX-JSON
+//!   2.0; structures in SDMX-ML 2.1 (the v1 default) or SDMX-JSON 2.0 (the v2
+//!   default). Errors are SDMX error messages with the statuses of the
+//!   standard (404 no results on v1, 400 syntax, 406, 501).
+//!
+//! Paths are parsed by hand from the raw, percent-decoded segments: clients
+//! leave out trailing segments, add a trailing `/`, and percent-encode `+`,
+//! `,`, `*`, `[` and `]` (pysdmx), and a form decoder would turn `+` into a
+//! space.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use chrono::NaiveDate;
+use solieu_model::{Period, Vintage};
+use solieu_store::ObsQuery;
+
+use super::auth::{read_as_of, Caller, Principal};
+use super::AppState;
+use solieu_sdmx::json::Lang;
+use solieu_sdmx::{Detail, Series, Wanted};
+
+const STRUCTURE_XML: &str = "application/vnd.sdmx.structure+xml;version=2.1";
+const STRUCTURE_JSON: &str = "application/vnd.sdmx.structure+json;version=2.0.0";
+const GENERIC_XML: &str = "application/vnd.sdmx.genericdata+xml;version=2.1";
+const SPECIFIC_XML: &str = "application/vnd.sdmx.structurespecificdata+xml;version=2.1";
+const CSV_1: &str = "application/vnd.sdmx.data+csv;version=1.0.0";
+const CSV_2: &str = "application/vnd.sdmx.data+csv;version=2.0.0";
+const DATA_JSON: &str = "application/vnd.sdmx.data+json;version=2.0.0";
+
+/// The routes.
+pub fn routes(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/sdmx/v1/{*path}", get(v1))
+        .route("/sdmx/v2/{*path}", get(v2))
+        .with_state(state)
+}
+
+fn reply(status: StatusCode, media: &str, body: String) -> Response {
+    let mut r = (status, body).into_response();
+    let h = r.headers_mut();
+    if let Ok(v) = media.parse() {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    h.insert(
+        header::VARY,
+        header::HeaderValue::from_static("Accept, Accept-Language"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        header::HeaderValue::from_static("*"),
+    );
+    r
+}
+
+fn json_reply(media: &str, lang: Lang, body: &serde_json::Value) -> Response {
+    let mut r = reply(StatusCode::OK, media, solieu_sdmx::json::text(body));
+    r.headers_mut().insert(
+        header::CONTENT_LANGUAGE,
+        header::HeaderValue::from_static(lang.tag()),
+    );
+    r
+}
+
+fn error(status: StatusCode, code: u16, text: &str) -> Response {
+    reply(
+        status,
+        "application/xml",
+        solieu_sdmx::error_message(code, text),
+    )
+}
+
+fn no_content() -> Response {
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    r.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        header::HeaderValue::from_static("*"),
+    );
+    r
+}
+
+fn decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The query's parameters, percent-decoded only (`+` stays `+`).
+struct Params(Vec<(String, String)>);
+
+impl Params {
+    fn get(&self, k: &str) -> Option<&str> {
+        self.0.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
+    }
+}
+
+fn params(raw: Option<&str>) -> Params {
+    Params(
+        raw.unwrap_or("")
+            .split('&')
+            .filter(|kv| !kv.is_empty())
+            .map(|kv| {
+                let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                (decode(k), decode(v))
+            })
+            .collect(),
+    )
+}
+
+fn now() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn segments(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .map(decode)
+        .collect()
+}
+
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+async fn v1(
+    State(state): State<Arc<AppState>>,
+    Caller(p): Caller,
+    headers: HeaderMap,
+    Path(path): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let segs = segments(&path);
+    let q = params(raw.as_deref());
+    let Some(resource) = segs.first().map(String::as_str) else {
+        return error(StatusCode::NOT_FOUND, 100, "no resource");
+    };
+    if resource == "data" {
+        return v1_data(&state, &p, &segs, &q, &headers);
+    }
+    let Some(format) = structure_format(&headers, false) else {
+        return not_acceptable(&headers, &[STRUCTURE_XML, STRUCTURE_JSON]);
+    };
+    let agency = segs.get(1).map_or("all", String::as_str);
+    let id = segs.get(2).map_or("all", String::as_str);
+    let version = segs.get(3).map_or("latest", String::as_str);
+    structure(&state, resource, agency, id, version, &q, format, &headers)
+}
+
+async fn v2(
+    State(state): State<Arc<AppState>>,
+    Caller(p): Caller,
+    headers: HeaderMap,
+    Path(path): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let segs = segments(&path);
+    let q = params(raw.as_deref());
+    let seg = |k: usize, default: &'static str| segs.get(k).map_or(default, String::as_str);
+    match seg(0, "") {
+        "data" => v2_data(&state, &p, &segs, &q, &headers),
+        "structure" => {
+            let Some(format) = structure_format(&headers, true) else {
+                return not_acceptable(&headers, &[STRUCTURE_JSON, STRUCTURE_XML]);
+            };
+            if segs.len() > 5 {
+                return error(
+                    StatusCode::NOT_IMPLEMENTED,
+                    501,
+                    "item queries (/structure/{type}/{agency}/{id}/{version}/{item}) are not implemented",
+                );
+            }
+            structure(
+                &state,
+                seg(1, "*"),
+                seg(2, "*"),
+                seg(3, "*"),
+                seg(4, "~"),
+                &q,
+                format,
+                &headers,
+            )
+        }
+        "schema" => {
+            let Some(format) = structure_format(&headers, true) else {
+                return not_acceptable(&headers, &[STRUCTURE_JSON, STRUCTURE_XML]);
+            };
+            let (context, agency, id, version) =
+                (seg(1, ""), seg(2, "*"), seg(3, "*"), seg(4, "~"));
+            let known = match context {
+                "dataflow" => matches_any(id, solieu_sdmx::FLOW),
+                "datastructure" => matches_any(id, solieu_sdmx::DSD),
+                "" => {
+                    return error(
+                        StatusCode::BAD_REQUEST,
+                        140,
+                        "/schema/{context}/{agency}/{id}/{version}: the context is missing",
+                    )
+                }
+                _ => false,
+            };
+            if !known || !matches_any(agency, solieu_sdmx::AGENCY) || !version_ok(version) {
+                return error(StatusCode::NOT_FOUND, 100, "No Results Found");
+            }
+            let w = Wanted {
+                dataflows: false,
+                codelists: true,
+                codelist: None,
+                concepts: true,
+                dsds: true,
+            };
+            render_structure(&state, w, format, &headers)
+        }
+        "" => error(StatusCode::NOT_FOUND, 100, "no resource"),
+        other => error(
+            StatusCode::NOT_IMPLEMENTED,
+            501,
+            &format!("/{other}: not implemented by this service (structure, schema and data are)"),
+        ),
+    }
+}
+
+/// `a`, `a+b` (v1), `a,b` (v2), `all`, `*`: whether `want` is among them.
+fn matches_any(list: &str, want: &str) -> bool {
+    list.split(['+', ','])
+        .any(|x| x == "all" || x == "*" || x.eq_ignore_ascii_case(want))
+}
+
+/// Versions: `latest` (v1), `~` and `+` (v2: latest, latest stable), `*`,
+/// or solieu's `1.0`.
+fn version_ok(v: &str) -> bool {
+    v == "+"
+        || v.split(',').any(|x| {
+            matches!(x, "latest" | "~" | "+" | "*" | "1.0" | "1.0.0")
+                || x.split('+').any(|y| y == solieu_sdmx::VERSION)
+        })
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum StructureFormat {
+    Xml,
+    Json,
+}
+
+/// The structure format asked for. v1 answers SDMX-ML 2.1 by default, v2
+/// SDMX-JSON 2.0.
+fn structure_format(headers: &HeaderMap, v2: bool) -> Option<StructureFormat> {
+    let accept = accept(headers);
+    if accept.trim().is_empty() {
+        return Some(if v2 {
+            StructureFormat::Json
+        } else {
+            StructureFormat::Xml
+        });
+    }
+    for range in accept.split(',') {
+        let r = range.trim();
+        let version = media_version(r);
+        if r.contains("structure+json") && matches!(version, None | Some("2.0.0")) {
+            return Some(StructureFormat::Json);
+        }
+        if r.contains("structure+xml") && matches!(version, None | Some("2.1")) {
+            return Some(StructureFormat::Xml);
+        }
+        if r.starts_with("application/json") {
+            return Some(StructureFormat::Json);
+        }
+        if r.starts_with("application/xml") || r.starts_with("text/xml") {
+            return Some(StructureFormat::Xml);
+        }
+        if r.starts_with("*/*") || r.starts_with("application/*") {
+            return Some(if v2 {
+                StructureFormat::Json
+            } else {
+                StructureFormat::Xml
+            });
+        }
+    }
+    None
+}
+
+/// The `Accept` header, lower case (empty when absent).
+fn accept(headers: &HeaderMap) -> String {
+    header_str(headers, header::ACCEPT)
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
+/// The `version=` parameter of a media range.
+fn media_version(range: &str) -> Option<&str> {
+    range
+        .split(';')
+        .skip(1)
+        .filter_map(|p| p.trim().strip_prefix("version="))
+        .map(|v| v.trim().trim_matches('"'))
+        .next()
+}
+
+fn not_acceptable(headers: &HeaderMap, served: &[&str]) -> Response {
+    let accept = header_str(headers, header::ACCEPT).unwrap_or("");
+    error(
+        StatusCode::NOT_ACCEPTABLE,
+        406,
+        &format!("{accept}: this service answers {}", served.join(", ")),
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn structure(
+    state: &AppState,
+    resource: &str,
+    agency: &str,
+    id: &str,
+    version: &str,
+    q: &Params,
+    format: StructureFormat,
+    headers: &HeaderMap,
+) -> Response {
+    let references = q.get("references").unwrap_or("none");
+    if !matches!(
+        references,
+        "none"
+            | "parents"
+            | "parentsandsiblings"
+            | "ancestors"
+            | "children"
+            | "descendants"
+            | "all"
+            | "codelist"
+            | "conceptscheme"
+            | "datastructure"
+            | "dataflow"
+    ) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            140,
+            &format!("references={references}: not a valid value"),
+        );
+    }
+    if let Some(d) = q.get("detail") {
+        if !matches!(
+            d,
+            "full"
+                | "allstubs"
+                | "referencestubs"
+                | "referencepartial"
+                | "allcompletestubs"
+                | "referencecompletestubs"
+                | "raw"
+        ) {
+            return error(
+                StatusCode::BAD_REQUEST,
+                140,
+                &format!("detail={d}: not a valid value"),
+            );
+        }
+    }
+    const KINDS: [&str; 19] = [
+        "dataflow",
+        "datastructure",
+        "conceptscheme",
+        "codelist",
+        "structure",
+        "*",
+        "valuelist",
+        "hierarchy",
+        "hierarchyassociation",
+        "categoryscheme",
+        "categorisation",
+        "dataconstraint",
+        "contentconstraint",
+        "agencyscheme",
+        "dataproviderscheme",
+        "provisionagreement",
+        "metadataflow",
+        "metadatastructure",
+        "organisationscheme",
+    ];
+    if !KINDS.contains(&resource) {
+        return error(
+            StatusCode::NOT_IMPLEMENTED,
+            501,
+            &format!("{resource}: not implemented by this service"),
+        );
+    }
+    if !matches_any(agency, solieu_sdmx::AGENCY) || !version_ok(version) {
+        return error(StatusCode::NOT_FOUND, 100, "No Results Found");
+    }
+    let down = matches!(references, "children" | "descendants" | "all");
+    let up = matches!(
+        references,
+        "parents" | "parentsandsiblings" | "ancestors" | "all"
+    );
+    let mut w = Wanted::default();
+    match resource {
+        "dataflow" if matches_any(id, solieu_sdmx::FLOW) => {
+            w.dataflows = true;
+            w.dsds = down || references == "datastructure";
+            w.codelists = matches!(references, "descendants" | "all" | "codelist");
+            w.concepts = matches!(references, "descendants" | "all" | "conceptscheme");
+        }
+        "datastructure" if matches_any(id, solieu_sdmx::DSD) => {
+            w.dsds = true;
+            w.codelists = down || references == "codelist";
+            w.concepts = down || references == "conceptscheme";
+            w.dataflows = up || references == "dataflow";
+        }
+        "conceptscheme" if matches_any(id, solieu_sdmx::CONCEPTS) => {
+            w.concepts = true;
+            w.dsds = up || references == "datastructure";
+        }
+        "codelist" => {
+            let ids = [
+                "CL_FREQ",
+                "CL_INDICATOR",
+                "CL_AREA",
+                "CL_MEASURE",
+                "CL_OBS_STATUS",
+                "CL_UNIT",
+            ];
+            if id == "all" || id == "*" {
+                w.codelists = true;
+            } else if let Some(c) = ids.iter().find(|c| c.eq_ignore_ascii_case(id)) {
+                w.codelists = true;
+                w.codelist = Some(c);
+            } else {
+                return error(StatusCode::NOT_FOUND, 100, "No Results Found");
+            }
+            w.dsds = up || references == "datastructure";
+        }
+        "structure" | "*" => {
+            w = Wanted {
+                dataflows: true,
+                codelists: true,
+                codelist: None,
+                concepts: true,
+                dsds: true,
+            };
+        }
+        // kinds of structure solieu has none of: no results, as a registry
+        // would answer (pysdmx then tries the next kind, e.g. valuelist)
+        _ => return error(StatusCode::NOT_FOUND, 100, "No Results Found"),
+    }
+    render_structure(state, w, format, headers)
+}
+
+fn render_structure(
+    state: &AppState,
+    w: Wanted,
+    format: StructureFormat,
+    headers: &HeaderMap,
+) -> Response {
+    let Ok(engine) = state.engine() else {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, 500, "internal error");
+    };
+    match format {
+        StructureFormat::Xml => reply(
+            StatusCode::OK,
+            STRUCTURE_XML,
+            solieu_sdmx::structure_message(engine.registry(), engine.indicators(), w, &now()),
+        ),
+        StructureFormat::Json => {
+            let lang = Lang::from_accept(header_str(headers, header::ACCEPT_LANGUAGE));
+            let body = solieu_sdmx::json::structure(
+                engine.registry(),
+                engine.indicators(),
+                w,
+                &now(),
+                lang,
+            );
+            json_reply(STRUCTURE_JSON, lang, &body)
+        }
+    }
+}
+
+/// The data formats served.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum DataFormat {
+    Generic,
+    Specific,
+    Csv1,
+    Csv2,
+    Json,
+}
+
+/// The first media range of `Accept` that is served. `*/*` (what sdmx1
+/// sends) is GenericData on both mounts: it is the safe default, readable
+/// without the DSD.
+fn data_format(headers: &HeaderMap, v2: bool) -> Option<DataFormat> {
+    let accept = accept(headers);
+    if accept.trim().is_empty() {
+        return Some(DataFormat::Generic);
+    }
+    for range in accept.split(',') {
+        let r = range.trim();
+        let version = media_version(r);
+        let csv_default = if v2 {
+            DataFormat::Csv2
+        } else {
+            DataFormat::Csv1
+        };
+        let f = if r.contains("genericdata+xml") {
+            Some(DataFormat::Generic)
+        } else if r.contains("structurespecificdata+xml") {
+            Some(DataFormat::Specific)
+        } else if r.contains("data+csv") {
+            match version {
+                None => Some(csv_default),
+                Some("1.0.0") => Some(DataFormat::Csv1),
+                Some("2.0.0") => Some(DataFormat::Csv2),
+                Some(_) => None,
+            }
+        } else if r.contains("data+json") {
+            matches!(version, None | Some("2.0.0")).then_some(DataFormat::Json)
+        } else if r.starts_with("text/csv") {
+            Some(csv_default)
+        } else if r.starts_with("application/json") {
+            Some(DataFormat::Json)
+        } else if r.starts_with("*/*")
+            || r.starts_with("application/*")
+            || r.starts_with("application/xml")
+            || r.starts_with("text/xml")
+        {
+            Some(DataFormat::Generic)
+        } else {
+            None
+        };
+        if f.is_some() {
+            return f;
+        }
+    }
+    None
+}
+
+const DATA_TYPES: [&str; 5] = [GENERIC_XML, SPECIFIC_XML, CSV_1, CSV_2, DATA_JSON];
+
+/// One condition of a `c[COMPONENT]` filter.
+#[derive(Debug, Clone)]
+struct Term {
+    op: Op,
+    value: String,
+    number: Option<f64>,
+    time: Option<(NaiveDate, NaiveDate)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Co,
+    Nc,
+    Sw,
+    Ew,
+}
+
+/// `c[COMPONENT]=…`: any of (`,`) all of (`+`) the terms.
+#[derive(Debug, Clone)]
+struct Filter {
+    component: String,
+    any: Vec<Vec<Term>>,
+}
+
+const FILTERABLE: [&str; 7] = [
+    "FREQ",
+    "INDICATOR",
+    "REF_AREA",
+    "MEASURE",
+    "TIME_PERIOD",
+    "OBS_VALUE",
+    "OBS_STATUS",
+];
+
+fn parse_filter(component: &str, value: &str) -> Result<Filter, String> {
+    if !FILTERABLE.contains(&component) {
+        return Err(format!(
+            "c[{component}]: the components that can be filtered are {}",
+            FILTERABLE.join(", ")
+        ));
+    }
+    let mut any = vec![];
+    for alt in value.split(',') {
+        let mut all = vec![];
+        for t in alt.split('+').filter(|t| !t.is_empty()) {
+            let (op, v) = match t.split_once(':') {
+                Some((o, v)) if o.len() == 2 => {
+                    let op = match o {
+                        "eq" => Op::Eq,
+                        "ne" => Op::Ne,
+                        "lt" => Op::Lt,
+                        "le" => Op::Le,
+                        "gt" => Op::Gt,
+                        "ge" => Op::Ge,
+                        "co" => Op::Co,
+                        "nc" => Op::Nc,
+                        "sw" => Op::Sw,
+                        "ew" => Op::Ew,
+                        _ => {
+                            return Err(format!(
+                                "c[{component}]={value}: '{o}' is not an operator (eq ne lt le gt ge co nc sw ew)"
+                            ))
+                        }
+                    };
+                    (op, v)
+                }
+                _ => (Op::Eq, t),
+            };
+            let time = if component == "TIME_PERIOD" {
+                let b = bounds(v);
+                if b.is_none() && !matches!(op, Op::Co | Op::Nc | Op::Sw | Op::Ew) {
+                    return Err(format!(
+                        "c[TIME_PERIOD]={value}: '{v}' is not a period (2020, 2020-10, 2020-Q3, 2020-S1, 2020-10-31)"
+                    ));
+                }
+                b
+            } else {
+                None
+            };
+            let number = v.parse::<f64>().ok();
+            if component == "OBS_VALUE"
+                && number.is_none()
+                && matches!(op, Op::Lt | Op::Le | Op::Gt | Op::Ge)
+            {
+                return Err(format!("c[OBS_VALUE]={value}: '{v}' is not a number"));
+            }
+            all.push(Term {
+                op,
+                value: v.to_string(),
+                number,
+                time,
+            });
+        }
+        if !all.is_empty() {
+            any.push(all);
+        }
+    }
+    Ok(Filter {
+        component: component.to_string(),
+        any,
+    })
+}
+
+/// The dates a stored period covers (a year-to-date figure: its month).
+fn span(p: Period) -> (NaiveDate, NaiveDate) {
+    match p {
+        Period::Cumulative(y, m) => {
+            let mp = Period::Month(y, m);
+            (mp.start_date(), mp.end_date())
+        }
+        _ => (p.start_date(), p.end_date()),
+    }
+}
+
+fn text_test(op: Op, have: &str, want: &str) -> bool {
+    match op {
+        Op::Eq => have == want,
+        Op::Ne => have != want,
+        Op::Lt => have < want,
+        Op::Le => have <= want,
+        Op::Gt => have > want,
+        Op::Ge => have >= want,
+        Op::Co => have.contains(want),
+        Op::Nc => !have.contains(want),
+        Op::Sw => have.starts_with(want),
+        Op::Ew => have.ends_with(want),
+    }
+}
+
+impl Filter {
+    fn passes(&self, v: &Vintage) -> bool {
+        let p = v.obs.period;
+        self.any.iter().any(|all| {
+            all.iter().all(|t| match self.component.as_str() {
+                "TIME_PERIOD" => {
+                    let (ps, pe) = span(p);
+                    match (t.op, t.time) {
+                        // periods that overlap the bound, as startPeriod and endPeriod
+                        (Op::Ge, Some((s, _))) => pe >= s,
+                        (Op::Gt, Some((_, e))) => ps > e,
+                        (Op::Le, Some((_, e))) => ps <= e,
+                        (Op::Lt, Some((s, _))) => pe < s,
+                        (Op::Eq, Some((s, e))) => ps == s && pe == e,
+                        (Op::Ne, Some((s, e))) => !(ps == s && pe == e),
+                        (op, _) => text_test(op, &solieu_sdmx::time_period(p), &t.value),
+                    }
+                }
+                "OBS_VALUE" => match (t.op, t.number) {
+                    (Op::Eq, Some(n)) => v.obs.value == n,
+                    (Op::Ne, Some(n)) => v.obs.value != n,
+                    (Op::Lt, Some(n)) => v.obs.value < n,
+                    (Op::Le, Some(n)) => v.obs.value <= n,
+                    (Op::Gt, Some(n)) => v.obs.value > n,
+                    (Op::Ge, Some(n)) => v.obs.value >= n,
+                    (op, _) => text_test(
+                        op,
+                        &solieu_model::text::fmt_value(solieu_model::text::clean(v.obs.value)),
+                        &t.value,
+                    ),
+                },
+                c => {
+                    let have = match c {
+                        "FREQ" => solieu_sdmx::freq(p).to_string(),
+                        "INDICATOR" => v.obs.indicator.clone(),
+                        "REF_AREA" => v.obs.area.clone(),
+                        "MEASURE" => solieu_sdmx::measure_code(v.obs.measure, p),
+                        _ => v.obs.status.code().to_string(),
+                    };
+                    text_test(t.op, &have, &t.value)
+                }
+            })
+        })
+    }
+
+    /// The codes when the filter is a plain list (`A,B` or `eq:A,eq:B`),
+    /// to narrow what is read from the store.
+    fn codes(&self) -> Option<Vec<String>> {
+        self.any
+            .iter()
+            .map(|all| match all.as_slice() {
+                [t] if t.op == Op::Eq => Some(t.value.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// A data query, from either mount.
+#[derive(Debug, Default)]
+struct DataQuery {
+    /// Any of these keys (FREQ, INDICATOR, REF_AREA, MEASURE; an empty list
+    /// is any code).
+    keys: Vec<[Vec<String>; 4]>,
+    filters: Vec<Filter>,
+    start: Option<NaiveDate>,
+    end: Option<NaiveDate>,
+    first_n: Option<usize>,
+    last_n: Option<usize>,
+    updated_after: Option<i64>,
+    history: bool,
+}
+
+/// A key `A.RETAIL+EXPORTS..VALUE`: codes per dimension, `+` (v1) between
+/// codes, empty or `*` for any; missing trailing dimensions are any.
+fn parse_key(key: &str) -> Result<[Vec<String>; 4], String> {
+    let k: Vec<&str> = key.split('.').collect();
+    if k.len() > 4 {
+        return Err(format!(
+            "key {key}: at most 4 dimensions (FREQ.INDICATOR.REF_AREA.MEASURE)"
+        ));
+    }
+    Ok(std::array::from_fn(|i| {
+        k.get(i)
+            .map(|s| {
+                s.split('+')
+                    .filter(|x| !x.is_empty() && *x != "*")
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }))
+}
+
+type Sets = Vec<(Option<String>, Vec<Series>)>;
+
+/// Reads what the query selects: one set of series (or, with history, one
+/// per recording time, oldest first).
+/// A failure is logged here and answered as a bare 500.
+fn select(state: &AppState, q: &DataQuery, as_of: Option<i64>) -> Result<Sets, ()> {
+    // narrow the read by indicator and area where the query allows
+    let narrow = |dim: usize, comp: &str| -> Vec<String> {
+        let from_keys: Option<Vec<String>> =
+            if q.keys.is_empty() || q.keys.iter().any(|k| k[dim].is_empty()) {
+                None
+            } else {
+                Some(q.keys.iter().flat_map(|k| k[dim].iter().cloned()).collect())
+            };
+        let from_filter = q
+            .filters
+            .iter()
+            .filter(|f| f.component == comp)
+            .find_map(Filter::codes);
+        from_keys.or(from_filter).unwrap_or_default()
+    };
+    let query = ObsQuery {
+        indicators: narrow(1, "INDICATOR")
+            .iter()
+            .map(|i| i.to_ascii_uppercase())
+            .collect(),
+        areas: narrow(2, "REF_AREA"),
+        periods: vec![],
+        measures: vec![],
+        as_of,
+    };
+    let vintages = {
+        let store = state
+            .store()
+            .map_err(|_| tracing::error!("sdmx: the store is unavailable"))?;
+        let read = if q.history {
+            store.history(&query)
+        } else {
+            store.observations(&query)
+        };
+        read.map_err(|e| tracing::error!("sdmx data: {e}"))?
+    };
+    let key_ok = |v: &Vintage| {
+        let p = v.obs.period;
+        let have = [
+            solieu_sdmx::freq(p).to_string(),
+            v.obs.indicator.clone(),
+            v.obs.area.clone(),
+            solieu_sdmx::measure_code(v.obs.measure, p),
+        ];
+        q.keys.is_empty()
+            || q.keys.iter().any(|k| {
+                k.iter().zip(&have).all(|(codes, h)| {
+                    codes.is_empty() || codes.iter().any(|c| c.eq_ignore_ascii_case(h))
+                })
+            })
+    };
+    let keep: Vec<Vintage> = vintages
+        .into_iter()
+        .filter(|v| {
+            let (ps, pe) = span(v.obs.period);
+            key_ok(v)
+                && q.start.is_none_or(|s| pe >= s)
+                && q.end.is_none_or(|e| ps <= e)
+                && q.updated_after.is_none_or(|t| v.recorded_at > t)
+                && q.filters.iter().all(|f| f.passes(v))
+        })
+        .collect();
+    let engine = state
+        .engine()
+        .map_err(|_| tracing::error!("sdmx: the engine is unavailable"))?;
+    if q.history {
+        let mut times: Vec<i64> = keep.iter().map(|v| v.recorded_at).collect();
+        times.sort_unstable();
+        times.dedup();
+        return Ok(times
+            .iter()
+            .map(|t| {
+                let at: Vec<Vintage> = keep
+                    .iter()
+                    .filter(|v| v.recorded_at == *t)
+                    .cloned()
+                    .collect();
+                (
+                    Some(solieu_app::timefmt::format_micros(*t)),
+                    solieu_sdmx::series_of(&at, engine.indicators()),
+                )
+            })
+            .collect());
+    }
+    let mut series = solieu_sdmx::series_of(&keep, engine.indicators());
+    drop(engine);
+    for s in &mut series {
+        if let Some(n) = q.first_n {
+            s.obs.truncate(n);
+        }
+        if let Some(n) = q.last_n {
+            let len = s.obs.len();
+            s.obs.drain(..len.saturating_sub(n));
+        }
+    }
+    series.retain(|s| !s.obs.is_empty());
+    Ok(if series.is_empty() {
+        vec![]
+    } else {
+        vec![(None, series)]
+    })
+}
+
+fn whole(q: &Params, k: &str) -> Result<Option<usize>, String> {
+    q.get(k)
+        .map(|v| {
+            v.parse::<usize>()
+                .map_err(|_| format!("{k}={v}: expected a whole number"))
+        })
+        .transpose()
+}
+
+fn time_param(q: &Params, k: &str) -> Result<Option<i64>, String> {
+    q.get(k)
+        .map(|v| solieu_app::timefmt::parse_as_of(v).map_err(|e| format!("{k}: {e}")))
+        .transpose()
+}
+
+/// Writes a message into a streamed answer.
+type Writer = Box<dyn FnOnce(&mut super::stream::Sink) -> std::io::Result<()> + Send>;
+
+/// Renders the sets in the format asked for: SDMX-ML and SDMX-CSV streamed
+/// a piece at a time (no size cap), SDMX-JSON as one document.
+fn render(
+    state: &AppState,
+    sets: Sets,
+    format: DataFormat,
+    detail: Detail,
+    flat: bool,
+    headers: &HeaderMap,
+) -> Response {
+    let prepared = now();
+    let streamed = |media: &str, f: Writer| {
+        let mut r = super::stream::streamed(media, None, move |out| Ok(f(out)?));
+        let h = r.headers_mut();
+        h.insert(
+            header::VARY,
+            header::HeaderValue::from_static("Accept, Accept-Language"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            header::HeaderValue::from_static("*"),
+        );
+        r
+    };
+    match format {
+        DataFormat::Json => {
+            let Ok(engine) = state.engine() else {
+                return error(StatusCode::INTERNAL_SERVER_ERROR, 500, "internal error");
+            };
+            let lang = Lang::from_accept(header_str(headers, header::ACCEPT_LANGUAGE));
+            let body = solieu_sdmx::json::data(
+                &sets,
+                detail,
+                engine.registry(),
+                engine.indicators(),
+                &prepared,
+                lang,
+            );
+            json_reply(DATA_JSON, lang, &body)
+        }
+        DataFormat::Csv1 | DataFormat::Csv2 => {
+            let v2 = format == DataFormat::Csv2;
+            streamed(
+                if v2 { CSV_2 } else { CSV_1 },
+                Box::new(move |out| {
+                    let series = sets.first().map(|s| s.1.as_slice()).unwrap_or(&[]);
+                    solieu_sdmx::csv_rows(out, series, detail, v2).map(|_| ())
+                }),
+            )
+        }
+        DataFormat::Specific if !flat && sets.len() == 1 && sets[0].0.is_none() => streamed(
+            SPECIFIC_XML,
+            Box::new(move |out| {
+                solieu_sdmx::structure_specific_to(out, &sets[0].1, detail, &prepared)
+            }),
+        ),
+        _ => streamed(
+            GENERIC_XML,
+            Box::new(move |out| {
+                solieu_sdmx::generic_history_to(out, &sets, detail, flat, &prepared)
+            }),
+        ),
+    }
+}
+
+/// What the formats cannot carry: history in CSV (no versions), a flat
+/// layout outside SDMX-ML.
+fn unsupported(format: DataFormat, history: bool, flat: bool) -> Option<Response> {
+    let csv = matches!(format, DataFormat::Csv1 | DataFormat::Csv2);
+    if history && csv {
+        return Some(error(
+            StatusCode::NOT_IMPLEMENTED,
+            501,
+            "includeHistory is served in SDMX-ML (GenericData) and SDMX-JSON; SDMX-CSV has no versions",
+        ));
+    }
+    if flat
+        && matches!(
+            format,
+            DataFormat::Csv1 | DataFormat::Csv2 | DataFormat::Json
+        )
+    {
+        return Some(error(
+            StatusCode::NOT_IMPLEMENTED,
+            501,
+            "dimensionAtObservation=AllDimensions is served in SDMX-ML (GenericData)",
+        ));
+    }
+    None
+}
+
+fn flat_param(q: &Params) -> Result<bool, String> {
+    match q.get("dimensionAtObservation") {
+        None | Some("TIME_PERIOD") => Ok(false),
+        Some("AllDimensions") => Ok(true),
+        Some(d) => Err(format!(
+            "dimensionAtObservation={d}: TIME_PERIOD and AllDimensions are served"
+        )),
+    }
+}
+
+fn v1_data(
+    state: &AppState,
+    p: &Principal,
+    segs: &[String],
+    q: &Params,
+    headers: &HeaderMap,
+) -> Response {
+    // content negotiation first: an unknown type is 406 whatever the query
+    let Some(format) = data_format(headers, false) else {
+        return not_acceptable(headers, &DATA_TYPES);
+    };
+    let Ok(as_of) = read_as_of(state, p, None) else {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            110,
+            "sign in or wait for a release",
+        );
+    };
+    let Some(flow) = segs.get(1) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            140,
+            "the dataflow is missing: /data/{flowRef}",
+        );
+    };
+    let parts: Vec<&str> = flow.split(',').collect();
+    let (agency, id, version) = match parts.as_slice() {
+        [id] => (solieu_sdmx::AGENCY, *id, "latest"),
+        [a, id] => (*a, *id, "latest"),
+        [a, id, v] => (*a, *id, *v),
+        _ => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                140,
+                "flowRef: FLOW, AGENCY,FLOW or AGENCY,FLOW,VERSION",
+            )
+        }
+    };
+    if !matches_any(agency, solieu_sdmx::AGENCY)
+        || !id.eq_ignore_ascii_case(solieu_sdmx::FLOW)
+        || !version_ok(version)
+    {
+        return error(StatusCode::NOT_FOUND, 100, &format!("no dataflow {flow}"));
+    }
+    let mut dq = DataQuery::default();
+    match segs.get(2).map(String::as_str) {
+        None | Some("all") => {}
+        Some(key) => match parse_key(key) {
+            Ok(k) => dq.keys.push(k),
+            Err(e) => return error(StatusCode::BAD_REQUEST, 140, &e),
+        },
+    }
+    let detail = match q.get("detail").map(Detail::parse) {
+        None => Detail::Full,
+        Some(Some(d)) => d,
+        Some(None) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                140,
+                "detail: full, dataonly, serieskeysonly or nodata",
+            )
+        }
+    };
+    let flat = match flat_param(q) {
+        Ok(f) => f,
+        Err(e) => return error(StatusCode::NOT_IMPLEMENTED, 501, &e),
+    };
+    dq.history = q.get("includeHistory").is_some_and(|v| v == "true");
+    if let Some(r) = unsupported(format, dq.history, flat) {
+        return r;
+    }
+    type Bounds = Option<(NaiveDate, NaiveDate)>;
+    let range = |k: &str| -> Result<Bounds, String> {
+        q.get(k)
+            .map(|v| {
+                bounds(v).ok_or_else(|| {
+                    format!("{k}={v}: expected 2020, 2020-10, 2020-Q3, 2020-S1 or 2020-10-31")
+                })
+            })
+            .transpose()
+    };
+    let parsed = (|| -> Result<(), String> {
+        dq.first_n = whole(q, "firstNObservations")?;
+        dq.last_n = whole(q, "lastNObservations")?;
+        dq.start = range("startPeriod")?.map(|x| x.0);
+        dq.end = range("endPeriod")?.map(|x| x.1);
+        dq.updated_after = time_param(q, "updatedAfter")?;
+        Ok(())
+    })();
+    if let Err(e) = parsed {
+        return error(StatusCode::BAD_REQUEST, 140, &e);
+    }
+    match select(state, &dq, as_of) {
+        Err(()) => error(StatusCode::INTERNAL_SERVER_ERROR, 500, "internal error"),
+        Ok(sets) if sets.iter().all(|s| s.1.is_empty()) => {
+            error(StatusCode::NOT_FOUND, 100, "No Results Found")
+        }
+        Ok(sets) => render(state, sets, format, detail, flat, headers),
+    }
+}
+
+fn v2_data(
+    state: &AppState,
+    p: &Principal,
+    segs: &[String],
+    q: &Params,
+    headers: &HeaderMap,
+) -> Response {
+    let Some(format) = data_format(headers, true) else {
+        return not_acceptable(headers, &DATA_TYPES);
+    };
+    let seg = |k: usize, default: &'static str| segs.get(k).map_or(default, String::as_str);
+    let (context, agency, id, version) = (seg(1, "*"), seg(2, "*"), seg(3, "*"), seg(4, "~"));
+    let flow_ok = match context {
+        "dataflow" => matches_any(id, solieu_sdmx::FLOW),
+        "datastructure" => matches_any(id, solieu_sdmx::DSD),
+        "*" => matches_any(id, solieu_sdmx::FLOW) || matches_any(id, solieu_sdmx::DSD),
+        "provisionagreement" => false,
+        other => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                140,
+                &format!(
+                "/data/{other}: the context is dataflow, datastructure, provisionagreement or *"
+            ),
+            )
+        }
+    };
+    if !flow_ok || !matches_any(agency, solieu_sdmx::AGENCY) || !version_ok(version) {
+        return error(
+            StatusCode::NOT_FOUND,
+            100,
+            &format!("no {context} {agency}:{id}({version})"),
+        );
+    }
+    for k in ["offset", "limit", "sort"] {
+        if q.get(k).is_some() {
+            return error(
+                StatusCode::NOT_IMPLEMENTED,
+                501,
+                &format!("{k}: not implemented by this service"),
+            );
+        }
+    }
+    if q.get("startPeriod").is_some() || q.get("endPeriod").is_some() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            140,
+            "SDMX 3.0 has no startPeriod/endPeriod: use c[TIME_PERIOD]=ge:2020-01+le:2020-12",
+        );
+    }
+    let mut dq = DataQuery::default();
+    let key = seg(5, "*");
+    if key != "*" {
+        for k in key.split(',') {
+            match parse_key(k) {
+                Ok(k) => dq.keys.push(k),
+                Err(e) => return error(StatusCode::BAD_REQUEST, 140, &e),
+            }
+        }
+    }
+    for (k, v) in &q.0 {
+        if let Some(c) = k.strip_prefix("c[").and_then(|c| c.strip_suffix(']')) {
+            match parse_filter(c, v) {
+                Ok(f) => dq.filters.push(f),
+                Err(e) => return error(StatusCode::BAD_REQUEST, 140, &e),
+            }
+        }
+    }
+    let attributes = !matches!(q.get("attributes"), Some("none"));
+    let measures = !matches!(q.get("measures"), Some("none"));
+    let detail = match (attributes, measures) {
+        (true, true) => Detail::Full,
+        (false, true) => Detail::DataOnly,
+        (true, false) => Detail::NoData,
+        (false, false) => Detail::SeriesKeysOnly,
+    };
+    let flat = match flat_param(q) {
+        Ok(f) => f,
+        Err(e) => return error(StatusCode::NOT_IMPLEMENTED, 501, &e),
+    };
+    dq.history = q.get("includeHistory").is_some_and(|v| v == "true");
+    if let Some(r) = unsupported(format, dq.history, flat) {
+        return r;
+    }
+    let mut as_of_asked = None;
+    let parsed = (|| -> Result<(), String> {
+        dq.first_n = whole(q, "firstNObservations")?;
+        dq.last_n = whole(q, "lastNObservations")?;
+        dq.updated_after = time_param(q, "updatedAfter")?;
+        as_of_asked = time_param(q, "asOf")?;
+        Ok(())
+    })();
+    if let Err(e) = parsed {
+        return error(StatusCode::BAD_REQUEST, 140, &e);
+    }
+    let Ok(as_of) = read_as_of(state, p, as_of_asked) else {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            110,
+            "sign in or wait for a release",
+        );
+    };
+    match select(state, &dq, as_of) {
+        Err(()) => error(StatusCode::INTERNAL_SERVER_ERROR, 500, "internal error"),
+        // SDMX 3.0: an empty answer is 204 No Content
+        Ok(sets) if sets.iter().all(|s| s.1.is_empty()) => no_content(),
+        Ok(sets) => render(state, sets, format, detail, flat, headers),
+    }
+}
+
+/// The bounds of an SDMX period parameter (`2020`, `2020-10`, `2020-Q3`,
+/// `2020-S1`, `2020-M10`, `2020-10-31`).
+fn bounds(s: &str) -> Option<(NaiveDate, NaiveDate)> {
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Some((d, d));
+    }
+    let s = s.replace("-M", "-");
+    let p = Period::parse(&s).ok()?;
+    Some((p.start_date(), p.end_date()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_and_keys() {
+        let f = parse_filter("TIME_PERIOD", "ge:2020-01+le:2020-06").unwrap();
+        assert_eq!(f.any.len(), 1);
+        assert_eq!(f.any[0].len(), 2);
+        let f = parse_filter("INDICATOR", "RETAIL_GOODS,EXPORTS").unwrap();
+        assert_eq!(
+            f.codes(),
+            Some(vec!["RETAIL_GOODS".to_string(), "EXPORTS".into()])
+        );
+        assert!(parse_filter("TIME_PERIOD", "ge:soon").is_err());
+        assert!(parse_filter("OBS_VALUE", "gt:many").is_err());
+        assert!(parse_filter("NOPE", "x").is_err());
+        assert!(parse_filter("FREQ", "xx:M").is_err());
+        let k = parse_key("M.RETAIL_GOODS+EXPORTS.*").unwrap();
+        assert_eq!(k[0], vec!["M"]);
+        assert_eq!(k[1].len(), 2);
+        assert!(k[2].is_empty() && k[3].is_empty());
+        assert!(parse_key("a.b.c.d.e").is_err());
+        assert!(version_ok("~") && version_ok("+") && version_ok("1.0") && !version_ok("2.0"));
+        assert_eq!(media_version("x;version=2.0.0"), Some("2.0.0"));
+    }
+}
