@@ -3,13 +3,11 @@
 //! derived figure of the other within a second; `migrate` round-trips the
 //! demo store SQLite → PostgreSQL → SQLite with identical checksums;
 //! `backup` and `restore` on both backends. Needs `SOLIEU_TEST_DATABASE`
-//! (see `pg/mod.rs`).
-
-mod pg;
+//! (see `tests/pg/mod.rs`).
 
 use std::time::{Duration, Instant};
 
-use pg::{solieu, try_solieu, Node};
+use crate::pg::{self, solieu, try_solieu, Node};
 
 #[test]
 fn a_write_through_one_node_is_in_the_figures_of_another_within_a_second() {
