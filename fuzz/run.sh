@@ -19,13 +19,15 @@ case "${FUZZ_BUILD:-release}" in release) mode=--release ;; dev) mode=--dev ;; *
 command -v cargo-fuzz >/dev/null || cargo install --locked -q cargo-fuzz
 fuzz() { RUSTC_BOOTSTRAP=1 cargo fuzz "$@"; }
 seeds=fuzz/seeds
+# SOLIEU_BIN=path: the solieu binary that makes the seeds (default: cargo run)
+solieu() { if [ -n "${SOLIEU_BIN:-}" ]; then "$SOLIEU_BIN" "$@"; else cargo run --locked -q -p solieu -- "$@"; fi; }
 if [ ! -d "$seeds" ]; then
   tmp=$(mktemp -d)
   mkdir -p "$seeds"/{import_text,import_xlsx,period,number,legacy_text,rule}
-  cargo run --locked -q -p solieu -- --data "$tmp/data" demo >/dev/null
-  cargo run --locked -q -p solieu -- --data "$tmp/data" export --area 79 -o "$seeds/import_text/canonical.csv" >/dev/null
-  cargo run --locked -q -p solieu -- --data "$tmp/data" export --area 79 --format sdmx-csv -o "$seeds/import_text/sdmx1.csv" >/dev/null
-  cargo run --locked -q -p solieu -- --data "$tmp/data" export --area 79 --format xlsx -o "$seeds/import_xlsx/long.xlsx" >/dev/null
+  solieu --data "$tmp/data" demo >/dev/null
+  solieu --data "$tmp/data" export --area 79 -o "$seeds/import_text/canonical.csv" >/dev/null
+  solieu --data "$tmp/data" export --area 79 --format sdmx-csv -o "$seeds/import_text/sdmx1.csv" >/dev/null
+  solieu --data "$tmp/data" export --area 79 --format xlsx -o "$seeds/import_xlsx/long.xlsx" >/dev/null
   head -c 4000 crates/solieu-model/reference/indicators.csv >"$seeds/legacy_text/indicators.csv"
   printf 'indicator,area,period,value\nEXPORTS,79,2020-10,"3.924,7"\n' >"$seeds/import_text/vn.csv"
   printf '%s\n' 2020 2020-10 2020-Q3 2020-S1 2020-01/2020-10 "Tháng 10/2020" 2020-M10 | while read -r p; do printf '%s' "$p" >"$seeds/period/$(echo "$p" | md5sum | cut -c1-8)"; done

@@ -1,5 +1,5 @@
-//! Derived figures for `solieu query --measure …` (and, later, the server
-//! and the report): a grid of indicators × areas × periods × measures
+//! Derived figures for `solieu query --measure …` and the API's
+//! observations: a grid of indicators × areas × periods × measures
 //! evaluated by the engine, as a table or JSON with the inputs of each.
 
 use anyhow::{bail, Result};

@@ -137,7 +137,7 @@ pub struct ObsQuery {
     pub as_of: Option<i64>,
 }
 
-/// Counts for `solieu status` and tests.
+/// Counts for `solieu check` and tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreStats {
     /// Area versions.
