@@ -233,45 +233,112 @@ pub fn json(engine: &Engine, rows: &[Row], explain: bool) -> Result<String> {
     Ok(serde_json::to_string_pretty(&json_values(engine, rows, explain))? + "\n")
 }
 
+/// A derived figure as the API and `query --format json` give it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct FigureJson {
+    /// Indicator code.
+    #[schema(example = "RETAIL_GOODS")]
+    pub indicator: String,
+    /// Area code.
+    #[schema(example = "79")]
+    pub area: String,
+    /// Area key (`code@valid_from` for an area version after the reform).
+    #[schema(example = "79")]
+    pub area_key: String,
+    /// Period (`2020`, `2020-Q3`, `2020-10`).
+    #[schema(example = "2020-10")]
+    pub period: String,
+    /// Measure (`value`, `yoy_pct`, `cumulative`, `plan_pct` …).
+    #[schema(example = "cumulative_yoy_pct")]
+    pub measure: String,
+    /// The figure; null when it cannot be worked out (`absent_because` says why).
+    #[schema(example = 9.9)]
+    pub value: Option<f64>,
+    /// Status of the value: `E` estimate, `P` preliminary, `A` final.
+    #[schema(example = "E")]
+    pub status: Option<String>,
+    /// How it was obtained (`reported`, `computed`, `comparable_basis` …).
+    pub basis: Vec<String>,
+    /// Why there is no value.
+    pub absent_because: Option<String>,
+    /// The reported value, where both a reported and a computed one exist.
+    pub reported: Option<f64>,
+    /// The value computed from the members or months.
+    pub computed: Option<f64>,
+    /// Whether reported and computed disagree.
+    pub discrepancy: bool,
+    /// For a rank: out of how many.
+    pub out_of: Option<u32>,
+    /// The stored vintages behind the figure (`explain=true` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<Vec<InputJson>>,
+}
+
+/// A stored vintage a figure was computed from.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct InputJson {
+    /// Indicator code.
+    pub indicator: String,
+    /// Area key.
+    pub area_key: String,
+    /// Period.
+    pub period: String,
+    /// Stored measure.
+    pub measure: String,
+    /// Dimension codes (empty: the total).
+    pub dims: String,
+    /// Value.
+    pub value: f64,
+    /// Status.
+    pub status: String,
+    /// The import that wrote it.
+    pub import: u32,
+    /// When it was recorded.
+    pub recorded_at: String,
+    /// Source (and note, after a tab).
+    pub source: String,
+}
+
 /// The rows as JSON objects.
-pub fn json_values(engine: &Engine, rows: &[Row], explain: bool) -> Vec<serde_json::Value> {
-    use serde_json::{json, Value};
+pub fn json_values(engine: &Engine, rows: &[Row], explain: bool) -> Vec<FigureJson> {
     let reg = engine.registry();
-    rows
-        .iter()
+    rows.iter()
         .map(|r| {
             let f = &r.figure;
-            let mut o = json!({
-                "indicator": r.indicator,
-                "area": reg.by_key(&r.area).map_or(r.area.clone(), |a| a.code.clone()),
-                "area_key": r.area,
-                "period": r.period.to_string(),
-                "measure": r.measure.as_str(),
-                "value": f.value.map(clean),
-                "status": f.value.map(|_| f.status.code()),
-                "basis": f.flags.words(),
-                "absent_because": f.why.map(|w| w.to_string()),
-                "reported": f.reported.map(clean),
-                "computed": f.computed.map(clean),
-                "discrepancy": f.discrepancy,
-                "out_of": f.out_of,
-            });
-            if explain {
-                o["inputs"] = Value::Array(
+            FigureJson {
+                indicator: r.indicator.clone(),
+                area: reg
+                    .by_key(&r.area)
+                    .map_or(r.area.clone(), |a| a.code.clone()),
+                area_key: r.area.clone(),
+                period: r.period.to_string(),
+                measure: r.measure.as_str().to_string(),
+                value: f.value.map(clean),
+                status: f.value.map(|_| f.status.code().to_string()),
+                basis: f.flags.words().into_iter().map(String::from).collect(),
+                absent_because: f.why.map(|w| w.to_string()),
+                reported: f.reported.map(clean),
+                computed: f.computed.map(clean),
+                discrepancy: f.discrepancy,
+                out_of: f.out_of,
+                inputs: explain.then(|| {
                     f.inputs
                         .iter()
-                        .map(|i| {
-                            json!({
-                                "indicator": i.indicator, "area_key": i.area, "period": i.period.to_string(),
-                                "measure": i.measure.as_str(), "dims": i.dims, "value": i.value,
-                                "status": i.status.code(), "import": i.import_id,
-                                "recorded_at": format_micros(i.recorded_at), "source": i.source,
-                            })
+                        .map(|i| InputJson {
+                            indicator: i.indicator.clone(),
+                            area_key: i.area.clone(),
+                            period: i.period.to_string(),
+                            measure: i.measure.as_str().to_string(),
+                            dims: i.dims.clone(),
+                            value: i.value,
+                            status: i.status.code().to_string(),
+                            import: i.import_id,
+                            recorded_at: format_micros(i.recorded_at),
+                            source: i.source.clone(),
                         })
-                        .collect(),
-                );
+                        .collect()
+                }),
             }
-            o
         })
         .collect()
 }

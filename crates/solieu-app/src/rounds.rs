@@ -29,7 +29,7 @@ pub struct ValueIn {
     /// Indicator code.
     pub indicator: String,
     /// The value: a number or text.
-    #[schema(value_type = Object)]
+    #[schema(value_type = crate::submit::NumberOrText, example = 51920.4)]
     pub value: Value,
     /// E, P or A.
     pub status: Option<String>,

@@ -183,6 +183,18 @@ pub fn submit(
     })
 }
 
+/// A value as a submission may give it: a number (`51920.4`), or text in
+/// Vietnamese or canonical notation (`"51.920,4"`). For the OpenAPI
+/// document; the value itself is read by the importer's number parser.
+#[derive(serde::Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum NumberOrText {
+    /// A JSON number.
+    Number(f64),
+    /// Text.
+    Text(String),
+}
+
 /// One observation in a JSON submission.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct ObservationIn {
@@ -193,7 +205,7 @@ pub struct ObservationIn {
     /// Period (`2026-10`, `2026-Q3`, `2026`, `2026-01/2026-10`).
     pub period: String,
     /// A number, or text in Vietnamese or canonical notation.
-    #[schema(value_type = Object)]
+    #[schema(value_type = NumberOrText, example = 51920.4)]
     pub value: Value,
     /// level (default), yoy_pct, mom_pct, plan_pct, plan, plan_yoy_pct.
     pub measure: Option<String>,

@@ -8,31 +8,29 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
-use solieu_store::{Account, AuditQuery, Role};
+use solieu_store::{AuditQuery, Role};
 use utoipa::{IntoParams, ToSchema};
 
+use super::api::{
+    AccountOut, AuditOut, AuditPage, NewToken, Revoked, SessionOut, SignedOut, TokenOut,
+};
 use super::auth::{self, need, Caller};
 use super::{ApiError, AppState};
 use solieu_app::Code;
 
 type Peer = ConnectInfo<SocketAddr>;
 
-fn account_json(a: &Account) -> Value {
-    json!({"name": a.name, "role": a.role.as_str(), "areas": a.areas, "indicators": a.indicators})
-}
-
 /// Every account (admins).
 #[utoipa::path(get, path = "/api/v1/users", tag = "admin", security(("token" = []), ("session" = [])),
-    responses((status = 200, description = "Accounts (never their secrets)", body = Value),
+    responses((status = 200, description = "Accounts (never their secrets)", body = [AccountOut]),
         (status = 401, description = "No or unknown credentials", body = super::ErrorBody), (status = 403, description = "Not allowed for this account", body = super::ErrorBody)))]
 pub async fn users(
     State(state): State<Arc<AppState>>,
     Caller(p): Caller,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<AccountOut>>, ApiError> {
     need(&state, &p, &[Role::Admin], "listing accounts")?;
     let list = state.store()?.accounts().map_err(|e| state.internal(e))?;
-    Ok(Json(Value::Array(list.iter().map(account_json).collect())))
+    Ok(Json(list.iter().map(AccountOut::from).collect()))
 }
 
 /// An account to create.
@@ -53,13 +51,13 @@ pub struct UserIn {
 /// Creates an account (admins).
 #[utoipa::path(post, path = "/api/v1/users", tag = "admin", request_body = UserIn,
     security(("token" = []), ("session" = [])),
-    responses((status = 201, description = "Created", body = Value), (status = 400, description = "Malformed request", body = super::ErrorBody),
+    responses((status = 201, description = "Created", body = AccountOut), (status = 400, description = "Malformed request", body = super::ErrorBody),
         (status = 401, description = "No or unknown credentials", body = super::ErrorBody), (status = 403, description = "Not allowed for this account", body = super::ErrorBody), (status = 409, description = "Conflict with the current state", body = super::ErrorBody)))]
 pub async fn create_user(
     State(state): State<Arc<AppState>>,
     Caller(p): Caller,
     Json(body): Json<UserIn>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<AccountOut>), ApiError> {
     need(&state, &p, &[Role::Admin], "creating accounts")?;
     let role = Role::parse(&body.role)
         .ok_or_else(|| state.bad("role: expected admin, analyst, reporter or viewer"))?;
@@ -75,7 +73,7 @@ pub async fn create_user(
             let actor = format!("{} ({})", p.actor().name, p.origin);
             let account = solieu_app::accounts::add_account(&mut **st.store()?, new, &actor)
                 .map_err(|e| st.app(e))?;
-            Ok((StatusCode::CREATED, Json(account_json(&account))))
+            Ok((StatusCode::CREATED, Json(AccountOut::from(&account))))
         })
         .await
 }
@@ -90,12 +88,12 @@ pub struct TokensQuery {
 /// API tokens (never the tokens themselves).
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "admin", params(TokensQuery),
     security(("token" = []), ("session" = [])),
-    responses((status = 200, description = "Tokens", body = Value), (status = 401, description = "No or unknown credentials", body = super::ErrorBody)))]
+    responses((status = 200, description = "Tokens", body = [TokenOut]), (status = 401, description = "No or unknown credentials", body = super::ErrorBody)))]
 pub async fn tokens(
     State(state): State<Arc<AppState>>,
     Caller(p): Caller,
     Query(q): Query<TokensQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<TokenOut>>, ApiError> {
     let a = need(
         &state,
         &p,
@@ -111,14 +109,7 @@ pub async fn tokens(
         .store()?
         .tokens(whose.as_deref())
         .map_err(|e| state.internal(e))?;
-    Ok(Json(Value::Array(
-        list.iter()
-            .map(|t| {
-                json!({"id": t.id, "account": t.account, "created_at": solieu_app::timefmt::format_micros(t.created_at),
-                       "revoked_at": t.revoked_at.map(solieu_app::timefmt::format_micros)})
-            })
-            .collect(),
-    )))
+    Ok(Json(list.iter().map(TokenOut::from).collect()))
 }
 
 /// A token to create.
@@ -131,13 +122,13 @@ pub struct TokenIn {
 /// Creates an API token, shown once in the answer (stored as SHA-256).
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "admin", request_body = TokenIn,
     security(("token" = []), ("session" = [])),
-    responses((status = 201, description = "The token, shown this once", body = Value),
+    responses((status = 201, description = "The token, shown this once", body = NewToken),
         (status = 401, description = "No or unknown credentials", body = super::ErrorBody), (status = 403, description = "Not allowed for this account", body = super::ErrorBody), (status = 404, description = "Not found", body = super::ErrorBody)))]
 pub async fn create_token(
     State(state): State<Arc<AppState>>,
     Caller(p): Caller,
     Json(body): Json<TokenIn>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<NewToken>), ApiError> {
     let a = need(
         &state,
         &p,
@@ -161,21 +152,25 @@ pub async fn create_token(
         .map_err(|e| state.app(e))?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"id": id, "account": owner, "token": token,
-                    "note": "shown once: store it now; solieu keeps only its hash"})),
+        Json(NewToken {
+            id,
+            account: owner,
+            token,
+            note: "shown once: store it now; solieu keeps only its hash".into(),
+        }),
     ))
 }
 
 /// Revokes a token (admins, or the token's owner).
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "admin",
     params(("id" = i64, Path, description = "Token number")), security(("token" = []), ("session" = [])),
-    responses((status = 200, description = "Revoked", body = Value), (status = 403, description = "Not allowed for this account", body = super::ErrorBody),
+    responses((status = 200, description = "Revoked", body = Revoked), (status = 403, description = "Not allowed for this account", body = super::ErrorBody),
         (status = 404, description = "Not found", body = super::ErrorBody)))]
 pub async fn revoke_token(
     State(state): State<Arc<AppState>>,
     Caller(p): Caller,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Revoked>, ApiError> {
     let a = need(
         &state,
         &p,
@@ -198,7 +193,7 @@ pub async fn revoke_token(
     store
         .revoke_token(id, p.actor())
         .map_err(|e| state.store_error(e))?;
-    Ok(Json(json!({"revoked": id})))
+    Ok(Json(Revoked { revoked: id }))
 }
 
 /// `?actor&action&target&since&before_id&limit`
@@ -221,13 +216,13 @@ pub struct AuditParams {
 /// The audit log, newest first (admins, analysts).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "admin", params(AuditParams),
     security(("token" = []), ("session" = [])),
-    responses((status = 200, description = "Entries: who, when, what, before → after, from where", body = Value),
+    responses((status = 200, description = "Entries: who, when, what, before → after, from where", body = AuditPage),
         (status = 401, description = "No or unknown credentials", body = super::ErrorBody), (status = 403, description = "Not allowed for this account", body = super::ErrorBody)))]
 pub async fn audit(
     State(state): State<Arc<AppState>>,
     Caller(p): Caller,
     Query(q): Query<AuditParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AuditPage>, ApiError> {
     need(
         &state,
         &p,
@@ -255,23 +250,20 @@ pub async fn audit(
     let next = (list.len() == limit)
         .then(|| list.last().map(|e| e.id))
         .flatten();
-    Ok(Json(json!({
-        "entries": list.iter().map(|e| json!({
-            "id": e.id, "at": solieu_app::timefmt::format_micros(e.at), "actor": e.actor, "origin": e.origin,
-            "action": e.action, "target": e.target, "before": e.before, "after": e.after, "detail": e.detail,
-        })).collect::<Vec<_>>(),
-        "next_before_id": next,
-    })))
+    Ok(Json(AuditPage {
+        entries: list.iter().map(AuditOut::from).collect(),
+        next_before_id: next,
+    }))
 }
 
 /// The caller.
 #[utoipa::path(get, path = "/api/v1/session", tag = "admin",
-    responses((status = 200, description = "The signed-in account and its CSRF token, or null", body = Value)))]
+    responses((status = 200, description = "The signed-in account and its CSRF token, or null", body = Option<SessionOut>)))]
 pub async fn whoami(
     State(state): State<Arc<AppState>>,
     Caller(p): Caller,
     headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Option<SessionOut>>, ApiError> {
     let csrf = match auth::session_cookie(&headers) {
         Some(sid) => state
             .store()?
@@ -283,10 +275,10 @@ pub async fn whoami(
             .map(|(_, c)| c),
         None => None,
     };
-    Ok(Json(match &p.account {
-        Some(a) => json!({"account": account_json(a), "csrf_token": csrf}),
-        None => Value::Null,
-    }))
+    Ok(Json(p.account.as_ref().map(|a| SessionOut {
+        account: AccountOut::from(a),
+        csrf_token: csrf,
+    })))
 }
 
 /// Credentials.
@@ -301,7 +293,7 @@ pub struct LoginIn {
 /// Signs in: sets the session cookie (HttpOnly, SameSite=Strict) and
 /// answers the CSRF token every write of the session must repeat.
 #[utoipa::path(post, path = "/api/v1/session", tag = "admin", request_body = LoginIn,
-    responses((status = 200, description = "Signed in", body = Value), (status = 401, description = "No or unknown credentials", body = super::ErrorBody)))]
+    responses((status = 200, description = "Signed in", body = SessionOut), (status = 401, description = "No or unknown credentials", body = super::ErrorBody)))]
 pub async fn login(
     State(state): State<Arc<AppState>>,
     peer: Peer,
@@ -315,7 +307,10 @@ pub async fn login(
             };
             Ok((
                 [(header::SET_COOKIE, done.cookie)],
-                Json(json!({"account": account_json(&done.account), "csrf_token": done.csrf})),
+                Json(SessionOut {
+                    account: AccountOut::from(&done.account),
+                    csrf_token: Some(done.csrf),
+                }),
             )
                 .into_response())
         })
@@ -324,7 +319,7 @@ pub async fn login(
 
 /// Signs out.
 #[utoipa::path(delete, path = "/api/v1/session", tag = "admin",
-    responses((status = 200, description = "Signed out", body = Value)))]
+    responses((status = 200, description = "Signed out", body = SignedOut)))]
 pub async fn logout(
     State(state): State<Arc<AppState>>,
     Caller(p): Caller,
@@ -344,7 +339,7 @@ pub async fn logout(
                 auth::SESSION_COOKIE
             ),
         )],
-        Json(json!({"signed_out": true})),
+        Json(SignedOut { signed_out: true }),
     )
         .into_response())
 }

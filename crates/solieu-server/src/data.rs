@@ -9,7 +9,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use solieu_engine::Options;
 use solieu_ingest::validate::RawRecord;
 use solieu_ingest::{ReadOptions, ReadOutcome};
@@ -17,6 +17,10 @@ use solieu_model::Period;
 use solieu_store::{ObsQuery, Role};
 use utoipa::{IntoParams, ToSchema};
 
+use super::api::{
+    AreaOut, FigureJson, FiguresPage, FileBytes, Health, IndicatorOut, Preview, PreviewRow,
+    Submission, Written,
+};
 use super::auth::{need, read_as_of, read_as_of_param, Caller, Principal};
 use super::{ApiError, AppState};
 use solieu_app::figures;
@@ -27,8 +31,8 @@ use solieu_export::Format as ExportFormat;
 
 /// Liveness and what the engine holds.
 #[utoipa::path(get, path = "/api/v1/health", tag = "data",
-    responses((status = 200, description = "Serving", body = Value)))]
-pub async fn health(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
+    responses((status = 200, description = "Serving", body = Health)))]
+pub async fn health(State(state): State<Arc<AppState>>) -> Result<Json<Health>, ApiError> {
     let engine = state.engine()?;
     let last = engine.cube().last_import();
     // counted once per import, not per request (a health check must be cheap)
@@ -37,30 +41,34 @@ pub async fn health(State(state): State<Arc<AppState>>) -> Result<Json<Value>, A
         let (cells, old) = engine.cube().counts();
         *cache = (last, Some(cells + old));
     }
-    Ok(Json(json!({
-        "status": "ok",
-        "vintages": cache.1,
-        "last_import": last,
-    })))
+    Ok(Json(Health {
+        status: "ok".into(),
+        vintages: cache.1,
+        last_import: last,
+    }))
 }
 
 /// The indicator catalogue.
 #[utoipa::path(get, path = "/api/v1/indicators", tag = "data",
-    responses((status = 200, description = "Every indicator", body = Value)))]
-pub async fn indicators(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
+    responses((status = 200, description = "Every indicator", body = [IndicatorOut])))]
+pub async fn indicators(
+    State(state): State<Arc<AppState>>,
+) -> Result<Json<Vec<IndicatorOut>>, ApiError> {
     let engine = state.engine()?;
-    let list: Vec<Value> = engine
+    let list = engine
         .indicators()
         .iter()
-        .map(|i| {
-            json!({
-                "code": i.code, "name_vi": i.name_vi, "name_en": i.name_en, "unit": i.unit.label,
-                "time_aggregation": i.time_aggregation.as_str(), "area_aggregation": i.area_aggregation.to_string(),
-                "decimals": i.decimals,
-            })
+        .map(|i| IndicatorOut {
+            code: i.code.clone(),
+            name_vi: i.name_vi.clone(),
+            name_en: i.name_en.clone(),
+            unit: i.unit.label.clone(),
+            time_aggregation: i.time_aggregation.as_str().to_string(),
+            area_aggregation: i.area_aggregation.to_string(),
+            decimals: i.decimals,
         })
         .collect();
-    Ok(Json(Value::Array(list)))
+    Ok(Json(list))
 }
 
 /// `?on=`
@@ -72,11 +80,11 @@ pub struct AreasQuery {
 
 /// Areas with their validity (the 2025 reform keeps both versions).
 #[utoipa::path(get, path = "/api/v1/areas", tag = "data", params(AreasQuery),
-    responses((status = 200, description = "Areas", body = Value), (status = 400, description = "Malformed request", body = super::ErrorBody)))]
+    responses((status = 200, description = "Areas", body = [AreaOut]), (status = 400, description = "Malformed request", body = super::ErrorBody)))]
 pub async fn areas(
     State(state): State<Arc<AppState>>,
     Query(q): Query<AreasQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<AreaOut>>, ApiError> {
     let day = match q.on.as_deref() {
         Some(d) => Some(
             chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
@@ -85,19 +93,23 @@ pub async fn areas(
         None => None,
     };
     let engine = state.engine()?;
-    let list: Vec<Value> = engine
+    let list = engine
         .registry()
         .all()
         .iter()
         .filter(|a| day.is_none_or(|d| a.valid_on(d)))
-        .map(|a| {
-            json!({
-                "key": a.key, "code": a.code, "level": a.level.as_str(), "name_vi": a.name_vi, "name_en": a.name_en,
-                "parent": a.parent, "valid_from": a.valid_from.map(|d| d.to_string()), "valid_to": a.valid_to.map(|d| d.to_string()),
-            })
+        .map(|a| AreaOut {
+            key: a.key.clone(),
+            code: a.code.clone(),
+            level: a.level.as_str().to_string(),
+            name_vi: a.name_vi.clone(),
+            name_en: a.name_en.clone(),
+            parent: a.parent.clone(),
+            valid_from: a.valid_from.map(|d| d.to_string()),
+            valid_to: a.valid_to.map(|d| d.to_string()),
         })
         .collect();
-    Ok(Json(Value::Array(list)))
+    Ok(Json(list))
 }
 
 /// A query of derived figures.
@@ -135,7 +147,9 @@ pub const MAX_CELLS: usize = 2_000_000;
 
 /// Derived figures: every measure, as of any time, paged; JSON, CSV or XLSX.
 #[utoipa::path(get, path = "/api/v1/observations", tag = "data", params(FiguresQuery),
-    responses((status = 200, description = "`{total, offset, limit, next_offset, rows}` in JSON; a table in CSV or XLSX", body = Value),
+    responses((status = 200, description = "A page of figures in JSON; the table in CSV or XLSX", content(
+            (FiguresPage = "application/json"), (String = "text/csv"),
+            (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 400, description = "Malformed request", body = super::ErrorBody), (status = 401, description = "No or unknown credentials", body = super::ErrorBody)))]
 pub async fn observations(
     State(state): State<Arc<AppState>>,
@@ -147,7 +161,9 @@ pub async fn observations(
 
 /// The same as `/api/v1/observations` (kept for clients of the first release).
 #[utoipa::path(get, path = "/api/v1/figures", tag = "data", params(FiguresQuery),
-    responses((status = 200, description = "As `/api/v1/observations`", body = Value), (status = 400, description = "Malformed request", body = super::ErrorBody)))]
+    responses((status = 200, description = "As `/api/v1/observations`", content(
+            (FiguresPage = "application/json"), (String = "text/csv"),
+            (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 400, description = "Malformed request", body = super::ErrorBody)))]
 pub async fn figures(
     State(state): State<Arc<AppState>>,
     Caller(p): Caller,
@@ -201,11 +217,14 @@ fn query_figures(state: &AppState, p: &Principal, q: FiguresQuery) -> Result<Res
         .collect();
     let next = (offset + page.len() < total).then_some(offset + page.len());
     match format {
-        "json" => Ok(Json(json!({
-            "total": total, "offset": offset, "limit": limit, "next_offset": next,
-            "as_of": opts.as_of.map(solieu_app::timefmt::format_micros),
-            "rows": figures::json_values(&engine, &page, explain),
-        }))
+        "json" => Ok(Json(FiguresPage {
+            total,
+            offset,
+            limit,
+            next_offset: next,
+            as_of: opts.as_of.map(solieu_app::timefmt::format_micros),
+            rows: figures::json_values(&engine, &page, explain),
+        })
         .into_response()),
         "csv" => {
             let t = figures::table(&engine, &page, false);
@@ -302,7 +321,7 @@ pub fn write(
     read: ReadOutcome,
     label: &str,
     dry_run: bool,
-) -> Result<Value, ApiError> {
+) -> Result<Submission, ApiError> {
     let account = need(
         st,
         p,
@@ -314,35 +333,42 @@ pub fn write(
         account,
         actor: p.actor(),
     };
-    let (summary, observations) = match submit_figures(&mut **store, writer, read, label, dry_run)
-        .map_err(|e| st.app(e))?
-    {
-        Submitted::Preview {
-            count,
-            rows,
-            notes,
-            rounds,
-        } => {
-            let rows: Vec<Value> = rows
+    let (summary, observations) =
+        match submit_figures(&mut **store, writer, read, label, dry_run).map_err(|e| st.app(e))? {
+            Submitted::Preview {
+                count,
+                rows,
+                notes,
+                rounds,
+            } => {
+                let rows = rows
                     .iter()
-                    .map(|o| {
-                        json!({"indicator": o.indicator, "area": o.area.split('@').next().unwrap_or(&o.area),
-                               "period": o.period.to_string(), "measure": o.measure.as_str(),
-                               "value": solieu_model::text::clean(o.value), "status": o.status.code(), "note": o.note})
+                    .map(|o| PreviewRow {
+                        indicator: o.indicator.clone(),
+                        area: o.area.split('@').next().unwrap_or(&o.area).to_string(),
+                        period: o.period.to_string(),
+                        measure: o.measure.as_str().to_string(),
+                        value: solieu_model::text::clean(o.value),
+                        status: o.status.code().to_string(),
+                        note: o.note.clone(),
                     })
                     .collect();
-            return Ok(json!({
-                "dry_run": true, "count": count, "rows": rows, "notes": notes, "rounds": rounds,
-            }));
-        }
-        Submitted::Written {
-            summary,
-            observations,
-        } => (summary, observations),
-    };
+                return Ok(Submission::Preview(Preview {
+                    dry_run: true,
+                    count,
+                    rows,
+                    notes,
+                    rounds,
+                }));
+            }
+            Submitted::Written {
+                summary,
+                observations,
+            } => (summary, observations),
+        };
     let rules = store.rules().map_err(|e| st.internal(e))?;
     drop(store);
-    applied(st, &rules, &summary, &observations)
+    applied(st, &rules, &summary, &observations).map(Submission::Written)
 }
 
 /// After a commit: the import applied to the engine (unless the change feed
@@ -352,7 +378,7 @@ pub fn applied(
     rules: &[solieu_store::Rule],
     summary: &solieu_store::ImportSummary,
     observations: &[solieu_model::Observation],
-) -> Result<Value, ApiError> {
+) -> Result<Written, ApiError> {
     {
         let mut engine = st.engine.write().map_err(|e| st.poisoned(e))?;
         if summary.import_id > engine.cube().last_import() {
@@ -363,16 +389,16 @@ pub fn applied(
         let engine = st.engine.read().map_err(|e| st.poisoned(e))?;
         solieu_app::rules::after_write(&engine, rules, observations)
     };
-    Ok(json!({
-        "import": summary.import_id,
-        "rows": summary.rows,
-        "new_vintages": summary.new_vintages,
-        "revisions": summary.revisions,
-        "recorded_at": solieu_app::timefmt::format_micros(summary.recorded_at),
-        "violations": checked.violations,
-        "broken_rules": checked.broken,
-        "rules_checked": checked.checked,
-    }))
+    Ok(Written {
+        import: summary.import_id,
+        rows: summary.rows,
+        new_vintages: summary.new_vintages,
+        revisions: summary.revisions,
+        recorded_at: solieu_app::timefmt::format_micros(summary.recorded_at),
+        violations: checked.violations,
+        broken_rules: checked.broken,
+        rules_checked: checked.checked,
+    })
 }
 
 /// `?dry_run`
@@ -388,14 +414,14 @@ pub struct SubmitQuery {
     request_body(content(
         (SubmissionIn = "application/json"),
         (String = "text/csv"),
-        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     )),
     params(("X-File-Name" = Option<String>, Header, description = "The uploaded file's name (its extension decides CSV or XLSX)"),
         ("dry_run" = Option<bool>, Query, description = "Check everything and answer what would be written (200), writing nothing")),
     security(("token" = []), ("session" = [])),
     responses(
-        (status = 201, description = "Written: the import, its counts and the rule violations", body = Value),
-        (status = 200, description = "dry_run: the observations that would be written", body = Value),
+        (status = 201, description = "Written: the import, its counts and the rule violations", body = Written),
+        (status = 200, description = "dry_run: the observations that would be written", body = Preview),
         (status = 401, description = "No or unknown credentials", body = super::ErrorBody), (status = 403, description = "Outside the account's scope; nothing written", body = super::ErrorBody),
         (status = 409, description = "Into a locked or approved round; nothing written", body = super::ErrorBody),
         (status = 413, description = "Too large", body = super::ErrorBody),
@@ -406,7 +432,7 @@ pub async fn submit(
     headers: HeaderMap,
     Query(opts): Query<SubmitQuery>,
     body: axum::body::Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Submission>), ApiError> {
     let dry_run = opts.dry_run.unwrap_or(false);
     need(
         &state,
@@ -477,12 +503,12 @@ pub struct PlansQuery {
 /// Plan targets of a year: the level and the planned growth, with the
 /// year-to-date share of the plan reached by the latest month.
 #[utoipa::path(get, path = "/api/v1/plans", tag = "data", params(PlansQuery),
-    responses((status = 200, description = "Plan targets", body = Value), (status = 400, description = "Malformed request", body = super::ErrorBody)))]
+    responses((status = 200, description = "Plan targets (measure `plan`), as figures", body = [FigureJson]), (status = 400, description = "Malformed request", body = super::ErrorBody)))]
 pub async fn plans(
     State(state): State<Arc<AppState>>,
     Caller(p): Caller,
     Query(q): Query<PlansQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<FigureJson>>, ApiError> {
     let as_of = read_as_of(&state, &p, None)?;
     let engine = state.engine()?;
     let indicators: Vec<String> = match &q.indicator {
@@ -507,9 +533,7 @@ pub async fn plans(
         .into_iter()
         .filter(|r| r.figure.value.is_some())
         .collect();
-    Ok(Json(Value::Array(figures::json_values(
-        &engine, &rows, false,
-    ))))
+    Ok(Json(figures::json_values(&engine, &rows, false)))
 }
 
 /// One plan target.
@@ -540,12 +564,12 @@ pub struct PlansIn {
 /// as-of readable). Analysts and admins, or reporters within their scope.
 #[utoipa::path(put, path = "/api/v1/plans", tag = "data", request_body = PlansIn,
     security(("token" = []), ("session" = [])),
-    responses((status = 201, description = "Written", body = Value), (status = 403, description = "Not allowed for this account", body = super::ErrorBody), (status = 422, description = "Invalid content; nothing written", body = super::ErrorBody)))]
+    responses((status = 201, description = "Written: the import, its counts and the rule violations", body = Written), (status = 403, description = "Not allowed for this account", body = super::ErrorBody), (status = 422, description = "Invalid content; nothing written", body = super::ErrorBody)))]
 pub async fn put_plans(
     State(state): State<Arc<AppState>>,
     Caller(p): Caller,
     Json(body): Json<PlansIn>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Submission>), ApiError> {
     need(
         &state,
         &p,
@@ -599,7 +623,11 @@ pub struct ReportQuery {
 
 /// The monthly report, in each format.
 #[utoipa::path(get, path = "/api/v1/report", tag = "data", params(ReportQuery),
-    responses((status = 200, description = "The report file", content_type = "text/html"),
+    responses((status = 200, description = "The report file, in the format asked", content(
+            (String = "text/html"), (String = "text/markdown"),
+            (FileBytes = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            (FileBytes = "application/pdf"),
+            (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 400, description = "Malformed request", body = super::ErrorBody), (status = 404, description = "No figure for the month", body = super::ErrorBody)))]
 pub async fn report(
     State(state): State<Arc<AppState>>,
@@ -686,7 +714,10 @@ pub struct ExportQuery {
 /// The stored figures as a file: every vintage current at the time asked,
 /// text cells made inert against formula injection, no row cap.
 #[utoipa::path(get, path = "/api/v1/export", tag = "data", params(ExportQuery),
-    responses((status = 200, description = "The file", content_type = "text/csv"),
+    responses((status = 200, description = "The file, in the format asked", content(
+            (String = "text/csv"), (String = "application/vnd.sdmx.data+csv;version=1.0.0"),
+            (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (FileBytes = "application/vnd.apache.parquet"))),
         (status = 400, description = "Malformed request", body = super::ErrorBody),
         (status = 401, description = "No or unknown credentials", body = super::ErrorBody)))]
 pub async fn export(

@@ -33,6 +33,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 mod admin;
+pub mod api;
 pub mod auth;
 mod data;
 mod sdmx;
@@ -413,7 +414,7 @@ impl utoipa::Modify for Security {
 
 /// The OpenAPI document.
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "admin",
-    responses((status = 200, description = "This document (OpenAPI 3.1)", body = serde_json::Value)))]
+    responses((status = 200, description = "This document (OpenAPI 3.1)", body = Object)))]
 async fn openapi_json(
     axum::extract::State(doc): axum::extract::State<Arc<String>>,
 ) -> impl IntoResponse {

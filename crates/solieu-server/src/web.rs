@@ -1103,7 +1103,7 @@ async fn reporting(
         _ => None,
     };
     let ctx = json!({
-        "forms": forms.iter().map(super::work::form_json).collect::<Vec<_>>(),
+        "forms": forms.iter().map(super::api::FormOut::from).collect::<Vec<_>>(),
         "owed": owed, "staff": staff, "form": chosen, "matrix": matrix,
     });
     render(&pg, "reporting.html", "reporting", ctx)
@@ -1227,7 +1227,7 @@ async fn tasks(State(state): State<Arc<AppState>>, pg: Page, Query(q): Query<Are
             .iter()
             .filter(|t| t.unit == u)
             .map(|t| {
-                let mut v = super::work::task_json(t, today);
+                let mut v = json!(super::api::TaskOut::new(t, today));
                 v["can_update"] = json!(auth::may_write(&account, &t.unit, &[]));
                 v
             })

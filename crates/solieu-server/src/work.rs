@@ -10,7 +10,6 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::NaiveDate;
 use serde::Deserialize;
-use serde_json::{json, Value};
 use solieu_engine::Options;
 use solieu_model::Period;
 use solieu_store::workflow::{frequency_name, parse_frequency};
@@ -19,6 +18,10 @@ use solieu_store::{
 };
 use utoipa::{IntoParams, ToSchema};
 
+use super::api::{
+    FormOut, ReleaseOut, RoundCell, RoundOut, RoundSummary, RoundsMatrix, RuleOut, StepResult,
+    Stepped, TaskList, TaskOut, ValidationOut,
+};
 use super::auth::{may_write, need, read_as_of, Caller};
 use super::data::applied;
 use super::{ApiError, AppState};
@@ -30,24 +33,16 @@ use solieu_app::Code;
 const STAFF: &[Role] = &[Role::Admin, Role::Analyst];
 const SIGNED_IN: &[Role] = &[Role::Admin, Role::Analyst, Role::Reporter, Role::Viewer];
 
-pub(super) fn form_json(f: &Form) -> Value {
-    json!({
-        "code": f.code, "name": f.name, "frequency": frequency_name(f.frequency),
-        "deadline_day": f.deadline_day, "deadline_offset": f.deadline_offset,
-        "indicators": f.indicators, "units": f.units,
-    })
-}
-
 /// The forms.
 #[utoipa::path(get, path = "/api/v1/forms", tag = "reporting", security(("token" = []), ("session" = [])),
-    responses((status = 200, description = "Every form", body = Value), (status = 401, description = "No or unknown credentials", body = super::ErrorBody)))]
+    responses((status = 200, description = "Every form", body = [FormOut]), (status = 401, description = "No or unknown credentials", body = super::ErrorBody)))]
 pub async fn forms(
     State(state): State<Arc<AppState>>,
     Caller(p): Caller,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<FormOut>>, ApiError> {
     need(&state, &p, SIGNED_IN, "reading forms")?;
     let forms = state.store()?.forms().map_err(|e| state.internal(e))?;
-    Ok(Json(Value::Array(forms.iter().map(form_json).collect())))
+    Ok(Json(forms.iter().map(FormOut::from).collect()))
 }
 
 /// A form to store.
@@ -70,14 +65,14 @@ pub struct FormIn {
 /// Creates or replaces a form (analysts, admins).
 #[utoipa::path(put, path = "/api/v1/forms/{code}", tag = "reporting", request_body = FormIn,
     params(("code" = String, Path, description = "Form code")), security(("token" = []), ("session" = [])),
-    responses((status = 200, description = "Stored", body = Value), (status = 400, description = "Malformed request", body = super::ErrorBody),
+    responses((status = 200, description = "Stored", body = FormOut), (status = 400, description = "Malformed request", body = super::ErrorBody),
         (status = 401, description = "No or unknown credentials", body = super::ErrorBody), (status = 403, description = "Not allowed for this account", body = super::ErrorBody)))]
 pub async fn put_form(
     State(state): State<Arc<AppState>>,
     Caller(p): Caller,
     Path(code): Path<String>,
     Json(body): Json<FormIn>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<FormOut>, ApiError> {
     need(&state, &p, STAFF, "defining forms")?;
     let code = code.trim().to_ascii_uppercase();
     if code.is_empty()
@@ -121,7 +116,7 @@ pub async fn put_form(
         .store()?
         .put_form(&form, p.actor())
         .map_err(|e| state.store_error(e))?;
-    Ok(Json(form_json(&form)))
+    Ok(Json(FormOut::from(&form)))
 }
 
 /// `?form&from&to&unit`
@@ -145,19 +140,19 @@ pub(super) fn today() -> NaiveDate {
 /// lateness; completeness and timeliness per unit and per period.
 #[utoipa::path(get, path = "/api/v1/rounds", tag = "reporting", params(RoundsQuery),
     security(("token" = []), ("session" = [])),
-    responses((status = 200, description = "The matrix and its summaries", body = Value),
+    responses((status = 200, description = "The matrix and its summaries", body = RoundsMatrix),
         (status = 400, description = "Malformed request", body = super::ErrorBody), (status = 404, description = "Not found", body = super::ErrorBody)))]
 pub async fn rounds(
     State(state): State<Arc<AppState>>,
     Caller(p): Caller,
     Query(q): Query<RoundsQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RoundsMatrix>, ApiError> {
     need(&state, &p, SIGNED_IN, "reading rounds")?;
     matrix(&state, &q).map(Json)
 }
 
 /// The completeness matrix of a form (see [`rounds`]).
-pub(super) fn matrix(state: &AppState, q: &RoundsQuery) -> Result<Value, ApiError> {
+pub(super) fn matrix(state: &AppState, q: &RoundsQuery) -> Result<RoundsMatrix, ApiError> {
     let store = state.store()?;
     let form = store
         .forms()
@@ -239,36 +234,52 @@ pub(super) fn matrix(state: &AppState, q: &RoundsQuery) -> Result<Value, ApiErro
                     per_period[k].2 += 1;
                 }
             }
-            cells.push(json!({
-                "unit": u, "period": per.to_string(), "status": r.status.as_str(),
-                "deadline": deadline.to_string(), "due": is_due,
-                "submitted_at": r.submitted_at.map(solieu_app::timefmt::format_micros),
-                "submitted_by": r.submitted_by, "decided_by": r.decided_by,
-                "late": late_days > 0, "late_days": late_days, "comment": r.comment,
-                "has_draft": r.draft.is_some(),
-            }));
+            cells.push(RoundCell {
+                unit: u.to_string(),
+                period: per.to_string(),
+                status: r.status.as_str().to_string(),
+                deadline: deadline.to_string(),
+                due: is_due,
+                submitted_at: r.submitted_at.map(solieu_app::timefmt::format_micros),
+                submitted_by: r.submitted_by,
+                decided_by: r.decided_by,
+                late: late_days > 0,
+                late_days,
+                comment: r.comment,
+                has_draft: r.draft.is_some(),
+            });
         }
-        per_unit.push(json!({
-            "unit": u, "due": due, "submitted": done, "on_time": on_time,
-            "completeness_pct": pct(done, due), "timeliness_pct": pct(on_time, due),
-        }));
+        per_unit.push(summary(Some(u.to_string()), None, (due, done, on_time)));
     }
-    let per_period: Vec<Value> = periods
+    let by_period = periods
         .iter()
         .zip(per_period)
-        .map(|(per, (due, done, on_time))| {
-            json!({"period": per.to_string(), "due": due, "submitted": done, "on_time": on_time,
-                   "completeness_pct": pct(done, due), "timeliness_pct": pct(on_time, due)})
-        })
+        .map(|(per, counts)| summary(None, Some(per.to_string()), counts))
         .collect();
-    Ok(json!({
-        "form": form_json(&form),
-        "periods": periods.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        "today": today.to_string(),
-        "cells": cells,
-        "units": per_unit,
-        "by_period": per_period,
-    }))
+    Ok(RoundsMatrix {
+        form: FormOut::from(&form),
+        periods: periods.iter().map(ToString::to_string).collect(),
+        today: today.to_string(),
+        cells,
+        units: per_unit,
+        by_period,
+    })
+}
+
+fn summary(
+    unit: Option<String>,
+    period: Option<String>,
+    (due, submitted, on_time): (usize, usize, usize),
+) -> RoundSummary {
+    RoundSummary {
+        unit,
+        period,
+        due,
+        submitted,
+        on_time,
+        completeness_pct: pct(submitted, due),
+        timeliness_pct: pct(on_time, due),
+    }
 }
 
 fn pct(n: usize, d: usize) -> Option<f64> {
@@ -283,7 +294,7 @@ fn pct(n: usize, d: usize) -> Option<f64> {
     params(("form" = String, Path, description = "Form code"), ("unit" = String, Path, description = "Unit (area code)"),
         ("period" = String, Path, description = "Period"), ("action" = String, Path, description = "draft, submit, return, approve, lock or unlock")),
     security(("token" = []), ("session" = [])),
-    responses((status = 200, description = "The round after the step (and rule violations)", body = Value),
+    responses((status = 200, description = "The round after the step (and rule violations)", body = Stepped),
         (status = 400, description = "Malformed request", body = super::ErrorBody), (status = 401, description = "No or unknown credentials", body = super::ErrorBody), (status = 403, description = "Not allowed for this account", body = super::ErrorBody),
         (status = 404, description = "Not found", body = super::ErrorBody), (status = 409, description = "Not allowed from the round's status, or blocked by rule violations", body = super::ErrorBody),
         (status = 422, description = "Values with located errors; nothing written", body = super::ErrorBody)))]
@@ -292,7 +303,7 @@ pub async fn round_action(
     Caller(p): Caller,
     Path((form, unit, period, action)): Path<(String, String, String, String)>,
     body: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Stepped>, ApiError> {
     // the body is optional: approve, lock and unlock need none
     let step: Step = if body.iter().all(u8::is_ascii_whitespace) {
         Step::default()
@@ -328,7 +339,9 @@ pub async fn round_action(
                 actor: p.actor(),
             };
             let mut check = |rules: &[Rule], form: &Form| {
-                let engine = st.engine().map_err(|_| AppErr::new(Code::Internal, "the engine is unavailable"))?;
+                let engine = st
+                    .engine()
+                    .map_err(|_| AppErr::new(Code::Internal, "the engine is unavailable"))?;
                 Ok(check_round(&engine, rules, form, &unit, period))
             };
             let done = solieu_app::rounds::step(
@@ -343,29 +356,31 @@ pub async fn round_action(
             let rules = store.rules().map_err(|e| st.internal(e))?;
             drop(store);
             let result = match done.outcome {
-                Outcome::Moved => json!({}),
-                Outcome::Approved(violations) => json!({"violations": violations}),
-                Outcome::Written { summary, observations, moved_by_write } => {
+                Outcome::Moved => StepResult::Moved {},
+                Outcome::Approved(violations) => StepResult::Approved { violations },
+                Outcome::Written {
+                    summary,
+                    observations,
+                    moved_by_write,
+                } => {
                     let submission = applied(st, &rules, &summary, &observations)?;
                     if moved_by_write {
-                        return Ok(Json(json!({"round": round_json(&done.round, &done.form), "submission": submission})));
+                        return Ok(Json(Stepped {
+                            round: RoundOut::new(&done.round, &done.form),
+                            result: None,
+                            submission: Some(submission),
+                        }));
                     }
-                    submission
+                    StepResult::Written(submission)
                 }
             };
-            Ok(Json(json!({"round": round_json(&done.round, &done.form), "result": result})))
+            Ok(Json(Stepped {
+                round: RoundOut::new(&done.round, &done.form),
+                result: Some(result),
+                submission: None,
+            }))
         })
         .await
-}
-
-fn round_json(r: &Round, form: &Form) -> Value {
-    json!({
-        "form": r.form, "unit": r.unit, "period": r.period.to_string(), "status": r.status.as_str(),
-        "deadline": form.deadline(r.period).to_string(), "comment": r.comment,
-        "draft": r.draft.as_deref().and_then(|d| serde_json::from_str::<Value>(d).ok()),
-        "submitted_at": r.submitted_at.map(solieu_app::timefmt::format_micros), "submitted_by": r.submitted_by,
-        "decided_at": r.decided_at.map(solieu_app::timefmt::format_micros), "decided_by": r.decided_by,
-    })
 }
 
 fn check_round(
@@ -387,21 +402,16 @@ fn check_round(
     )
 }
 
-fn rule_json(r: &Rule) -> Value {
-    json!({"code": r.code, "expression": r.expression, "severity": r.severity.as_str(),
-           "description": r.description, "active": r.active})
-}
-
 /// The validation rules.
 #[utoipa::path(get, path = "/api/v1/rules", tag = "validation",
-    responses((status = 200, description = "Every rule", body = Value)))]
+    responses((status = 200, description = "Every rule", body = [RuleOut])))]
 pub async fn rules(
     State(state): State<Arc<AppState>>,
     Caller(p): Caller,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<RuleOut>>, ApiError> {
     need(&state, &p, SIGNED_IN, "reading rules")?;
     let rules = state.store()?.rules().map_err(|e| state.internal(e))?;
-    Ok(Json(Value::Array(rules.iter().map(rule_json).collect())))
+    Ok(Json(rules.iter().map(RuleOut::from).collect()))
 }
 
 /// A rule to store.
@@ -422,14 +432,14 @@ pub struct RuleIn {
 /// and its indicators checked first, with the column of any error.
 #[utoipa::path(put, path = "/api/v1/rules/{code}", tag = "validation", request_body = RuleIn,
     params(("code" = String, Path, description = "Rule code")), security(("token" = []), ("session" = [])),
-    responses((status = 200, description = "Stored", body = Value), (status = 401, description = "No or unknown credentials", body = super::ErrorBody),
+    responses((status = 200, description = "Stored", body = RuleOut), (status = 401, description = "No or unknown credentials", body = super::ErrorBody),
         (status = 403, description = "Not allowed for this account", body = super::ErrorBody), (status = 422, description = "The expression does not parse", body = super::ErrorBody)))]
 pub async fn put_rule(
     State(state): State<Arc<AppState>>,
     Caller(p): Caller,
     Path(code): Path<String>,
     Json(body): Json<RuleIn>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RuleOut>, ApiError> {
     need(&state, &p, STAFF, "defining rules")?;
     let code = code.trim().to_string();
     if code.is_empty() || code.len() > 64 || code.starts_with("builtin.") {
@@ -467,7 +477,7 @@ pub async fn put_rule(
         .store()?
         .put_rule(&rule, p.actor())
         .map_err(|e| state.store_error(e))?;
-    Ok(Json(rule_json(&rule)))
+    Ok(Json(RuleOut::from(&rule)))
 }
 
 /// `?period&area&indicator`
@@ -483,12 +493,12 @@ pub struct ValidationQuery {
 
 /// Runs every rule, the built-in checks and the outlier scores.
 #[utoipa::path(get, path = "/api/v1/validation", tag = "validation", params(ValidationQuery),
-    responses((status = 200, description = "Violations with the figures involved", body = Value), (status = 400, description = "Malformed request", body = super::ErrorBody)))]
+    responses((status = 200, description = "Violations with the figures involved", body = ValidationOut), (status = 400, description = "Malformed request", body = super::ErrorBody)))]
 pub async fn validation(
     State(state): State<Arc<AppState>>,
     Caller(p): Caller,
     Query(q): Query<ValidationQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ValidationOut>, ApiError> {
     let as_of = read_as_of(&state, &p, None)?;
     let periods = solieu_app::service::parse_periods(
         &q.period.split(',').map(str::to_string).collect::<Vec<_>>(),
@@ -528,29 +538,15 @@ pub async fn validation(
                 ..Options::default()
             };
             let v = solieu_app::rules::run(&engine, &compiled, &targets, touched.as_ref(), &opts);
-            Ok(Json(json!({
-                "checked": targets.len(), "rules": compiled.len(), "broken_rules": broken,
-                "errors": v.iter().filter(|x| x.blocks()).count(),
-                "violations": v,
-            })))
+            Ok(Json(ValidationOut {
+                checked: targets.len(),
+                rules: compiled.len(),
+                broken_rules: broken,
+                errors: v.iter().filter(|x| x.blocks()).count(),
+                violations: v,
+            }))
         })
         .await
-}
-
-pub(super) fn task_json(t: &Task, today: NaiveDate) -> Value {
-    json!({
-        "id": t.id, "title": t.title, "document": t.document,
-        "document_date": t.document_date.map(|d| d.to_string()), "unit": t.unit,
-        "deadline": t.deadline.to_string(), "status": t.status.as_str(), "progress": t.progress,
-        "indicators": t.indicators, "created_by": t.created_by,
-        "created_at": solieu_app::timefmt::format_micros(t.created_at),
-        "updated_at": solieu_app::timefmt::format_micros(t.updated_at),
-        "overdue": t.is_overdue(today), "due_soon": t.is_due_soon(today, DUE_SOON_DAYS),
-        "days_left": (t.deadline - today).num_days(),
-        "notes": t.notes.iter().map(|n| json!({
-            "at": solieu_app::timefmt::format_micros(n.at), "author": n.author, "progress": n.progress, "note": n.note,
-        })).collect::<Vec<_>>(),
-    })
 }
 
 /// A task is due soon within this many days.
@@ -570,12 +566,12 @@ pub struct TasksQuery {
 /// Key tasks, overdue first then by deadline.
 #[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks", params(TasksQuery),
     security(("token" = []), ("session" = [])),
-    responses((status = 200, description = "Tasks and counts", body = Value), (status = 400, description = "Malformed request", body = super::ErrorBody)))]
+    responses((status = 200, description = "Tasks and counts", body = TaskList), (status = 400, description = "Malformed request", body = super::ErrorBody)))]
 pub async fn tasks(
     State(state): State<Arc<AppState>>,
     Caller(p): Caller,
     Query(q): Query<TasksQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TaskList>, ApiError> {
     need(&state, &p, SIGNED_IN, "reading tasks")?;
     let status = q
         .status
@@ -605,12 +601,15 @@ pub async fn tasks(
             t.id,
         )
     });
-    Ok(Json(json!({
-        "today": today.to_string(),
-        "overdue": list.iter().filter(|t| t.is_overdue(today)).count(),
-        "due_soon": list.iter().filter(|t| t.is_due_soon(today, DUE_SOON_DAYS)).count(),
-        "tasks": list.iter().map(|t| task_json(t, today)).collect::<Vec<_>>(),
-    })))
+    Ok(Json(TaskList {
+        today: today.to_string(),
+        overdue: list.iter().filter(|t| t.is_overdue(today)).count(),
+        due_soon: list
+            .iter()
+            .filter(|t| t.is_due_soon(today, DUE_SOON_DAYS))
+            .count(),
+        tasks: list.iter().map(|t| TaskOut::new(t, today)).collect(),
+    }))
 }
 
 /// A task to create.
@@ -638,13 +637,13 @@ fn date(state: &AppState, s: &str, what: &str) -> Result<NaiveDate, ApiError> {
 /// Assigns a key task (analysts, admins).
 #[utoipa::path(post, path = "/api/v1/tasks", tag = "tasks", request_body = TaskIn,
     security(("token" = []), ("session" = [])),
-    responses((status = 201, description = "Created", body = Value), (status = 400, description = "Malformed request", body = super::ErrorBody),
+    responses((status = 201, description = "Created", body = TaskOut), (status = 400, description = "Malformed request", body = super::ErrorBody),
         (status = 401, description = "No or unknown credentials", body = super::ErrorBody), (status = 403, description = "Not allowed for this account", body = super::ErrorBody)))]
 pub async fn create_task(
     State(state): State<Arc<AppState>>,
     Caller(p): Caller,
     Json(body): Json<TaskIn>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<TaskOut>), ApiError> {
     need(&state, &p, STAFF, "assigning tasks")?;
     let title = body.title.trim();
     if title.is_empty() || title.chars().count() > 1000 {
@@ -692,7 +691,7 @@ pub async fn create_task(
         .into_iter()
         .find(|t| t.id == id)
         .ok_or_else(|| state.internal(anyhow::anyhow!("task vanished")))?;
-    Ok((StatusCode::CREATED, Json(task_json(&t, today()))))
+    Ok((StatusCode::CREATED, Json(TaskOut::new(&t, today()))))
 }
 
 /// A change to a task.
@@ -711,14 +710,14 @@ pub struct TaskChange {
 /// Reports progress on a task (its unit's reporters) or changes it (analysts, admins).
 #[utoipa::path(patch, path = "/api/v1/tasks/{id}", tag = "tasks", request_body = TaskChange,
     params(("id" = i64, Path, description = "Task number")), security(("token" = []), ("session" = [])),
-    responses((status = 200, description = "The task", body = Value), (status = 400, description = "Malformed request", body = super::ErrorBody),
+    responses((status = 200, description = "The task", body = TaskOut), (status = 400, description = "Malformed request", body = super::ErrorBody),
         (status = 403, description = "Not allowed for this account", body = super::ErrorBody), (status = 404, description = "Not found", body = super::ErrorBody)))]
 pub async fn update_task(
     State(state): State<Arc<AppState>>,
     Caller(p): Caller,
     Path(id): Path<i64>,
     Json(body): Json<TaskChange>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TaskOut>, ApiError> {
     let account = need(
         &state,
         &p,
@@ -777,7 +776,7 @@ pub async fn update_task(
     let t = store
         .update_task(id, &update, p.actor())
         .map_err(|e| state.store_error(e))?;
-    Ok(Json(task_json(&t, today())))
+    Ok(Json(TaskOut::new(&t, today())))
 }
 
 /// A release.
@@ -792,14 +791,14 @@ pub struct ReleaseIn {
 #[utoipa::path(post, path = "/api/v1/releases", tag = "admin", request_body = ReleaseIn,
     params(("force" = Option<bool>, Query, description = "Publish even with rounds waiting for approval")),
     security(("token" = []), ("session" = [])),
-    responses((status = 201, description = "Published", body = Value), (status = 403, description = "Not allowed for this account", body = super::ErrorBody),
+    responses((status = 201, description = "Published", body = ReleaseOut), (status = 403, description = "Not allowed for this account", body = super::ErrorBody),
         (status = 409, description = "Rounds wait for approval", body = super::ErrorBody)))]
 pub async fn publish(
     State(state): State<Arc<AppState>>,
     Caller(p): Caller,
     Query(force): Query<ForceQuery>,
     Json(body): Json<ReleaseIn>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<ReleaseOut>), ApiError> {
     need(&state, &p, STAFF, "publishing")?;
     let mut store = state.store()?;
     let waiting: Vec<String> = store
@@ -831,7 +830,10 @@ pub async fn publish(
         .unwrap_or((id, 0));
     Ok((
         StatusCode::CREATED,
-        Json(json!({"release": id, "at": solieu_app::timefmt::format_micros(at)})),
+        Json(ReleaseOut {
+            release: id,
+            at: solieu_app::timefmt::format_micros(at),
+        }),
     ))
 }
 
@@ -843,14 +845,16 @@ pub struct ForceQuery {
 
 /// The latest release.
 #[utoipa::path(get, path = "/api/v1/releases", tag = "admin",
-    responses((status = 200, description = "The latest release, or null", body = Value)))]
-pub async fn latest_release(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
+    responses((status = 200, description = "The latest release, or null", body = Option<ReleaseOut>)))]
+pub async fn latest_release(
+    State(state): State<Arc<AppState>>,
+) -> Result<Json<Option<ReleaseOut>>, ApiError> {
     let r = state
         .store()?
         .last_release()
         .map_err(|e| state.internal(e))?;
-    Ok(Json(match r {
-        Some((id, at)) => json!({"release": id, "at": solieu_app::timefmt::format_micros(at)}),
-        None => Value::Null,
-    }))
+    Ok(Json(r.map(|(id, at)| ReleaseOut {
+        release: id,
+        at: solieu_app::timefmt::format_micros(at),
+    })))
 }

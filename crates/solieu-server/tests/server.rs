@@ -94,6 +94,51 @@ fn the_openapi_document() {
     insta::assert_snapshot!("openapi", serde_json::to_string_pretty(&doc).unwrap());
 }
 
+/// A client generator needs a type for every answer: no success response of
+/// the API is declared with an empty schema, and every `$ref` resolves.
+#[test]
+fn every_answer_of_the_api_has_a_type() {
+    let (_, body) = get("/api/v1/openapi.json", "application/json");
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let mut untyped = vec![];
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for (status, resp) in op["responses"].as_object().unwrap() {
+                for (media, content) in resp["content"].as_object().into_iter().flatten() {
+                    let schema = &content["schema"];
+                    let empty = schema.as_object().is_none_or(|o| o.is_empty());
+                    if status.starts_with('2') && media == "application/json" && empty {
+                        untyped.push(format!("{method} {path} {status}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(untyped.is_empty(), "answers without a type: {untyped:#?}");
+    fn refs<'a>(v: &'a serde_json::Value, out: &mut Vec<&'a str>) {
+        match v {
+            serde_json::Value::Object(o) => {
+                if let Some(r) = o.get("$ref").and_then(|r| r.as_str()) {
+                    out.push(r);
+                }
+                o.values().for_each(|x| refs(x, out));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+    let mut all = vec![];
+    refs(&doc, &mut all);
+    assert!(all.len() > 30, "{} references", all.len());
+    for r in all {
+        let name = r.strip_prefix("#/components/schemas/").unwrap_or(r);
+        assert!(
+            doc["components"]["schemas"].get(name).is_some(),
+            "{r} is referred to but not defined"
+        );
+    }
+}
+
 #[test]
 fn the_sdmx_structures_and_a_data_message() {
     let (status, body) = get(
