@@ -7,7 +7,7 @@ use argon2::password_hash::{phc::PasswordHash, PasswordHasher, PasswordVerifier}
 use argon2::Argon2;
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
-use solieu_store::{Account, Role, Store};
+use solieu_store::{Account, Accounts, Backend, Role};
 
 use crate::error::Error;
 
@@ -36,7 +36,11 @@ pub struct NewAccount {
 /// Creates an account: the name checked, the areas and indicators known to
 /// the store, the password by the policy and stored hashed; audited as
 /// `actor` in the store's transaction.
-pub fn add_account(store: &mut dyn Store, new: NewAccount, actor: &str) -> Result<Account, Error> {
+pub fn add_account(
+    store: &mut dyn Backend,
+    new: NewAccount,
+    actor: &str,
+) -> Result<Account, Error> {
     let name = new.name.trim().to_string();
     if name.is_empty()
         || name.chars().count() > 64
@@ -83,7 +87,7 @@ pub fn add_account(store: &mut dyn Store, new: NewAccount, actor: &str) -> Resul
 /// Creates an API token for an account: the token, shown this once, and
 /// its number; the store keeps only its SHA-256.
 pub fn create_token(
-    store: &mut dyn Store,
+    store: &mut dyn Accounts,
     owner: &str,
     actor: &str,
 ) -> Result<(String, i64), Error> {

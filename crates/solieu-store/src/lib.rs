@@ -14,16 +14,18 @@
 //!   vintages recorded up to then.
 #![warn(missing_docs)]
 
+pub mod accounts;
 pub mod copy;
 mod migrations;
 mod pg;
-mod pg_workflow;
+mod sql;
 mod sqlite;
-mod sqlite_workflow;
 pub mod workflow;
+mod workflow_db;
 
 use solieu_model::{AreaRegistry, Indicator, Measure, Observation, Period, Status, Vintage};
 
+pub use accounts::Accounts;
 pub use pg::{PgStore, CHANGES_CHANNEL};
 pub use sqlite::SqliteStore;
 pub use workflow::{
@@ -84,6 +86,22 @@ impl From<postgres::Error> for StoreError {
             StoreError::Unavailable(pg_message(&e))
         } else {
             StoreError::Pg(e)
+        }
+    }
+}
+
+impl StoreError {
+    /// Whether a statement broke a uniqueness constraint (a name taken).
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            // SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY
+            StoreError::Db(rusqlite::Error::SqliteFailure(f, _)) => {
+                matches!(f.extended_code, 2067 | 1555)
+            }
+            StoreError::Pg(e) => e
+                .as_db_error()
+                .is_some_and(|d| d.code() == &postgres::error::SqlState::UNIQUE_VIOLATION),
+            _ => false,
         }
     }
 }
@@ -333,14 +351,6 @@ pub trait Store {
     /// Calls `f` with every vintage, ordered by series, period and
     /// recording time. Returns the number of the last import committed.
     fn scan(&self, f: &mut dyn FnMut(ScanRow<'_>)) -> Result<i64>;
-    /// Adds an account (the password already hashed), with its scopes.
-    fn create_account(&mut self, account: &Account, actor: &str) -> Result<i64>;
-    /// An account by name.
-    fn account(&self, name: &str) -> Result<Option<Account>>;
-    /// Records a token by its SHA-256 (hex) for an account; returns its number.
-    fn create_token(&mut self, account_id: i64, sha256: &str, actor: &str) -> Result<i64>;
-    /// The account of a live token, by the token's SHA-256 (hex), and the token's number.
-    fn account_by_token(&self, sha256: &str) -> Result<Option<(Account, i64)>>;
     /// Adds an entry to the audit log.
     fn record_audit(&mut self, actor: &str, action: &str, detail: &str) -> Result<()>;
     /// The last import's number and recording time ((0, 0) for none):
@@ -360,7 +370,7 @@ pub trait Store {
 }
 
 /// A whole store: the figures and the workflow, either backend.
-pub trait Backend: Store + Workflow + copy::Tables + Send {
+pub trait Backend: Store + Workflow + Accounts + copy::Tables + Send {
     /// `sqlite` or `postgres`.
     fn kind(&self) -> &'static str;
     /// Where it is, for messages (never a password).

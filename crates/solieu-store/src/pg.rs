@@ -24,8 +24,8 @@ use solieu_model::{
 };
 
 use crate::{
-    Account, AuditEntry, Fingerprint, ImportBatch, ImportSummary, ObsQuery, Progress, Result, Role,
-    ScanRow, SeriesRow, Store, StoreError, StoreStats,
+    AuditEntry, Fingerprint, ImportBatch, ImportSummary, ObsQuery, Progress, Result, ScanRow,
+    SeriesRow, Store, StoreError, StoreStats,
 };
 
 /// The channel on which every import is announced (`NOTIFY solieu_changes`,
@@ -126,24 +126,6 @@ pub(crate) fn audit<C: GenericClient>(
     )?;
     Ok(())
 }
-
-pub(crate) fn audit_row(r: &Row) -> AuditEntry {
-    AuditEntry {
-        id: r.get(0),
-        at: r.get(1),
-        actor: r.get(2),
-        action: r.get(3),
-        detail: r.get(4),
-        origin: r.get(5),
-        target: r.get(6),
-        before: r.get(7),
-        after: r.get(8),
-    }
-}
-
-/// The columns [`audit_row`] reads.
-pub(crate) const AUDIT_COLUMNS: &str =
-    "id, at, actor, action, detail, origin, target, before, after";
 
 impl PgStore {
     /// Connects to an existing solieu database (migrating its schema if this
@@ -288,35 +270,6 @@ impl PgStore {
             self.upsert_indicators(indicators, "system")?;
         }
         Ok(())
-    }
-
-    pub(crate) fn account_of<C: GenericClient>(
-        c: &mut C,
-        id: i64,
-        name: String,
-        role: &str,
-        password_hash: String,
-    ) -> Result<Account> {
-        let role = Role::parse(role).ok_or_else(|| corrupt("role", role))?;
-        let scopes = c.query(
-            "SELECT kind, code FROM account_scope WHERE account_id = $1 ORDER BY kind, code",
-            &[&id],
-        )?;
-        let pick = |k: &str| {
-            scopes
-                .iter()
-                .filter(|r| r.get::<_, &str>(0) == k)
-                .map(|r| r.get::<_, String>(1))
-                .collect()
-        };
-        Ok(Account {
-            id,
-            name,
-            role,
-            areas: pick("area"),
-            indicators: pick("indicator"),
-            password_hash,
-        })
     }
 }
 
@@ -942,98 +895,6 @@ impl Store for PgStore {
         })
     }
 
-    fn create_account(&mut self, a: &Account, actor: &str) -> Result<i64> {
-        self.with(|c| {
-            let mut tx = c.transaction()?;
-            let id: i64 = tx
-                .query_one(
-                    "INSERT INTO account (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-                    &[&a.name, &a.role.as_str(), &a.password_hash, &crate::now_micros()],
-                )
-                .map_err(|e| match is_unique_violation(&e) {
-                    Some(_) => StoreError::Refused(format!("an account named '{}' exists", a.name)),
-                    None => e.into(),
-                })?
-                .get(0);
-            for (kind, codes) in [("area", &a.areas), ("indicator", &a.indicators)] {
-                for code in codes {
-                    tx.execute(
-                        "INSERT INTO account_scope (account_id, kind, code) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                        &[&id, &kind, code],
-                    )?;
-                }
-            }
-            audit(
-                &mut tx,
-                actor,
-                "account.create",
-                &format!(
-                    "account {} ({}), areas [{}], indicators [{}]",
-                    a.name,
-                    a.role.as_str(),
-                    a.areas.join(","),
-                    a.indicators.join(",")
-                ),
-            )?;
-            tx.commit()?;
-            Ok(id)
-        })
-    }
-
-    fn account(&self, name: &str) -> Result<Option<Account>> {
-        self.with(|c| {
-            let Some(r) = c.query_opt(
-                "SELECT id, name, role, password_hash FROM account WHERE name = $1",
-                &[&name],
-            )?
-            else {
-                return Ok(None);
-            };
-            Ok(Some(Self::account_of(
-                c,
-                r.get(0),
-                r.get(1),
-                r.get(2),
-                r.get(3),
-            )?))
-        })
-    }
-
-    fn create_token(&mut self, account_id: i64, sha256: &str, actor: &str) -> Result<i64> {
-        self.with(|c| {
-            let mut tx = c.transaction()?;
-            let id: i64 = tx
-                .query_one(
-                    "INSERT INTO token (account_id, sha256, created_at) VALUES ($1, $2, $3) RETURNING id",
-                    &[&account_id, &sha256, &crate::now_micros()],
-                )?
-                .get(0);
-            audit(
-                &mut tx,
-                actor,
-                "token.create",
-                &format!("token {id} for account {account_id}"),
-            )?;
-            tx.commit()?;
-            Ok(id)
-        })
-    }
-
-    fn account_by_token(&self, sha256: &str) -> Result<Option<(Account, i64)>> {
-        self.with(|c| {
-            let Some(r) = c.query_opt(
-                "SELECT t.id, a.id, a.name, a.role, a.password_hash FROM token t JOIN account a ON a.id = t.account_id \
-                 WHERE t.sha256 = $1 AND t.revoked_at IS NULL",
-                &[&sha256],
-            )?
-            else {
-                return Ok(None);
-            };
-            let account = Self::account_of(c, r.get(1), r.get(2), r.get(3), r.get(4))?;
-            Ok(Some((account, r.get(0))))
-        })
-    }
-
     fn record_audit(&mut self, actor: &str, action: &str, detail: &str) -> Result<()> {
         self.with(|c| audit(c, actor, action, detail))
     }
@@ -1099,15 +960,7 @@ impl Store for PgStore {
     }
 
     fn audit(&self, limit: usize) -> Result<Vec<AuditEntry>> {
-        self.with(|c| {
-            Ok(c.query(
-                &format!("SELECT {AUDIT_COLUMNS} FROM audit ORDER BY id DESC LIMIT $1"),
-                &[&(limit.min(i64::MAX as usize) as i64)],
-            )?
-            .iter()
-            .map(audit_row)
-            .collect())
-        })
+        crate::sql::Db::read(self, |c| crate::workflow_db::recent_audit(c, limit))
     }
 
     fn check(&self) -> Result<()> {

@@ -16,8 +16,8 @@ use solieu_model::{
 };
 
 use crate::{
-    Account, AuditEntry, Fingerprint, ImportBatch, ImportSummary, ObsQuery, Progress, Result, Role,
-    ScanRow, SeriesRow, Store, StoreError, StoreStats,
+    AuditEntry, Fingerprint, ImportBatch, ImportSummary, ObsQuery, Progress, Result, ScanRow,
+    SeriesRow, Store, StoreError, StoreStats,
 };
 
 /// File name of the database inside the data directory.
@@ -147,58 +147,6 @@ impl SqliteStore {
         self.upsert_indicators(indicators, "system")?;
         Ok(())
     }
-}
-
-impl SqliteStore {
-    pub(crate) fn account_of(
-        &self,
-        id: i64,
-        name: String,
-        role: &str,
-        password_hash: String,
-    ) -> Result<Account> {
-        let role =
-            Role::parse(role).ok_or_else(|| StoreError::Corrupt(format!("role '{role}'")))?;
-        let mut st = self.conn.prepare(
-            "SELECT kind, code FROM account_scope WHERE account_id = ?1 ORDER BY kind, code",
-        )?;
-        let scopes: Vec<(String, String)> = st
-            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<std::result::Result<_, _>>()?;
-        let pick = |k: &str| {
-            scopes
-                .iter()
-                .filter(|(kind, _)| kind == k)
-                .map(|(_, c)| c.clone())
-                .collect()
-        };
-        Ok(Account {
-            id,
-            name,
-            role,
-            areas: pick("area"),
-            indicators: pick("indicator"),
-            password_hash,
-        })
-    }
-}
-
-/// The columns [`audit_row`] reads.
-pub(crate) const AUDIT_COLUMNS: &str =
-    "id, at, actor, action, detail, origin, target, before, after";
-
-pub(crate) fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
-    Ok(AuditEntry {
-        id: r.get(0)?,
-        at: r.get(1)?,
-        actor: r.get(2)?,
-        action: r.get(3)?,
-        detail: r.get(4)?,
-        origin: r.get(5)?,
-        target: r.get(6)?,
-        before: r.get(7)?,
-        after: r.get(8)?,
-    })
 }
 
 fn audit(conn: &Connection, actor: &str, action: &str, detail: &str) -> Result<()> {
@@ -829,94 +777,6 @@ impl Store for SqliteStore {
         Ok(last)
     }
 
-    fn create_account(&mut self, a: &Account, actor: &str) -> Result<i64> {
-        let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO account (name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![
-                a.name,
-                a.role.as_str(),
-                a.password_hash,
-                crate::now_micros()
-            ],
-        )
-        .map_err(|e| match e {
-            rusqlite::Error::SqliteFailure(f, _)
-                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-            {
-                StoreError::Refused(format!("an account named '{}' exists", a.name))
-            }
-            e => e.into(),
-        })?;
-        let id = tx.last_insert_rowid();
-        for (kind, codes) in [("area", &a.areas), ("indicator", &a.indicators)] {
-            for c in codes {
-                tx.execute(
-                    "INSERT OR IGNORE INTO account_scope (account_id, kind, code) VALUES (?1, ?2, ?3)",
-                    params![id, kind, c],
-                )?;
-            }
-        }
-        audit(
-            &tx,
-            actor,
-            "account.create",
-            &format!(
-                "account {} ({}), areas [{}], indicators [{}]",
-                a.name,
-                a.role.as_str(),
-                a.areas.join(","),
-                a.indicators.join(",")
-            ),
-        )?;
-        tx.commit()?;
-        Ok(id)
-    }
-
-    fn account(&self, name: &str) -> Result<Option<Account>> {
-        let row: Option<(i64, String, String, String)> = self
-            .conn
-            .query_row(
-                "SELECT id, name, role, password_hash FROM account WHERE name = ?1",
-                [name],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()?;
-        row.map(|(id, name, role, hash)| self.account_of(id, name, &role, hash))
-            .transpose()
-    }
-
-    fn create_token(&mut self, account_id: i64, sha256: &str, actor: &str) -> Result<i64> {
-        let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO token (account_id, sha256, created_at) VALUES (?1, ?2, ?3)",
-            params![account_id, sha256, crate::now_micros()],
-        )?;
-        let id = tx.last_insert_rowid();
-        audit(
-            &tx,
-            actor,
-            "token.create",
-            &format!("token {id} for account {account_id}"),
-        )?;
-        tx.commit()?;
-        Ok(id)
-    }
-
-    fn account_by_token(&self, sha256: &str) -> Result<Option<(Account, i64)>> {
-        let row: Option<(i64, i64, String, String, String)> = self
-            .conn
-            .query_row(
-                "SELECT t.id, a.id, a.name, a.role, a.password_hash FROM token t JOIN account a ON a.id = t.account_id \
-                 WHERE t.sha256 = ?1 AND t.revoked_at IS NULL",
-                [sha256],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-            )
-            .optional()?;
-        row.map(|(tid, id, name, role, hash)| Ok((self.account_of(id, name, &role, hash)?, tid)))
-            .transpose()
-    }
-
     fn record_audit(&mut self, actor: &str, action: &str, detail: &str) -> Result<()> {
         audit(&self.conn, actor, action, detail)
     }
@@ -976,13 +836,7 @@ impl Store for SqliteStore {
     }
 
     fn audit(&self, limit: usize) -> Result<Vec<AuditEntry>> {
-        let mut st = self.conn.prepare(&format!(
-            "SELECT {AUDIT_COLUMNS} FROM audit ORDER BY id DESC LIMIT ?1"
-        ))?;
-        let rows = st
-            .query_map([limit as i64], audit_row)?
-            .collect::<std::result::Result<_, _>>()?;
-        Ok(rows)
+        crate::sql::Db::read(self, |c| crate::workflow_db::recent_audit(c, limit))
     }
 
     fn check(&self) -> Result<()> {

@@ -10,7 +10,7 @@ use serde_json::json;
 use solieu_model::period::Frequency;
 use solieu_model::Period;
 
-use crate::{Account, AuditEntry, Result, StoreError};
+use crate::{AuditEntry, Result, StoreError};
 
 /// Who writes, and from where (for the audit log): `token 3 from 10.0.0.5`,
 /// `session from …`, `cli`.
@@ -472,13 +472,6 @@ pub trait Workflow {
     /// The audit log, filtered.
     fn audit_log(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>>;
 
-    /// Every account.
-    fn accounts(&self) -> Result<Vec<Account>>;
-    /// Tokens, of one account or all.
-    fn tokens(&self, account: Option<&str>) -> Result<Vec<TokenInfo>>;
-    /// Revokes a token; false when there is none such (or it is revoked).
-    fn revoke_token(&mut self, id: i64, actor: Actor<'_>) -> Result<bool>;
-
     /// Creates or replaces a form (by code).
     fn put_form(&mut self, form: &Form, actor: Actor<'_>) -> Result<()>;
     /// Every form.
@@ -501,20 +494,6 @@ pub trait Workflow {
     fn update_task(&mut self, id: i64, update: &TaskUpdate, actor: Actor<'_>) -> Result<Task>;
     /// Tasks, of one unit or all, by deadline.
     fn tasks(&self, unit: Option<&str>) -> Result<Vec<Task>>;
-
-    /// Opens a web session.
-    fn create_session(
-        &mut self,
-        account_id: i64,
-        sha256: &str,
-        csrf: &str,
-        expires_at: i64,
-        actor: Actor<'_>,
-    ) -> Result<()>;
-    /// A live session's account and CSRF token.
-    fn session(&self, sha256: &str, now: i64) -> Result<Option<(Account, String)>>;
-    /// Ends a session.
-    fn end_session(&mut self, sha256: &str, actor: Actor<'_>) -> Result<()>;
 
     /// Publishes: anonymous readers see the data as of this moment.
     fn publish(&mut self, note: &str, actor: Actor<'_>) -> Result<i64>;
