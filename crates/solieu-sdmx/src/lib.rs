@@ -17,6 +17,7 @@
 //!   written), `DECIMALS`.
 
 pub mod json;
+pub mod query;
 
 use std::collections::BTreeMap;
 

@@ -32,23 +32,19 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use chrono::NaiveDate;
-use solieu_model::{Period, Vintage};
+use solieu_model::Vintage;
 use solieu_store::ObsQuery;
 
 use super::auth::{read_as_of, Caller, Principal};
 use super::AppState;
 use solieu_sdmx::json::Lang;
+use solieu_sdmx::query::{
+    bounds, data_format, flat_param, matches_any, params, parse_filter, parse_key, segments, span,
+    structure_format, version_ok, whole, DataFormat, DataQuery, Filter, Params, StructureFormat,
+    CSV_1, CSV_2, DATA_JSON, DATA_TYPES, GENERIC_XML, SPECIFIC_XML, STRUCTURE_JSON, STRUCTURE_XML,
+};
 use solieu_sdmx::{Detail, Series, Wanted};
 
-const STRUCTURE_XML: &str = "application/vnd.sdmx.structure+xml;version=2.1";
-const STRUCTURE_JSON: &str = "application/vnd.sdmx.structure+json;version=2.0.0";
-const GENERIC_XML: &str = "application/vnd.sdmx.genericdata+xml;version=2.1";
-const SPECIFIC_XML: &str = "application/vnd.sdmx.structurespecificdata+xml;version=2.1";
-const CSV_1: &str = "application/vnd.sdmx.data+csv;version=1.0.0";
-const CSV_2: &str = "application/vnd.sdmx.data+csv;version=2.0.0";
-const DATA_JSON: &str = "application/vnd.sdmx.data+json;version=2.0.0";
-
-/// The routes.
 pub fn routes(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/sdmx/v1/{*path}", get(v1))
@@ -99,55 +95,8 @@ fn no_content() -> Response {
     r
 }
 
-fn decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The query's parameters, percent-decoded only (`+` stays `+`).
-struct Params(Vec<(String, String)>);
-
-impl Params {
-    fn get(&self, k: &str) -> Option<&str> {
-        self.0.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
-    }
-}
-
-fn params(raw: Option<&str>) -> Params {
-    Params(
-        raw.unwrap_or("")
-            .split('&')
-            .filter(|kv| !kv.is_empty())
-            .map(|kv| {
-                let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-                (decode(k), decode(v))
-            })
-            .collect(),
-    )
-}
-
 fn now() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
-fn segments(path: &str) -> Vec<String> {
-    path.split('/')
-        .filter(|s| !s.is_empty())
-        .map(decode)
-        .collect()
 }
 
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
@@ -169,7 +118,7 @@ async fn v1(
     if resource == "data" {
         return v1_data(&state, &p, &segs, &q, &headers);
     }
-    let Some(format) = structure_format(&headers, false) else {
+    let Some(format) = structure_format(&accept(&headers), false) else {
         return not_acceptable(&headers, &[STRUCTURE_XML, STRUCTURE_JSON]);
     };
     let agency = segs.get(1).map_or("all", String::as_str);
@@ -191,7 +140,7 @@ async fn v2(
     match seg(0, "") {
         "data" => v2_data(&state, &p, &segs, &q, &headers),
         "structure" => {
-            let Some(format) = structure_format(&headers, true) else {
+            let Some(format) = structure_format(&accept(&headers), true) else {
                 return not_acceptable(&headers, &[STRUCTURE_JSON, STRUCTURE_XML]);
             };
             if segs.len() > 5 {
@@ -213,7 +162,7 @@ async fn v2(
             )
         }
         "schema" => {
-            let Some(format) = structure_format(&headers, true) else {
+            let Some(format) = structure_format(&accept(&headers), true) else {
                 return not_acceptable(&headers, &[STRUCTURE_JSON, STRUCTURE_XML]);
             };
             let (context, agency, id, version) =
@@ -251,80 +200,11 @@ async fn v2(
     }
 }
 
-/// `a`, `a+b` (v1), `a,b` (v2), `all`, `*`: whether `want` is among them.
-fn matches_any(list: &str, want: &str) -> bool {
-    list.split(['+', ','])
-        .any(|x| x == "all" || x == "*" || x.eq_ignore_ascii_case(want))
-}
-
-/// Versions: `latest` (v1), `~` and `+` (v2: latest, latest stable), `*`,
-/// or solieu's `1.0`.
-fn version_ok(v: &str) -> bool {
-    v == "+"
-        || v.split(',').any(|x| {
-            matches!(x, "latest" | "~" | "+" | "*" | "1.0" | "1.0.0")
-                || x.split('+').any(|y| y == solieu_sdmx::VERSION)
-        })
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum StructureFormat {
-    Xml,
-    Json,
-}
-
-/// The structure format asked for. v1 answers SDMX-ML 2.1 by default, v2
-/// SDMX-JSON 2.0.
-fn structure_format(headers: &HeaderMap, v2: bool) -> Option<StructureFormat> {
-    let accept = accept(headers);
-    if accept.trim().is_empty() {
-        return Some(if v2 {
-            StructureFormat::Json
-        } else {
-            StructureFormat::Xml
-        });
-    }
-    for range in accept.split(',') {
-        let r = range.trim();
-        let version = media_version(r);
-        if r.contains("structure+json") && matches!(version, None | Some("2.0.0")) {
-            return Some(StructureFormat::Json);
-        }
-        if r.contains("structure+xml") && matches!(version, None | Some("2.1")) {
-            return Some(StructureFormat::Xml);
-        }
-        if r.starts_with("application/json") {
-            return Some(StructureFormat::Json);
-        }
-        if r.starts_with("application/xml") || r.starts_with("text/xml") {
-            return Some(StructureFormat::Xml);
-        }
-        if r.starts_with("*/*") || r.starts_with("application/*") {
-            return Some(if v2 {
-                StructureFormat::Json
-            } else {
-                StructureFormat::Xml
-            });
-        }
-    }
-    None
-}
-
 /// The `Accept` header, lower case (empty when absent).
 fn accept(headers: &HeaderMap) -> String {
     header_str(headers, header::ACCEPT)
         .unwrap_or("")
         .to_ascii_lowercase()
-}
-
-/// The `version=` parameter of a media range.
-fn media_version(range: &str) -> Option<&str> {
-    range
-        .split(';')
-        .skip(1)
-        .filter_map(|p| p.trim().strip_prefix("version="))
-        .map(|v| v.trim().trim_matches('"'))
-        .next()
 }
 
 fn not_acceptable(headers: &HeaderMap, served: &[&str]) -> Response {
@@ -504,296 +384,6 @@ fn render_structure(
     }
 }
 
-/// The data formats served.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum DataFormat {
-    Generic,
-    Specific,
-    Csv1,
-    Csv2,
-    Json,
-}
-
-/// The first media range of `Accept` that is served. `*/*` (what sdmx1
-/// sends) is GenericData on both mounts: it is the safe default, readable
-/// without the DSD.
-fn data_format(headers: &HeaderMap, v2: bool) -> Option<DataFormat> {
-    let accept = accept(headers);
-    if accept.trim().is_empty() {
-        return Some(DataFormat::Generic);
-    }
-    for range in accept.split(',') {
-        let r = range.trim();
-        let version = media_version(r);
-        let csv_default = if v2 {
-            DataFormat::Csv2
-        } else {
-            DataFormat::Csv1
-        };
-        let f = if r.contains("genericdata+xml") {
-            Some(DataFormat::Generic)
-        } else if r.contains("structurespecificdata+xml") {
-            Some(DataFormat::Specific)
-        } else if r.contains("data+csv") {
-            match version {
-                None => Some(csv_default),
-                Some("1.0.0") => Some(DataFormat::Csv1),
-                Some("2.0.0") => Some(DataFormat::Csv2),
-                Some(_) => None,
-            }
-        } else if r.contains("data+json") {
-            matches!(version, None | Some("2.0.0")).then_some(DataFormat::Json)
-        } else if r.starts_with("text/csv") {
-            Some(csv_default)
-        } else if r.starts_with("application/json") {
-            Some(DataFormat::Json)
-        } else if r.starts_with("*/*")
-            || r.starts_with("application/*")
-            || r.starts_with("application/xml")
-            || r.starts_with("text/xml")
-        {
-            Some(DataFormat::Generic)
-        } else {
-            None
-        };
-        if f.is_some() {
-            return f;
-        }
-    }
-    None
-}
-
-const DATA_TYPES: [&str; 5] = [GENERIC_XML, SPECIFIC_XML, CSV_1, CSV_2, DATA_JSON];
-
-/// One condition of a `c[COMPONENT]` filter.
-#[derive(Debug, Clone)]
-struct Term {
-    op: Op,
-    value: String,
-    number: Option<f64>,
-    time: Option<(NaiveDate, NaiveDate)>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Op {
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-    Co,
-    Nc,
-    Sw,
-    Ew,
-}
-
-/// `c[COMPONENT]=…`: any of (`,`) all of (`+`) the terms.
-#[derive(Debug, Clone)]
-struct Filter {
-    component: String,
-    any: Vec<Vec<Term>>,
-}
-
-const FILTERABLE: [&str; 7] = [
-    "FREQ",
-    "INDICATOR",
-    "REF_AREA",
-    "MEASURE",
-    "TIME_PERIOD",
-    "OBS_VALUE",
-    "OBS_STATUS",
-];
-
-fn parse_filter(component: &str, value: &str) -> Result<Filter, String> {
-    if !FILTERABLE.contains(&component) {
-        return Err(format!(
-            "c[{component}]: the components that can be filtered are {}",
-            FILTERABLE.join(", ")
-        ));
-    }
-    let mut any = vec![];
-    for alt in value.split(',') {
-        let mut all = vec![];
-        for t in alt.split('+').filter(|t| !t.is_empty()) {
-            let (op, v) = match t.split_once(':') {
-                Some((o, v)) if o.len() == 2 => {
-                    let op = match o {
-                        "eq" => Op::Eq,
-                        "ne" => Op::Ne,
-                        "lt" => Op::Lt,
-                        "le" => Op::Le,
-                        "gt" => Op::Gt,
-                        "ge" => Op::Ge,
-                        "co" => Op::Co,
-                        "nc" => Op::Nc,
-                        "sw" => Op::Sw,
-                        "ew" => Op::Ew,
-                        _ => {
-                            return Err(format!(
-                                "c[{component}]={value}: '{o}' is not an operator (eq ne lt le gt ge co nc sw ew)"
-                            ))
-                        }
-                    };
-                    (op, v)
-                }
-                _ => (Op::Eq, t),
-            };
-            let time = if component == "TIME_PERIOD" {
-                let b = bounds(v);
-                if b.is_none() && !matches!(op, Op::Co | Op::Nc | Op::Sw | Op::Ew) {
-                    return Err(format!(
-                        "c[TIME_PERIOD]={value}: '{v}' is not a period (2020, 2020-10, 2020-Q3, 2020-S1, 2020-10-31)"
-                    ));
-                }
-                b
-            } else {
-                None
-            };
-            let number = v.parse::<f64>().ok();
-            if component == "OBS_VALUE"
-                && number.is_none()
-                && matches!(op, Op::Lt | Op::Le | Op::Gt | Op::Ge)
-            {
-                return Err(format!("c[OBS_VALUE]={value}: '{v}' is not a number"));
-            }
-            all.push(Term {
-                op,
-                value: v.to_string(),
-                number,
-                time,
-            });
-        }
-        if !all.is_empty() {
-            any.push(all);
-        }
-    }
-    Ok(Filter {
-        component: component.to_string(),
-        any,
-    })
-}
-
-/// The dates a stored period covers (a year-to-date figure: its month).
-fn span(p: Period) -> (NaiveDate, NaiveDate) {
-    match p {
-        Period::Cumulative(y, m) => {
-            let mp = Period::Month(y, m);
-            (mp.start_date(), mp.end_date())
-        }
-        _ => (p.start_date(), p.end_date()),
-    }
-}
-
-fn text_test(op: Op, have: &str, want: &str) -> bool {
-    match op {
-        Op::Eq => have == want,
-        Op::Ne => have != want,
-        Op::Lt => have < want,
-        Op::Le => have <= want,
-        Op::Gt => have > want,
-        Op::Ge => have >= want,
-        Op::Co => have.contains(want),
-        Op::Nc => !have.contains(want),
-        Op::Sw => have.starts_with(want),
-        Op::Ew => have.ends_with(want),
-    }
-}
-
-impl Filter {
-    fn passes(&self, v: &Vintage) -> bool {
-        let p = v.obs.period;
-        self.any.iter().any(|all| {
-            all.iter().all(|t| match self.component.as_str() {
-                "TIME_PERIOD" => {
-                    let (ps, pe) = span(p);
-                    match (t.op, t.time) {
-                        // periods that overlap the bound, as startPeriod and endPeriod
-                        (Op::Ge, Some((s, _))) => pe >= s,
-                        (Op::Gt, Some((_, e))) => ps > e,
-                        (Op::Le, Some((_, e))) => ps <= e,
-                        (Op::Lt, Some((s, _))) => pe < s,
-                        (Op::Eq, Some((s, e))) => ps == s && pe == e,
-                        (Op::Ne, Some((s, e))) => !(ps == s && pe == e),
-                        (op, _) => text_test(op, &solieu_sdmx::time_period(p), &t.value),
-                    }
-                }
-                "OBS_VALUE" => match (t.op, t.number) {
-                    (Op::Eq, Some(n)) => v.obs.value == n,
-                    (Op::Ne, Some(n)) => v.obs.value != n,
-                    (Op::Lt, Some(n)) => v.obs.value < n,
-                    (Op::Le, Some(n)) => v.obs.value <= n,
-                    (Op::Gt, Some(n)) => v.obs.value > n,
-                    (Op::Ge, Some(n)) => v.obs.value >= n,
-                    (op, _) => text_test(
-                        op,
-                        &solieu_model::text::fmt_value(solieu_model::text::clean(v.obs.value)),
-                        &t.value,
-                    ),
-                },
-                c => {
-                    let have = match c {
-                        "FREQ" => solieu_sdmx::freq(p).to_string(),
-                        "INDICATOR" => v.obs.indicator.clone(),
-                        "REF_AREA" => v.obs.area.clone(),
-                        "MEASURE" => solieu_sdmx::measure_code(v.obs.measure, p),
-                        _ => v.obs.status.code().to_string(),
-                    };
-                    text_test(t.op, &have, &t.value)
-                }
-            })
-        })
-    }
-
-    /// The codes when the filter is a plain list (`A,B` or `eq:A,eq:B`),
-    /// to narrow what is read from the store.
-    fn codes(&self) -> Option<Vec<String>> {
-        self.any
-            .iter()
-            .map(|all| match all.as_slice() {
-                [t] if t.op == Op::Eq => Some(t.value.clone()),
-                _ => None,
-            })
-            .collect()
-    }
-}
-
-/// A data query, from either mount.
-#[derive(Debug, Default)]
-struct DataQuery {
-    /// Any of these keys (FREQ, INDICATOR, REF_AREA, MEASURE; an empty list
-    /// is any code).
-    keys: Vec<[Vec<String>; 4]>,
-    filters: Vec<Filter>,
-    start: Option<NaiveDate>,
-    end: Option<NaiveDate>,
-    first_n: Option<usize>,
-    last_n: Option<usize>,
-    updated_after: Option<i64>,
-    history: bool,
-}
-
-/// A key `A.RETAIL+EXPORTS..VALUE`: codes per dimension, `+` (v1) between
-/// codes, empty or `*` for any; missing trailing dimensions are any.
-fn parse_key(key: &str) -> Result<[Vec<String>; 4], String> {
-    let k: Vec<&str> = key.split('.').collect();
-    if k.len() > 4 {
-        return Err(format!(
-            "key {key}: at most 4 dimensions (FREQ.INDICATOR.REF_AREA.MEASURE)"
-        ));
-    }
-    Ok(std::array::from_fn(|i| {
-        k.get(i)
-            .map(|s| {
-                s.split('+')
-                    .filter(|x| !x.is_empty() && *x != "*")
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default()
-    }))
-}
-
 type Sets = Vec<(Option<String>, Vec<Series>)>;
 
 /// Reads what the query selects: one set of series (or, with history, one
@@ -903,15 +493,6 @@ fn select(state: &AppState, q: &DataQuery, as_of: Option<i64>) -> Result<Sets, (
     })
 }
 
-fn whole(q: &Params, k: &str) -> Result<Option<usize>, String> {
-    q.get(k)
-        .map(|v| {
-            v.parse::<usize>()
-                .map_err(|_| format!("{k}={v}: expected a whole number"))
-        })
-        .transpose()
-}
-
 fn time_param(q: &Params, k: &str) -> Result<Option<i64>, String> {
     q.get(k)
         .map(|v| solieu_app::timefmt::parse_as_of(v).map_err(|e| format!("{k}: {e}")))
@@ -1012,16 +593,6 @@ fn unsupported(format: DataFormat, history: bool, flat: bool) -> Option<Response
     None
 }
 
-fn flat_param(q: &Params) -> Result<bool, String> {
-    match q.get("dimensionAtObservation") {
-        None | Some("TIME_PERIOD") => Ok(false),
-        Some("AllDimensions") => Ok(true),
-        Some(d) => Err(format!(
-            "dimensionAtObservation={d}: TIME_PERIOD and AllDimensions are served"
-        )),
-    }
-}
-
 fn v1_data(
     state: &AppState,
     p: &Principal,
@@ -1030,7 +601,7 @@ fn v1_data(
     headers: &HeaderMap,
 ) -> Response {
     // content negotiation first: an unknown type is 406 whatever the query
-    let Some(format) = data_format(headers, false) else {
+    let Some(format) = data_format(&accept(headers), false) else {
         return not_acceptable(headers, &DATA_TYPES);
     };
     let Ok(as_of) = read_as_of(state, p, None) else {
@@ -1130,7 +701,7 @@ fn v2_data(
     q: &Params,
     headers: &HeaderMap,
 ) -> Response {
-    let Some(format) = data_format(headers, true) else {
+    let Some(format) = data_format(&accept(headers), true) else {
         return not_acceptable(headers, &DATA_TYPES);
     };
     let seg = |k: usize, default: &'static str| segs.get(k).map_or(default, String::as_str);
@@ -1230,44 +801,5 @@ fn v2_data(
         // SDMX 3.0: an empty answer is 204 No Content
         Ok(sets) if sets.iter().all(|s| s.1.is_empty()) => no_content(),
         Ok(sets) => render(state, sets, format, detail, flat, headers),
-    }
-}
-
-/// The bounds of an SDMX period parameter (`2020`, `2020-10`, `2020-Q3`,
-/// `2020-S1`, `2020-M10`, `2020-10-31`).
-fn bounds(s: &str) -> Option<(NaiveDate, NaiveDate)> {
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Some((d, d));
-    }
-    let s = s.replace("-M", "-");
-    let p = Period::parse(&s).ok()?;
-    Some((p.start_date(), p.end_date()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn filters_and_keys() {
-        let f = parse_filter("TIME_PERIOD", "ge:2020-01+le:2020-06").unwrap();
-        assert_eq!(f.any.len(), 1);
-        assert_eq!(f.any[0].len(), 2);
-        let f = parse_filter("INDICATOR", "RETAIL_GOODS,EXPORTS").unwrap();
-        assert_eq!(
-            f.codes(),
-            Some(vec!["RETAIL_GOODS".to_string(), "EXPORTS".into()])
-        );
-        assert!(parse_filter("TIME_PERIOD", "ge:soon").is_err());
-        assert!(parse_filter("OBS_VALUE", "gt:many").is_err());
-        assert!(parse_filter("NOPE", "x").is_err());
-        assert!(parse_filter("FREQ", "xx:M").is_err());
-        let k = parse_key("M.RETAIL_GOODS+EXPORTS.*").unwrap();
-        assert_eq!(k[0], vec!["M"]);
-        assert_eq!(k[1].len(), 2);
-        assert!(k[2].is_empty() && k[3].is_empty());
-        assert!(parse_key("a.b.c.d.e").is_err());
-        assert!(version_ok("~") && version_ok("+") && version_ok("1.0") && !version_ok("2.0"));
-        assert_eq!(media_version("x;version=2.0.0"), Some("2.0.0"));
     }
 }
