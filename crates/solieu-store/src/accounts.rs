@@ -4,8 +4,8 @@
 //! session by their SHA-256. Every change is audited in its transaction.
 
 use crate::sql::{Db, Sql};
-use crate::workflow::{Actor, AuditRecord, TokenInfo};
-use crate::workflow_db::{record, returned_id};
+use crate::workflow::{Actor, TokenInfo};
+use crate::workflow_db::{change, returned_id};
 use crate::{now_micros, Account, Result, Role, StoreError};
 
 /// What a backend keeps of accounts, tokens and sessions.
@@ -72,28 +72,14 @@ fn account_of(
     })
 }
 
-/// The audit entry of a change made from the command line (actor only).
-fn cli_record(
-    tx: &mut dyn Sql,
-    actor: &str,
-    action: &str,
-    target: &str,
-    detail: &str,
-) -> Result<()> {
-    record(
-        tx,
-        &AuditRecord {
-            actor: Actor {
-                name: actor,
-                origin: "",
-            },
-            action,
-            target,
-            before: None,
-            after: None,
-            detail,
-        },
-    )
+/// The audit entry of a change asked by an actor named only (the command
+/// line, or an API call that passes its account's name).
+fn cli_record(tx: &mut dyn Sql, actor: &str, action: &str, detail: &str) -> Result<()> {
+    let actor = Actor {
+        name: actor,
+        origin: "",
+    };
+    change(tx, actor, action, "", None, None, detail)
 }
 
 impl<D: Db> Accounts for D {
@@ -124,12 +110,7 @@ impl<D: Db> Accounts for D {
                     )?;
                 }
             }
-            cli_record(
-                tx,
-                actor,
-                "account.create",
-                "",
-                &format!(
+            cli_record(tx, actor, "account.create", &format!(
                     "account {} ({}), areas [{}], indicators [{}]",
                     a.name,
                     a.role.as_str(),
@@ -173,12 +154,7 @@ impl<D: Db> Accounts for D {
                 "INSERT INTO token (account_id, sha256, created_at) VALUES ($1, $2, $3) RETURNING id",
                 &[account_id.into(), sha256.into(), now_micros().into()],
             )?;
-            cli_record(
-                tx,
-                actor,
-                "token.create",
-                "",
-                &format!("token {id} for account {account_id}"),
+            cli_record(tx, actor, "token.create", &format!("token {id} for account {account_id}"),
             )?;
             Ok(id)
         })
@@ -226,16 +202,14 @@ impl<D: Db> Accounts for D {
                 &[id.into(), now_micros().into()],
             )?;
             if n == 1 {
-                record(
+                change(
                     tx,
-                    &AuditRecord {
-                        actor,
-                        action: "token.revoke",
-                        target: &format!("token {id}"),
-                        before: Some("active"),
-                        after: Some("revoked"),
-                        detail: "",
-                    },
+                    actor,
+                    "token.revoke",
+                    &format!("token {id}"),
+                    Some("active"),
+                    Some("revoked"),
+                    "",
                 )?;
             }
             Ok(n == 1)
@@ -261,17 +235,7 @@ impl<D: Db> Accounts for D {
                     expires_at.into(),
                 ],
             )?;
-            record(
-                tx,
-                &AuditRecord {
-                    actor,
-                    action: "session.login",
-                    target: &format!("account {}", actor.name),
-                    before: None,
-                    after: None,
-                    detail: "",
-                },
-            )
+            change(tx, actor, "session.login", &format!("account {}", actor.name), None, None, "")
         })
     }
 
@@ -297,16 +261,14 @@ impl<D: Db> Accounts for D {
                 &[sha256.into(), now_micros().into()],
             )?;
             if n == 1 {
-                record(
+                change(
                     tx,
-                    &AuditRecord {
-                        actor,
-                        action: "session.logout",
-                        target: &format!("account {}", actor.name),
-                        before: None,
-                        after: None,
-                        detail: "",
-                    },
+                    actor,
+                    "session.logout",
+                    &format!("account {}", actor.name),
+                    None,
+                    None,
+                    "",
                 )?;
             }
             Ok(())

@@ -30,6 +30,30 @@ pub(crate) fn record(tx: &mut dyn Sql, r: &AuditRecord<'_>) -> Result<()> {
     Ok(())
 }
 
+/// Audits a change made in `tx`: who, what, on what, the state before and
+/// after (JSON, when there is one), and a note.
+pub(crate) fn change(
+    tx: &mut dyn Sql,
+    actor: Actor<'_>,
+    action: &str,
+    target: &str,
+    before: Option<&str>,
+    after: Option<&str>,
+    detail: &str,
+) -> Result<()> {
+    record(
+        tx,
+        &AuditRecord {
+            actor,
+            action,
+            target,
+            before,
+            after,
+            detail,
+        },
+    )
+}
+
 fn corrupt(what: &str, v: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} '{v}'"))
 }
@@ -275,17 +299,7 @@ impl<D: Db> Workflow for D {
                     &[id.into(), u.into()],
                 )?;
             }
-            record(
-                tx,
-                &AuditRecord {
-                    actor,
-                    action: "form.put",
-                    target: &format!("form {}", form.code),
-                    before: before.as_ref().map(form_json).as_deref(),
-                    after: Some(&form_json(form)),
-                    detail: "",
-                },
-            )
+            change(tx, actor, "form.put", &format!("form {}", form.code), before.as_ref().map(form_json).as_deref(), Some(&form_json(form)), "")
         })
     }
 
@@ -345,19 +359,9 @@ impl<D: Db> Workflow for D {
                     now_micros().into(),
                 ],
             )?;
-            record(
-                tx,
-                &AuditRecord {
-                    actor,
-                    action: &format!("round.{action}"),
-                    target: &format!("round {}/{}/{}", round.form, round.unit, round.period),
-                    before: (before.status != RoundStatus::Missing)
+            change(tx, actor, &format!("round.{action}"), &format!("round {}/{}/{}", round.form, round.unit, round.period), (before.status != RoundStatus::Missing)
                         .then(|| round_json(&before))
-                        .as_deref(),
-                    after: Some(&round_json(round)),
-                    detail: &round.comment,
-                },
-            )
+                        .as_deref(), Some(&round_json(round)), &round.comment)
         })
     }
 
@@ -378,17 +382,7 @@ impl<D: Db> Workflow for D {
                     now_micros().into(),
                 ],
             )?;
-            record(
-                tx,
-                &AuditRecord {
-                    actor,
-                    action: "rule.put",
-                    target: &format!("rule {}", rule.code),
-                    before: before.as_ref().map(rule_json).as_deref(),
-                    after: Some(&rule_json(rule)),
-                    detail: "",
-                },
-            )
+            change(tx, actor, "rule.put", &format!("rule {}", rule.code), before.as_ref().map(rule_json).as_deref(), Some(&rule_json(rule)), "")
         })
     }
 
@@ -417,17 +411,7 @@ impl<D: Db> Workflow for D {
                     actor.name.into(),
                 ],
             )?;
-            record(
-                tx,
-                &AuditRecord {
-                    actor,
-                    action: "task.create",
-                    target: &format!("task {id}"),
-                    before: None,
-                    after: Some(&task_json(t)),
-                    detail: &t.title,
-                },
-            )?;
+            change(tx, actor, "task.create", &format!("task {id}"), None, Some(&task_json(t)), &t.title)?;
             Ok(id)
         })
     }
@@ -463,17 +447,7 @@ impl<D: Db> Workflow for D {
                     ],
                 )?;
             }
-            record(
-                tx,
-                &AuditRecord {
-                    actor,
-                    action: "task.update",
-                    target: &format!("task {id}"),
-                    before: Some(&task_json(&before)),
-                    after: Some(&task_json(&after)),
-                    detail: u.note.as_deref().unwrap_or(""),
-                },
-            )?;
+            change(tx, actor, "task.update", &format!("task {id}"), Some(&task_json(&before)), Some(&task_json(&after)), u.note.as_deref().unwrap_or(""))?;
             read_tasks(tx, None, Some(id))?
                 .pop()
                 .ok_or_else(|| refused(format!("no task {id}")))
@@ -491,16 +465,14 @@ impl<D: Db> Workflow for D {
                 "INSERT INTO release (at, \"by\", note) VALUES ($1, $2, $3) RETURNING id",
                 &[now_micros().into(), actor.name.into(), note.into()],
             )?;
-            record(
+            change(
                 tx,
-                &AuditRecord {
-                    actor,
-                    action: "release.publish",
-                    target: &format!("release {id}"),
-                    before: None,
-                    after: None,
-                    detail: note,
-                },
+                actor,
+                "release.publish",
+                &format!("release {id}"),
+                None,
+                None,
+                note,
             )?;
             Ok(id)
         })
