@@ -231,7 +231,7 @@ pub fn import_csv_stream(
                 .map(|b| format!("{b:02x}"))
                 .collect::<String>()
         });
-        let result = store.commit_stream(
+        let result = store.commit_stream_then(
             &meta,
             &mut || match rx.recv() {
                 Ok(Ok(Some(c))) => {
@@ -253,6 +253,7 @@ pub fn import_csv_stream(
                 Err(_) => Ok(None),
             },
             &mut |_| bar.set_position(read_bytes.load(Ordering::Relaxed)),
+            &mut |summary, w| locks.audit_overrides(submitter, summary, w),
         );
         drop(rx);
         (result, reader.join().expect("the reader does not panic"))
@@ -287,6 +288,32 @@ pub struct LockPolicy {
 }
 
 impl LockPolicy {
+    /// Audits every locked round written anyway, in the import's
+    /// transaction (`then` of the commit): the override is recorded with the
+    /// figures it let through, or neither is.
+    pub fn audit_overrides(
+        &self,
+        submitter: &str,
+        summary: &ImportSummary,
+        w: &mut dyn solieu_store::InImport,
+    ) -> solieu_store::Result<()> {
+        let written = self.written.lock().map(|w| w.clone()).unwrap_or_default();
+        for r in written {
+            w.record(&solieu_store::AuditRecord {
+                actor: solieu_store::Actor {
+                    name: submitter,
+                    origin: "cli --override-lock",
+                },
+                action: "round.locked_override",
+                target: &format!("round {r}"),
+                before: Some("locked"),
+                after: Some("locked"),
+                detail: &format!("import {} written into a locked round", summary.import_id),
+            })?;
+        }
+        Ok(())
+    }
+
     /// The refusals for these observations (empty: go ahead).
     pub fn check(&self, file: &str, obs: &[solieu_model::Observation]) -> Vec<String> {
         let hits = self.locks.hits(obs);
@@ -326,24 +353,7 @@ pub fn import(
         overridden: override_lock,
         written: Default::default(),
     };
-    let result = import_files(store, files, opts, submitter, dry_run, &policy)?;
-    if let ImportResult::Committed { summary, .. } = &result {
-        let written = policy.written.into_inner().unwrap_or_default();
-        for r in written {
-            store.record(&solieu_store::AuditRecord {
-                actor: solieu_store::Actor {
-                    name: submitter,
-                    origin: "cli --override-lock",
-                },
-                action: "round.locked_override",
-                target: &format!("round {r}"),
-                before: Some("locked"),
-                after: Some("locked"),
-                detail: &format!("import {} written into a locked round", summary.import_id),
-            })?;
-        }
-    }
-    Ok(result)
+    import_files(store, files, opts, submitter, dry_run, &policy)
 }
 
 /// Reads, validates and (unless `dry_run`) commits files, all or nothing.
@@ -401,7 +411,9 @@ pub fn import_files(
         });
     }
     let notes = read.notes.clone();
-    let (summary, _) = commit_read(store, read, submitter, &origin)?;
+    let (summary, _) = commit_read(store, read, submitter, &origin, &mut |summary, w| {
+        locks.audit_overrides(submitter, summary, w)
+    })?;
     Ok(ImportResult::Committed { summary, notes })
 }
 
@@ -423,13 +435,15 @@ pub fn read_inputs(
         .map_err(|diags| diags.iter().map(Detail::from).collect()))
 }
 
-/// Commits what [`read_inputs`] read, in one transaction; returns the
-/// summary and the observations (for the engine to apply).
+/// Commits what [`read_inputs`] read, and `then` the workflow changes that
+/// belong to it, in one transaction; returns the summary and the
+/// observations (for the engine to apply).
 pub fn commit_read(
     store: &mut dyn Store,
     read: solieu_ingest::ReadOutcome,
     submitter: &str,
     origin: &str,
+    then: solieu_store::Then<'_>,
 ) -> Result<(ImportSummary, Vec<solieu_model::Observation>)> {
     let batch = ImportBatch {
         observations: read.observations,
@@ -448,11 +462,15 @@ pub fn commit_read(
         );
         b
     });
-    let summary = store.commit_import(&batch, &mut |n| {
-        if let Some(b) = &bar {
-            b.set_position(n as u64);
-        }
-    })?;
+    let summary = store.commit_import_then(
+        &batch,
+        &mut |n| {
+            if let Some(b) = &bar {
+                b.set_position(n as u64);
+            }
+        },
+        then,
+    )?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }

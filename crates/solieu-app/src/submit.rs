@@ -20,7 +20,9 @@ use utoipa::ToSchema;
 
 use solieu_ingest::ReadOutcome;
 use solieu_model::{Observation, Period};
-use solieu_store::{Account, Actor, AuditRecord, Backend, ImportSummary, Role, RoundStatus};
+use solieu_store::{
+    Account, Actor, AuditRecord, Backend, ImportSummary, InImport, Role, RoundStatus,
+};
 
 use crate::error::{Code, Detail, Error};
 
@@ -136,47 +138,54 @@ pub fn submit(
                 .collect(),
         });
     }
-    let (summary, observations) =
-        crate::service::commit_read(&mut *store, read, &account.name, label)
-            .map_err(Error::internal)?;
-    let note = format!(
-        "import {} ({} rows, {} new vintages, {} revisions)",
-        summary.import_id, summary.rows, summary.new_vintages, summary.revisions
-    );
-    let _ = store.record(&AuditRecord {
-        actor: w.actor,
-        action: "submission",
-        target: label,
-        before: None,
-        after: Some(&format!("import {}", summary.import_id)),
-        detail: &note,
-    });
-    for o in &overrides {
-        let _ = store.record(&AuditRecord {
+    // the submission's audit entries and the rounds it moves are written in
+    // the import's transaction: with the figures, or not at all
+    let reporter = account.role == Role::Reporter;
+    let mut then = |summary: &ImportSummary, tx: &mut dyn InImport| -> solieu_store::Result<()> {
+        let note = format!(
+            "import {} ({} rows, {} new vintages, {} revisions)",
+            summary.import_id, summary.rows, summary.new_vintages, summary.revisions
+        );
+        tx.record(&AuditRecord {
             actor: w.actor,
-            action: "round.locked_override",
-            target: &format!("round {o}"),
-            before: Some("locked"),
-            after: Some("locked"),
-            detail: &format!(
-                "admin wrote into a locked round: import {}",
-                summary.import_id
-            ),
-        });
-    }
-    // a unit's submission moves its open rounds to submitted
-    if account.role == Role::Reporter {
-        let now = solieu_store::now_micros();
-        for mut r in states {
-            if matches!(r.status, RoundStatus::Missing | RoundStatus::Draft) {
-                r.status = RoundStatus::Submitted;
-                r.submitted_at.get_or_insert(now);
-                r.submitted_by = Some(account.name.clone());
-                r.draft = None;
-                store.put_round(&r, "submit", w.actor)?;
+            action: "submission",
+            target: label,
+            before: None,
+            after: Some(&format!("import {}", summary.import_id)),
+            detail: &note,
+        })?;
+        for o in &overrides {
+            tx.record(&AuditRecord {
+                actor: w.actor,
+                action: "round.locked_override",
+                target: &format!("round {o}"),
+                before: Some("locked"),
+                after: Some("locked"),
+                detail: &format!(
+                    "admin wrote into a locked round: import {}",
+                    summary.import_id
+                ),
+            })?;
+        }
+        // a unit's submission moves its open rounds to submitted
+        if reporter {
+            let now = solieu_store::now_micros();
+            for r in &states {
+                if matches!(r.status, RoundStatus::Missing | RoundStatus::Draft) {
+                    let mut r = r.clone();
+                    r.status = RoundStatus::Submitted;
+                    r.submitted_at.get_or_insert(now);
+                    r.submitted_by = Some(account.name.clone());
+                    r.draft = None;
+                    tx.put_round(&r, "submit", w.actor)?;
+                }
             }
         }
-    }
+        Ok(())
+    };
+    let (summary, observations) =
+        crate::service::commit_read(&mut *store, read, &account.name, label, &mut then)
+            .map_err(Error::internal)?;
     Ok(Submitted::Written {
         summary,
         observations,

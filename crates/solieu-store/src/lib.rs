@@ -29,8 +29,8 @@ pub use accounts::Accounts;
 pub use pg::{PgStore, CHANGES_CHANNEL};
 pub use sqlite::SqliteStore;
 pub use workflow::{
-    Actor, AuditQuery, AuditRecord, Form, Round, RoundAction, RoundStatus, Rule, Severity, Task,
-    TaskNote, TaskStatus, TaskUpdate, TokenInfo, Workflow,
+    Actor, AuditQuery, AuditRecord, Form, InImport, Round, RoundAction, RoundStatus, Rule,
+    Severity, Task, TaskNote, TaskStatus, TaskUpdate, Then, TokenInfo, Workflow,
 };
 
 /// Store errors.
@@ -303,11 +303,21 @@ pub trait Store {
         batch: &ImportBatch,
         progress: Progress<'_>,
     ) -> Result<ImportSummary> {
+        self.commit_import_then(batch, progress, &mut |_, _| Ok(()))
+    }
+    /// [`Store::commit_import`], then `then` in the same transaction.
+    fn commit_import_then(
+        &mut self,
+        batch: &ImportBatch,
+        progress: Progress<'_>,
+        then: Then<'_>,
+    ) -> Result<ImportSummary> {
         let mut chunks = batch.observations.chunks(50_000);
-        self.commit_stream(
+        self.commit_stream_then(
             batch,
             &mut || Ok(chunks.next().map(<[Observation]>::to_vec)),
             progress,
+            then,
         )
     }
     /// Writes an import whose observations arrive in chunks (a file too
@@ -319,6 +329,19 @@ pub trait Store {
         meta: &ImportBatch,
         next: &mut dyn FnMut() -> std::result::Result<Option<Vec<Observation>>, String>,
         progress: Progress<'_>,
+    ) -> Result<ImportSummary> {
+        self.commit_stream_then(meta, next, progress, &mut |_, _| Ok(()))
+    }
+    /// [`Store::commit_stream`], then `then` in the same transaction: the
+    /// workflow changes that belong to the import (its audit entries, the
+    /// rounds it moves) are committed with it or, when `then` fails, not at
+    /// all and neither is the import.
+    fn commit_stream_then(
+        &mut self,
+        meta: &ImportBatch,
+        next: &mut dyn FnMut() -> std::result::Result<Option<Vec<Observation>>, String>,
+        progress: Progress<'_>,
+        then: Then<'_>,
     ) -> Result<ImportSummary>;
     /// The latest vintage of each matching key, as of the query's time.
     fn observations(&self, q: &ObsQuery) -> Result<Vec<Vintage>>;

@@ -644,11 +644,12 @@ impl Store for PgStore {
         })
     }
 
-    fn commit_stream(
+    fn commit_stream_then(
         &mut self,
         meta: &ImportBatch,
         next: &mut dyn FnMut() -> std::result::Result<Option<Vec<Observation>>, String>,
         progress: Progress<'_>,
+        then: crate::Then<'_>,
     ) -> Result<ImportSummary> {
         self.with(|c| {
             let mut tx = c.transaction()?;
@@ -754,15 +755,20 @@ impl Store for PgStore {
                     meta.origin,
                 ),
             )?;
-            tx.execute(&format!("NOTIFY {CHANGES_CHANNEL}, '{import_id}'"), &[])?;
-            tx.commit()?;
-            Ok(ImportSummary {
+            let summary = ImportSummary {
                 import_id,
                 rows,
                 new_vintages,
                 revisions,
                 recorded_at,
-            })
+            };
+            then(
+                &summary,
+                &mut crate::workflow_db::InTx(&mut crate::sql::Pg(&mut tx)),
+            )?;
+            tx.execute(&format!("NOTIFY {CHANGES_CHANNEL}, '{import_id}'"), &[])?;
+            tx.commit()?;
+            Ok(summary)
         })
     }
 

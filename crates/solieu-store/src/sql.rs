@@ -134,7 +134,8 @@ pub(crate) trait Db {
 
 // ---- SQLite
 
-struct Lite<'a>(&'a rusqlite::Connection);
+/// SQLite statements on a connection or in a transaction.
+pub(crate) struct Lite<'a>(pub(crate) &'a rusqlite::Connection);
 
 /// A statement in SQLite's notation.
 fn lite(sql: &str) -> String {
@@ -217,7 +218,8 @@ impl Db for SqliteStore {
 
 // ---- PostgreSQL
 
-struct Pg<'a, C: GenericClient>(&'a mut C);
+/// PostgreSQL statements on a client or in a transaction.
+pub(crate) struct Pg<'a, C: GenericClient>(pub(crate) &'a mut C);
 
 /// The arguments typed as the statement's parameters are (a NULL needs
 /// the type of its parameter).

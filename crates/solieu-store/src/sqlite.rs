@@ -530,11 +530,12 @@ impl Store for SqliteStore {
         Ok(indicators.len())
     }
 
-    fn commit_stream(
+    fn commit_stream_then(
         &mut self,
         meta: &ImportBatch,
         next: &mut dyn FnMut() -> std::result::Result<Option<Vec<Observation>>, String>,
         progress: Progress<'_>,
+        then: crate::Then<'_>,
     ) -> Result<ImportSummary> {
         let tx = self
             .conn
@@ -639,14 +640,19 @@ impl Store for SqliteStore {
                 meta.origin,
             ),
         )?;
-        tx.commit()?;
-        Ok(ImportSummary {
+        let summary = ImportSummary {
             import_id,
             rows,
             new_vintages,
             revisions,
             recorded_at,
-        })
+        };
+        then(
+            &summary,
+            &mut crate::workflow_db::InTx(&mut crate::sql::Lite(&tx)),
+        )?;
+        tx.commit()?;
+        Ok(summary)
     }
 
     fn observations(&self, q: &ObsQuery) -> Result<Vec<Vintage>> {

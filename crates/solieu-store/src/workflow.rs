@@ -464,6 +464,20 @@ pub struct AuditRecord<'a> {
     pub detail: &'a str,
 }
 
+/// The workflow changes that belong to an import, made in the import's own
+/// transaction ([`crate::Store::commit_stream_then`]): the submission's audit
+/// entries and the rounds it moves are written with its vintages or not at all.
+pub trait InImport {
+    /// Records an audit entry.
+    fn record(&mut self, rec: &AuditRecord<'_>) -> Result<()>;
+    /// Stores a round's new state, audited as [`Workflow::put_round`].
+    fn put_round(&mut self, round: &Round, action: &str, actor: Actor<'_>) -> Result<()>;
+}
+
+/// What an import does in its transaction once its vintages are written,
+/// knowing its summary (its number, its counts).
+pub type Then<'a> = &'a mut dyn FnMut(&crate::ImportSummary, &mut dyn InImport) -> Result<()>;
+
 /// What a backend keeps of the workflow; every write is audited in the
 /// same transaction as the change itself.
 pub trait Workflow {

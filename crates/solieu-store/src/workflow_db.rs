@@ -7,8 +7,8 @@ use solieu_model::Period;
 use crate::sql::{Db, Row, Sql, V};
 use crate::workflow::{
     form_json, frequency_name, parse_frequency, refused, round_json, rule_json, task_json, Actor,
-    AuditQuery, AuditRecord, Form, Round, RoundStatus, Rule, Severity, Task, TaskNote, TaskStatus,
-    TaskUpdate, Workflow,
+    AuditQuery, AuditRecord, Form, InImport, Round, RoundStatus, Rule, Severity, Task, TaskNote,
+    TaskStatus, TaskUpdate, Workflow,
 };
 use crate::{now_micros, AuditEntry, Result, StoreError};
 
@@ -235,6 +235,62 @@ pub(crate) fn recent_audit(c: &mut dyn Sql, limit: usize) -> Result<Vec<AuditEnt
     .collect()
 }
 
+/// Stores a round's new state in `tx`, audited with the state before.
+fn put_round_in(tx: &mut dyn Sql, round: &Round, action: &str, actor: Actor<'_>) -> Result<()> {
+    if round.status == RoundStatus::Missing {
+        return Err(refused("a round cannot be stored as missing"));
+    }
+    let before = read_round(tx, &round.form, &round.unit, round.period)?;
+    let id = form_id(tx, &round.form)?;
+    tx.exec(
+        "INSERT INTO round (form_id, unit, period, status, draft, comment, submitted_at, submitted_by,
+                            decided_at, decided_by, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         ON CONFLICT (form_id, unit, period) DO UPDATE SET status = excluded.status,
+            draft = excluded.draft, comment = excluded.comment, submitted_at = excluded.submitted_at,
+            submitted_by = excluded.submitted_by, decided_at = excluded.decided_at,
+            decided_by = excluded.decided_by, updated_at = excluded.updated_at",
+        &[
+            id.into(),
+            (&round.unit).into(),
+            round.period.key().into(),
+            round.status.as_str().into(),
+            (&round.draft).into(),
+            (&round.comment).into(),
+            round.submitted_at.into(),
+            (&round.submitted_by).into(),
+            round.decided_at.into(),
+            (&round.decided_by).into(),
+            now_micros().into(),
+        ],
+    )?;
+    let target = format!("round {}/{}/{}", round.form, round.unit, round.period);
+    let before = (before.status != RoundStatus::Missing).then(|| round_json(&before));
+    let after = round_json(round);
+    change(
+        tx,
+        actor,
+        &format!("round.{action}"),
+        &target,
+        before.as_deref(),
+        Some(&after),
+        &round.comment,
+    )
+}
+
+/// The workflow inside an import's transaction.
+pub(crate) struct InTx<'a>(pub(crate) &'a mut dyn Sql);
+
+impl InImport for InTx<'_> {
+    fn record(&mut self, rec: &AuditRecord<'_>) -> Result<()> {
+        record(self.0, rec)
+    }
+
+    fn put_round(&mut self, round: &Round, action: &str, actor: Actor<'_>) -> Result<()> {
+        put_round_in(self.0, round, action, actor)
+    }
+}
+
 impl<D: Db> Workflow for D {
     fn record(&mut self, rec: &AuditRecord<'_>) -> Result<()> {
         self.write(|tx| record(tx, rec))
@@ -331,38 +387,7 @@ impl<D: Db> Workflow for D {
     }
 
     fn put_round(&mut self, round: &Round, action: &str, actor: Actor<'_>) -> Result<()> {
-        if round.status == RoundStatus::Missing {
-            return Err(refused("a round cannot be stored as missing"));
-        }
-        self.write(|tx| {
-            let before = read_round(tx, &round.form, &round.unit, round.period)?;
-            let id = form_id(tx, &round.form)?;
-            tx.exec(
-                "INSERT INTO round (form_id, unit, period, status, draft, comment, submitted_at, submitted_by,
-                                    decided_at, decided_by, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-                 ON CONFLICT (form_id, unit, period) DO UPDATE SET status = excluded.status,
-                    draft = excluded.draft, comment = excluded.comment, submitted_at = excluded.submitted_at,
-                    submitted_by = excluded.submitted_by, decided_at = excluded.decided_at,
-                    decided_by = excluded.decided_by, updated_at = excluded.updated_at",
-                &[
-                    id.into(),
-                    (&round.unit).into(),
-                    round.period.key().into(),
-                    round.status.as_str().into(),
-                    (&round.draft).into(),
-                    (&round.comment).into(),
-                    round.submitted_at.into(),
-                    (&round.submitted_by).into(),
-                    round.decided_at.into(),
-                    (&round.decided_by).into(),
-                    now_micros().into(),
-                ],
-            )?;
-            change(tx, actor, &format!("round.{action}"), &format!("round {}/{}/{}", round.form, round.unit, round.period), (before.status != RoundStatus::Missing)
-                        .then(|| round_json(&before))
-                        .as_deref(), Some(&round_json(round)), &round.comment)
-        })
+        self.write(|tx| put_round_in(tx, round, action, actor))
     }
 
     fn put_rule(&mut self, rule: &Rule, actor: Actor<'_>) -> Result<()> {

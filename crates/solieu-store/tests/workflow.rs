@@ -208,3 +208,91 @@ fn read_back(s: &mut dyn Backend) {
     let r = s.publish("tháng 10", WHO).unwrap();
     assert_eq!(s.last_release().unwrap().map(|x| x.0), Some(r));
 }
+
+#[test]
+fn an_imports_workflow_changes_are_committed_with_it_or_not_at_all() {
+    each_backend(import_then);
+}
+
+fn import_then(s: &mut dyn Backend) {
+    use solieu_model::{Measure, Observation, Status};
+    s.put_form(&form(), WHO).unwrap();
+    let p = Period::Month(2026, 10);
+    let batch = |value: f64| solieu_store::ImportBatch {
+        observations: vec![Observation {
+            indicator: "EXPORTS".into(),
+            area: "79".into(),
+            period: p,
+            measure: Measure::Level,
+            dims: String::new(),
+            value,
+            status: Status::Final,
+            source: "test".into(),
+            note: String::new(),
+        }],
+        submitter: "phantich".into(),
+        origin: "test".into(),
+        ..Default::default()
+    };
+    let audited = |s: &dyn Backend| s.audit(100_000).unwrap().len();
+    let (imports, entries) = (s.stats().unwrap().imports, audited(s));
+    // the step after the vintages fails: neither the import, nor its audit
+    // entry, nor the round it moved is kept
+    let err = s
+        .commit_import_then(&batch(3924.7), &mut |_| {}, &mut |summary, tx| {
+            tx.record(&solieu_store::AuditRecord {
+                actor: WHO,
+                action: "submission",
+                target: "test",
+                before: None,
+                after: Some(&format!("import {}", summary.import_id)),
+                detail: "",
+            })?;
+            let mut r = Round::missing("BC_THANG", "79", p);
+            r.status = RoundStatus::Submitted;
+            tx.put_round(&r, "submit", WHO)?;
+            Err(solieu_store::StoreError::Refused(
+                "the step after failed".into(),
+            ))
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("the step after failed"), "{err}");
+    assert_eq!(s.stats().unwrap().imports, imports, "{}", s.kind());
+    assert_eq!(audited(s), entries, "{}", s.kind());
+    assert_eq!(
+        s.round("BC_THANG", "79", p).unwrap().status,
+        RoundStatus::Missing
+    );
+    // it succeeds: all three are there, the entry naming the import
+    let summary = s
+        .commit_import_then(&batch(3924.7), &mut |_| {}, &mut |summary, tx| {
+            tx.record(&solieu_store::AuditRecord {
+                actor: WHO,
+                action: "submission",
+                target: "test",
+                before: None,
+                after: Some(&format!("import {}", summary.import_id)),
+                detail: "",
+            })?;
+            let mut r = Round::missing("BC_THANG", "79", p);
+            r.status = RoundStatus::Submitted;
+            tx.put_round(&r, "submit", WHO)
+        })
+        .unwrap();
+    assert_eq!(s.stats().unwrap().imports, imports + 1);
+    let log = s
+        .audit_log(&AuditQuery {
+            action: Some("submission".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        log[0].after.as_deref(),
+        Some(format!("import {}", summary.import_id).as_str())
+    );
+    assert_eq!(
+        s.round("BC_THANG", "79", p).unwrap().status,
+        RoundStatus::Submitted
+    );
+}
