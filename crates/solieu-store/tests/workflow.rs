@@ -214,6 +214,26 @@ fn an_imports_workflow_changes_are_committed_with_it_or_not_at_all() {
     each_backend(import_then);
 }
 
+/// What a submission does in its import's transaction: its audit entry,
+/// and its round moved to submitted.
+fn steps(
+    summary: &solieu_store::ImportSummary,
+    tx: &mut dyn solieu_store::InImport,
+    p: Period,
+) -> solieu_store::Result<()> {
+    tx.record(&solieu_store::AuditRecord {
+        actor: WHO,
+        action: "submission",
+        target: "test",
+        before: None,
+        after: Some(&format!("import {}", summary.import_id)),
+        detail: "",
+    })?;
+    let mut r = Round::missing("BC_THANG", "79", p);
+    r.status = RoundStatus::Submitted;
+    tx.put_round(&r, "submit", WHO)
+}
+
 fn import_then(s: &mut dyn Backend) {
     use solieu_model::{Measure, Observation, Status};
     s.put_form(&form(), WHO).unwrap();
@@ -266,17 +286,7 @@ fn import_then(s: &mut dyn Backend) {
     // it succeeds: all three are there, the entry naming the import
     let summary = s
         .commit_import_then(&batch(3924.7), &mut |_| {}, &mut |summary, tx| {
-            tx.record(&solieu_store::AuditRecord {
-                actor: WHO,
-                action: "submission",
-                target: "test",
-                before: None,
-                after: Some(&format!("import {}", summary.import_id)),
-                detail: "",
-            })?;
-            let mut r = Round::missing("BC_THANG", "79", p);
-            r.status = RoundStatus::Submitted;
-            tx.put_round(&r, "submit", WHO)
+            steps(summary, tx, p)
         })
         .unwrap();
     assert_eq!(s.stats().unwrap().imports, imports + 1);
