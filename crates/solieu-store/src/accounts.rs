@@ -110,14 +110,14 @@ impl<D: Db> Accounts for D {
                     )?;
                 }
             }
-            cli_record(tx, actor, "account.create", &format!(
-                    "account {} ({}), areas [{}], indicators [{}]",
-                    a.name,
-                    a.role.as_str(),
-                    a.areas.join(","),
-                    a.indicators.join(",")
-                ),
-            )?;
+            let detail = format!(
+                "account {} ({}), areas [{}], indicators [{}]",
+                a.name,
+                a.role.as_str(),
+                a.areas.join(","),
+                a.indicators.join(",")
+            );
+            cli_record(tx, actor, "account.create", &detail)?;
             Ok(id)
         })
     }

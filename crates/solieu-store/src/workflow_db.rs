@@ -355,7 +355,15 @@ impl<D: Db> Workflow for D {
                     &[id.into(), u.into()],
                 )?;
             }
-            change(tx, actor, "form.put", &format!("form {}", form.code), before.as_ref().map(form_json).as_deref(), Some(&form_json(form)), "")
+            change(
+                tx,
+                actor,
+                "form.put",
+                &format!("form {}", form.code),
+                before.as_ref().map(form_json).as_deref(),
+                Some(&form_json(form)),
+                "",
+            )
         })
     }
 
@@ -407,7 +415,15 @@ impl<D: Db> Workflow for D {
                     now_micros().into(),
                 ],
             )?;
-            change(tx, actor, "rule.put", &format!("rule {}", rule.code), before.as_ref().map(rule_json).as_deref(), Some(&rule_json(rule)), "")
+            change(
+                tx,
+                actor,
+                "rule.put",
+                &format!("rule {}", rule.code),
+                before.as_ref().map(rule_json).as_deref(),
+                Some(&rule_json(rule)),
+                "",
+            )
         })
     }
 
@@ -436,7 +452,15 @@ impl<D: Db> Workflow for D {
                     actor.name.into(),
                 ],
             )?;
-            change(tx, actor, "task.create", &format!("task {id}"), None, Some(&task_json(t)), &t.title)?;
+            change(
+                tx,
+                actor,
+                "task.create",
+                &format!("task {id}"),
+                None,
+                Some(&task_json(t)),
+                &t.title,
+            )?;
             Ok(id)
         })
     }
@@ -472,7 +496,15 @@ impl<D: Db> Workflow for D {
                     ],
                 )?;
             }
-            change(tx, actor, "task.update", &format!("task {id}"), Some(&task_json(&before)), Some(&task_json(&after)), u.note.as_deref().unwrap_or(""))?;
+            change(
+                tx,
+                actor,
+                "task.update",
+                &format!("task {id}"),
+                Some(&task_json(&before)),
+                Some(&task_json(&after)),
+                u.note.as_deref().unwrap_or(""),
+            )?;
             read_tasks(tx, None, Some(id))?
                 .pop()
                 .ok_or_else(|| refused(format!("no task {id}")))
