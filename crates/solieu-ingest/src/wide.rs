@@ -241,27 +241,152 @@ fn strip_numbering(label: &str) -> &str {
     t
 }
 
-fn find_area(sheet: &Sheet, header_row: usize, cat: &Catalog<'_>) -> Option<String> {
-    for r in 0..header_row {
+/// Where a sheet names its area: the cell, its text and the area's code.
+struct AreaHint {
+    row: usize,
+    col: usize,
+    text: String,
+    code: String,
+}
+
+/// Folded text with the usual abbreviations written out (`UBND`, `TP.`).
+fn spelled(text: &str) -> String {
+    fold(text)
+        .split(' ')
+        .map(|w| match w {
+            "ubnd" => "uy ban nhan dan",
+            "tp" => "thanh pho",
+            w => w,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The province (or centrally-run city) a folded text ends with
+/// (`… thanh pho ho chi minh`, `… tinh dong nai`), or is (`ho chi minh`).
+fn province_in(cat: &Catalog<'_>, text: &str, whole: bool) -> Option<String> {
+    let mut best: Option<(usize, String)> = None;
+    for a in cat.areas.all() {
+        if a.level != solieu_model::Level::Province {
+            continue;
+        }
+        let full = fold(&a.name_vi);
+        let bare = full
+            .strip_prefix("thanh pho ")
+            .or_else(|| full.strip_prefix("tinh "))
+            .unwrap_or(&full)
+            .to_string();
+        let hit = if whole {
+            text == full || text == bare
+        } else {
+            text.ends_with(&format!(" {full}"))
+        };
+        if hit && best.as_ref().is_none_or(|(n, _)| full.len() > *n) {
+            best = Some((full.len(), a.code.clone()));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// Every place a sheet names its area: an "Địa bàn: …" cell above the
+/// table, the issuing body in its header ("ỦY BAN NHÂN DÂN THÀNH PHỐ HỒ CHÍ
+/// MINH", "SỞ CÔNG THƯƠNG TỈNH BÌNH DƯƠNG"), and the place of the
+/// place-date line ("TP. Hồ Chí Minh, ngày 05 tháng 11 năm 2020"), above or
+/// under the table.
+fn area_hints(sheet: &Sheet, header_row: usize, cat: &Catalog<'_>) -> Vec<AreaHint> {
+    let mut hints = vec![];
+    for r in 0..sheet.rows.len() {
         for c in 0..sheet.rows[r].len() {
-            let t = sheet.get(r, c).text();
-            let f = fold(t);
-            for label in ["dia ban", "tinh thanh pho", "tinh/thanh pho", "area"] {
-                if let Some(rest) = f.strip_prefix(label) {
-                    let name = rest.trim_start_matches([':', ' ']).trim();
-                    if let Some(a) = cat
-                        .areas
-                        .all()
-                        .iter()
-                        .find(|a| fold(&a.name_vi) == name || a.code == name.to_uppercase())
-                    {
-                        return Some(a.code.clone());
+            let text = sheet.get(r, c).text();
+            let f = spelled(text);
+            if f.is_empty() {
+                continue;
+            }
+            let mut code = None;
+            if r < header_row {
+                for label in ["dia ban", "tinh thanh pho", "tinh/thanh pho", "area"] {
+                    if let Some(rest) = f.strip_prefix(label) {
+                        let name = rest.trim_start_matches([':', ' ']).trim();
+                        code = province_in(cat, name, true).or_else(|| {
+                            cat.areas
+                                .all()
+                                .iter()
+                                .find(|a| a.code == name.to_uppercase())
+                                .map(|a| a.code.clone())
+                        });
                     }
                 }
+                let issuer = [
+                    "uy ban nhan dan ",
+                    "so ",
+                    "cuc thong ke ",
+                    "chi cuc thong ke ",
+                ];
+                if code.is_none() && issuer.iter().any(|p| f.starts_with(p)) {
+                    code = province_in(cat, &f, false);
+                }
+            }
+            if code.is_none() {
+                if let Some((place, _)) = place_date(&f) {
+                    code = province_in(cat, place, true);
+                }
+            }
+            if let Some(code) = code {
+                hints.push(AreaHint {
+                    row: r,
+                    col: c,
+                    text: text.to_string(),
+                    code,
+                });
             }
         }
     }
-    None
+    hints
+}
+
+/// A place-date line, folded: (place, the rest) of "…, ngày … tháng … năm …".
+fn place_date(f: &str) -> Option<(&str, &str)> {
+    let at = if f.starts_with("ngay ") {
+        0
+    } else {
+        f.find(" ngay ")? + 1
+    };
+    let rest = &f[at..];
+    (rest.contains(" thang ") && rest.contains(" nam")).then(|| (f[..at].trim(), rest))
+}
+
+/// Words that begin what stands under a form's table: signatures, the
+/// recipients, notes.
+const UNDER_TABLE: [&str; 14] = [
+    "nguoi lap bieu",
+    "nguoi lap",
+    "nguoi kiem tra",
+    "thu truong don vi",
+    "thu truong co quan",
+    "giam doc",
+    "kt giam doc",
+    "pho giam doc",
+    "chu tich",
+    "kt chu tich",
+    "tm uy ban nhan dan",
+    "ke toan truong",
+    "noi nhan",
+    "ghi chu",
+];
+
+/// Whether row `r` begins what stands under the table: the place-date line,
+/// a signature, the recipients ("Nơi nhận:") or a note ("Ghi chú:", "*").
+fn under_table(sheet: &Sheet, r: usize) -> bool {
+    (0..sheet.rows[r].len()).any(|c| {
+        let text = sheet.get(r, c).text().trim();
+        let f = spelled(text);
+        !f.is_empty()
+            && (text.starts_with('*')
+                || place_date(&f).is_some()
+                || UNDER_TABLE
+                    .iter()
+                    .any(|w| f == *w || f.starts_with(&format!("{w} "))))
+    })
 }
 
 fn find_year(sheet: &Sheet, header_row: usize) -> Option<i32> {
@@ -308,8 +433,37 @@ pub fn read(
     while first_data < sheet.rows.len() && is_column_id_row(sheet, first_data) {
         first_data += 1;
     }
-    let Some(area) = opts.area.clone().or_else(|| find_area(sheet, hr, cat)) else {
-        return Err(vec![diag(hr, lc, "", "the sheet does not name its area (a cell 'Địa bàn: …'); give the area code with --area".into())]);
+    let area = match &opts.area {
+        Some(a) => a.clone(),
+        None => {
+            let hints = area_hints(sheet, hr, cat);
+            let Some(first) = hints.first() else {
+                return Err(vec![diag(hr, lc, "", "the sheet does not name its area (an issuing body such as 'ỦY BAN NHÂN DÂN TỈNH …', a cell 'Địa bàn: …' or a place-date line); give the area code with --area".into())]);
+            };
+            if let Some(other) = hints.iter().find(|h| h.code != first.code) {
+                return Err(hints
+                    .iter()
+                    .map(|h| {
+                        diag(
+                            h.row,
+                            h.col,
+                            &h.text,
+                            format!(
+                                "the sheet names two areas: {} here, {} at {}; give the area code with --area",
+                                h.code,
+                                if h.code == first.code { &other.code } else { &first.code },
+                                if h.code == first.code {
+                                    cell_ref(other.row, other.col)
+                                } else {
+                                    cell_ref(first.row, first.col)
+                                }
+                            ),
+                        )
+                    })
+                    .collect());
+            }
+            first.code.clone()
+        }
     };
     let default_year = opts.year.or_else(|| find_year(sheet, hr));
     // classify columns
@@ -443,6 +597,15 @@ pub fn read(
     let mut out = vec![];
     for r in first_data..sheet.rows.len() {
         let label = sheet.get(r, lc).text().to_string();
+        let no_number = value_cols.iter().all(|(c, _)| match sheet.get(r, *c) {
+            Cell::Number(_) => false,
+            other => [NumberStyle::Vietnamese, NumberStyle::Canonical]
+                .iter()
+                .all(|st| solieu_model::text::parse_decimal(other.text(), *st).is_err()),
+        });
+        if no_number && under_table(sheet, r) {
+            break; // the place-date line, signatures, notes: the table has ended
+        }
         if value_cols.iter().all(|(c, _)| sheet.get(r, *c).is_blank()) {
             continue; // group heading or blank row
         }

@@ -511,6 +511,134 @@ fn wide_workbook_with_merged_headers_and_vietnamese_numbers() {
     assert!(rows.iter().all(|r| r[1] == "79"));
 }
 
+/// A department's monthly form laid out as offices lay them out: issuing
+/// body and national motto at the top, the title, the table, then the
+/// place-date line, the signature block, the names and the recipients.
+/// `area_cell`: an extra "Địa bàn: …" line under the motto.
+fn office_form(path: &Path, area_cell: Option<&str>) {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("Thang 10").unwrap();
+    let bold = Format::new()
+        .set_bold()
+        .set_align(FormatAlign::Center)
+        .set_text_wrap();
+    ws.merge_range(0, 0, 0, 2, "ỦY BAN NHÂN DÂN", &bold)
+        .unwrap();
+    ws.merge_range(0, 4, 0, 7, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", &bold)
+        .unwrap();
+    ws.merge_range(1, 0, 1, 2, "THÀNH PHỐ HỒ CHÍ MINH", &bold)
+        .unwrap();
+    ws.merge_range(1, 4, 1, 7, "Độc lập - Tự do - Hạnh phúc", &bold)
+        .unwrap();
+    ws.merge_range(2, 0, 2, 2, "UBND THÀNH PHỐ HỒ CHÍ MINH", &bold)
+        .unwrap();
+    if let Some(a) = area_cell {
+        ws.write_string(3, 0, a).unwrap();
+    }
+    ws.merge_range(
+        4,
+        0,
+        4,
+        7,
+        "MỘT SỐ CHỈ TIÊU KINH TẾ - XÃ HỘI THÁNG 10 VÀ 10 THÁNG NĂM 2020",
+        &bold,
+    )
+    .unwrap();
+    ws.merge_range(6, 0, 7, 0, "STT", &bold).unwrap();
+    ws.merge_range(6, 1, 7, 1, "Chỉ tiêu", &bold).unwrap();
+    ws.merge_range(6, 2, 7, 2, "Đơn vị tính", &bold).unwrap();
+    ws.merge_range(6, 3, 7, 3, "Thực hiện tháng 9", &bold)
+        .unwrap();
+    ws.merge_range(6, 4, 7, 4, "Ước tính tháng 10", &bold)
+        .unwrap();
+    ws.merge_range(6, 5, 7, 5, "Lũy kế 10 tháng", &bold)
+        .unwrap();
+    ws.merge_range(6, 6, 6, 7, "So với cùng kỳ (%)", &bold)
+        .unwrap();
+    ws.write_string_with_format(7, 6, "Tháng 10", &bold)
+        .unwrap();
+    ws.write_string_with_format(7, 7, "Lũy kế", &bold).unwrap();
+    ws.write_string(8, 0, "I").unwrap();
+    ws.write_string(8, 1, "THƯƠNG MẠI").unwrap();
+    let rows: [(&str, &str, &str, [f64; 5]); 2] = [
+        (
+            "1",
+            "Doanh thu bán lẻ hàng hóa",
+            "tỷ đồng",
+            [71234.5, 72100.0, 698765.4, 109.9, 109.9],
+        ),
+        (
+            "2",
+            "Kim ngạch xuất khẩu hàng hóa",
+            "triệu USD",
+            [3812.6, 3900.0, 36700.0, 105.5, 105.5],
+        ),
+    ];
+    for (i, (n, label, unit, values)) in rows.iter().enumerate() {
+        let r = 9 + i as u32;
+        ws.write_string(r, 0, *n).unwrap();
+        ws.write_string(r, 1, *label).unwrap();
+        ws.write_string(r, 2, *unit).unwrap();
+        for (k, v) in values.iter().enumerate() {
+            ws.write_number(r, 3 + k as u16, *v).unwrap();
+        }
+    }
+    // under the table: what every official form has, and no figure
+    ws.write_string(12, 1, "Ghi chú: số liệu tháng 10 là ước tính")
+        .unwrap();
+    ws.merge_range(
+        13,
+        4,
+        13,
+        7,
+        "TP. Hồ Chí Minh, ngày 05 tháng 11 năm 2020",
+        &Format::new(),
+    )
+    .unwrap();
+    ws.write_string(14, 1, "Người lập biểu").unwrap();
+    ws.merge_range(14, 4, 14, 7, "KT. GIÁM ĐỐC", &bold).unwrap();
+    ws.merge_range(15, 4, 15, 7, "PHÓ GIÁM ĐỐC", &bold).unwrap();
+    ws.write_string(18, 1, "Nguyễn Văn An").unwrap();
+    ws.merge_range(18, 4, 18, 7, "Trần Thị Bình", &bold)
+        .unwrap();
+    ws.write_string(20, 0, "Nơi nhận:").unwrap();
+    ws.write_string(21, 0, "- Cục Thống kê;").unwrap();
+    ws.write_string(22, 0, "- Lưu: VT.").unwrap();
+    wb.save(path).unwrap();
+}
+
+#[test]
+fn an_office_form_with_its_header_and_signature_block_imports_without_an_area() {
+    let env = Env::new();
+    let path = env.dir.path().join("so-cong-thuong-thang-10.xlsx");
+    office_form(&path, None);
+    let out = env.run(&["import", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("10 observations"), "{said}");
+    let rows = env.query_csv(&["--indicator", "EXPORTS", "--period", "2020-10"]);
+    assert!(
+        rows.iter()
+            .any(|r| r[1] == "79" && r[3] == "level" && r[4] == "3900"),
+        "{rows:?}"
+    );
+    assert!(rows.iter().all(|r| r[1] == "79"), "{rows:?}");
+
+    // the sheet naming two areas is refused, naming both cells; nothing written
+    let env = Env::new();
+    let before = env.counts();
+    let path = env.dir.path().join("hai-dia-ban.xlsx");
+    office_form(&path, Some("Địa bàn: Tỉnh Đồng Nai"));
+    let out = env.run(&["import", path.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert!(!out.status.success(), "accepted: {err}");
+    assert!(err.contains("names two areas"), "{err}");
+    assert!(err.contains(":4:A4:") || err.contains("A4"), "{err}");
+    assert!(err.contains("A3"), "{err}");
+    assert_eq!(env.counts(), before);
+}
+
 #[test]
 fn tcvn3_font_cell_is_decoded() {
     // the ingest layer exposes the decoded grid; the CLI path is covered above
