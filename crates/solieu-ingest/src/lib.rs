@@ -50,7 +50,8 @@ pub struct Input<'a> {
 }
 
 fn is_xlsx(i: &Input<'_>) -> bool {
-    i.bytes.starts_with(b"PK\x03\x04") || i.name.to_ascii_lowercase().ends_with(".xlsx")
+    let name = i.name.to_ascii_lowercase();
+    xlsx::is_workbook(i.bytes) || name.ends_with(".xlsx") || name.ends_with(".xls")
 }
 
 fn file_error(name: &str, message: String) -> Diagnostic {

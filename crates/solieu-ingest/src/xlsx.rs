@@ -215,8 +215,32 @@ fn sheet_span(r: &mut dyn Read) -> Result<(u64, u64, u64), String> {
     Ok((count.n, rows, cols))
 }
 
-/// Reads every worksheet of a workbook (after [`check_package`]).
+/// The first bytes of an Excel 97-2003 (`.xls`) file: an OLE2 compound file.
+const OLE2: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
+
+/// Whether bytes are a workbook this reader takes: `.xlsx` (a ZIP package)
+/// or `.xls` (Excel 97-2003).
+pub fn is_workbook(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(OLE2)
+}
+
+/// Reads every worksheet of a workbook: `.xlsx` (after [`check_package`],
+/// with the cells' legacy fonts) or `.xls` (Excel 97-2003). An HTML page
+/// saved as `.xls` (what web portals' "export to Excel" gives) is refused
+/// with what to do.
 pub fn read_workbook(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
+    if bytes.starts_with(OLE2) {
+        // calamine's reader of the old binary format is the least exercised
+        // of its parsers: a panic on a damaged file is a refusal, not a crash
+        return std::panic::catch_unwind(|| read_xls(bytes)).unwrap_or_else(|_| {
+            Err("not a readable .xls workbook: its structure is damaged".into())
+        });
+    }
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).to_ascii_lowercase();
+    let head = head.trim_start_matches('\u{feff}').trim_start();
+    if head.starts_with('<') && (head.contains("<html") || head.contains("<table")) {
+        return Err("an HTML page saved with a spreadsheet's name (a web portal's \"export to Excel\"), not a workbook: open it in Excel and save it as .xlsx, or export it as CSV".into());
+    }
     check_package(bytes)?;
     let mut wb: Xlsx<_> =
         Xlsx::new(Cursor::new(bytes)).map_err(|e| format!("not a readable .xlsx workbook: {e}"))?;
@@ -226,35 +250,8 @@ pub fn read_workbook(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
         let range = wb
             .worksheet_range(&name)
             .map_err(|e| format!("sheet '{name}': {e}"))?;
-        let mut rows: Vec<Vec<Cell>> = vec![];
-        if let (Some((r0, c0)), Some((r1, c1))) = (range.start(), range.end()) {
-            let (r0, c0, r1, c1) = (r0 as usize, c0 as usize, r1 as usize, c1 as usize);
-            rows = vec![vec![Cell::Empty; c1 + 1]; r1 + 1];
-            for (i, row) in range.rows().enumerate() {
-                for (j, v) in row.iter().enumerate() {
-                    rows[r0 + i][c0 + j] = match v {
-                        Data::Empty => Cell::Empty,
-                        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => {
-                            Cell::Text(nfc(s))
-                        }
-                        Data::Float(f) => Cell::Number(*f),
-                        Data::Int(i) => Cell::Number(*i as f64),
-                        Data::Bool(b) => Cell::Text(b.to_string()),
-                        Data::DateTime(d) => Cell::Text(d.to_string()),
-                        Data::Error(e) => Cell::Text(format!("#{e:?}")),
-                    };
-                }
-            }
-        }
-        let merges = wb
-            .merge_cells_by_sheet_name(&name)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|d| Merge {
-                start: (d.start.0 as usize, d.start.1 as usize),
-                end: (d.end.0 as usize, d.end.1 as usize),
-            })
-            .collect();
+        let mut rows = grid(&range);
+        let merges = merges(wb.merge_cells_by_sheet_name(&name).unwrap_or_default());
         let mut fonts = HashMap::new();
         if let Some(cells) = legacy.get(&name) {
             for (&(r, c), (text, font)) in cells {
@@ -276,6 +273,65 @@ pub fn read_workbook(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
         });
     }
     Ok(sheets)
+}
+
+/// Reads an Excel 97-2003 workbook: values and merged regions (the legacy
+/// fonts of its cells are not read: calamine does not give them).
+fn read_xls(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
+    let mut wb = calamine::Xls::new(Cursor::new(bytes))
+        .map_err(|e| format!("not a readable .xls workbook: {e}"))?;
+    let mut sheets = vec![];
+    for name in wb.sheet_names() {
+        let range = wb
+            .worksheet_range(&name)
+            .map_err(|e| format!("sheet '{name}': {e}"))?;
+        if range.get_size().0 as u64 * range.get_size().1 as u64 > MAX_CELLS {
+            return Err(format!(
+                "sheet '{name}': more than {MAX_CELLS} cells; expected a form or a table"
+            ));
+        }
+        sheets.push(Sheet {
+            rows: grid(&range),
+            merges: merges(wb.merge_cells_by_sheet_name(&name).unwrap_or_default()),
+            name,
+            legacy: HashMap::new(),
+        });
+    }
+    Ok(sheets)
+}
+
+/// A worksheet's values as cells from A1, text in NFC.
+fn grid(range: &calamine::Range<Data>) -> Vec<Vec<Cell>> {
+    let mut rows: Vec<Vec<Cell>> = vec![];
+    if let (Some((r0, c0)), Some((r1, c1))) = (range.start(), range.end()) {
+        let (r0, c0, r1, c1) = (r0 as usize, c0 as usize, r1 as usize, c1 as usize);
+        rows = vec![vec![Cell::Empty; c1 + 1]; r1 + 1];
+        for (i, row) in range.rows().enumerate() {
+            for (j, v) in row.iter().enumerate() {
+                rows[r0 + i][c0 + j] = match v {
+                    Data::Empty => Cell::Empty,
+                    Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => {
+                        Cell::Text(nfc(s))
+                    }
+                    Data::Float(f) => Cell::Number(*f),
+                    Data::Int(i) => Cell::Number(*i as f64),
+                    Data::Bool(b) => Cell::Text(b.to_string()),
+                    Data::DateTime(d) => Cell::Text(d.to_string()),
+                    Data::Error(e) => Cell::Text(format!("#{e:?}")),
+                };
+            }
+        }
+    }
+    rows
+}
+
+fn merges(dims: Vec<calamine::Dimensions>) -> Vec<Merge> {
+    dims.into_iter()
+        .map(|d| Merge {
+            start: (d.start.0 as usize, d.start.1 as usize),
+            end: (d.end.0 as usize, d.end.1 as usize),
+        })
+        .collect()
 }
 
 // ---- the font pass -------------------------------------------------------

@@ -640,6 +640,52 @@ fn an_office_form_with_its_header_and_signature_block_imports_without_an_area() 
 }
 
 #[test]
+fn the_same_form_as_excel_97_2003_imports_and_a_web_page_named_xls_is_refused() {
+    // tests/it/data/office_form.xls is office_form() written by xlwt
+    // (data/office_form_xls.py): what offices still send
+    let env = Env::new();
+    let xls = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/data/office_form.xls");
+    let out = env.run(&["import", xls]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("10 observations"), "{said}");
+    let rows = env.query_csv(&["--indicator", "RETAIL_GOODS", "--period", "2020-01/2020-10"]);
+    assert!(
+        rows.iter()
+            .any(|r| r[1] == "79" && r[3] == "level" && r[4] == "698765.4"),
+        "{rows:?}"
+    );
+
+    // a damaged one: refused, nothing written
+    let before = env.counts();
+    let bytes = std::fs::read(xls).unwrap();
+    let cut = env.file("cut.xls", &bytes[..bytes.len() / 2]);
+    let out = env.run(&["import", &cut]);
+    let err = stderr(&out);
+    assert!(!out.status.success(), "accepted: {err}");
+    assert!(
+        err.contains("cut.xls") && err.contains(".xls workbook"),
+        "{err}"
+    );
+    assert_eq!(env.counts(), before);
+
+    // a portal's "export to Excel": an HTML table with the .xls name
+    let page = env.file(
+        "bao-cao.xls",
+        "<html><body><table><tr><td>Chỉ tiêu</td><td>Tháng 10</td></tr></table></body></html>"
+            .as_bytes(),
+    );
+    let out = env.run(&["import", &page]);
+    let err = stderr(&out);
+    assert!(!out.status.success(), "accepted: {err}");
+    assert!(
+        err.contains("HTML page") && err.contains("bao-cao.xls"),
+        "{err}"
+    );
+    assert_eq!(env.counts(), before);
+}
+
+#[test]
 fn tcvn3_font_cell_is_decoded() {
     // the ingest layer exposes the decoded grid; the CLI path is covered above
     let dir = tempfile::tempdir().unwrap();
