@@ -238,14 +238,14 @@ fn import_then(s: &mut dyn Backend) {
     use solieu_model::{Measure, Observation, Status};
     s.put_form(&form(), WHO).unwrap();
     let p = Period::Month(2026, 10);
-    let batch = |value: f64| solieu_store::ImportBatch {
+    let batch = solieu_store::ImportBatch {
         observations: vec![Observation {
             indicator: "EXPORTS".into(),
             area: "79".into(),
             period: p,
             measure: Measure::Level,
             dims: String::new(),
-            value,
+            value: 3924.7,
             status: Status::Final,
             source: "test".into(),
             note: String::new(),
@@ -259,18 +259,8 @@ fn import_then(s: &mut dyn Backend) {
     // the step after the vintages fails: neither the import, nor its audit
     // entry, nor the round it moved is kept
     let err = s
-        .commit_import_then(&batch(3924.7), &mut |_| {}, &mut |summary, tx| {
-            tx.record(&solieu_store::AuditRecord {
-                actor: WHO,
-                action: "submission",
-                target: "test",
-                before: None,
-                after: Some(&format!("import {}", summary.import_id)),
-                detail: "",
-            })?;
-            let mut r = Round::missing("BC_THANG", "79", p);
-            r.status = RoundStatus::Submitted;
-            tx.put_round(&r, "submit", WHO)?;
+        .commit_import_then(&batch, &mut |_| {}, &mut |summary, tx| {
+            steps(summary, tx, p)?;
             Err(solieu_store::StoreError::Refused(
                 "the step after failed".into(),
             ))
@@ -285,7 +275,7 @@ fn import_then(s: &mut dyn Backend) {
     );
     // it succeeds: all three are there, the entry naming the import
     let summary = s
-        .commit_import_then(&batch(3924.7), &mut |_| {}, &mut |summary, tx| {
+        .commit_import_then(&batch, &mut |_| {}, &mut |summary, tx| {
             steps(summary, tx, p)
         })
         .unwrap();

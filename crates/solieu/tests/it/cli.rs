@@ -390,6 +390,32 @@ fn windows_1258_csv_is_decoded_to_nfc() {
     assert_eq!(rows[0][6], "Sở Công Thương");
 }
 
+/// The two header rows of the October form, with their merged cells, at
+/// rows `r` and `r + 1`: STT, Chỉ tiêu, Đơn vị tính, the month, the
+/// estimate, the year to date and the two comparisons.
+fn header_band(ws: &mut rust_xlsxwriter::Worksheet, r: u32, bold: &Format) {
+    for (c, t) in [
+        "STT",
+        "Chỉ tiêu",
+        "Đơn vị tính",
+        "Thực hiện tháng 9",
+        "Ước tính tháng 10",
+        "Lũy kế 10 tháng",
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.merge_range(r, c as u16, r + 1, c as u16, t, bold)
+            .unwrap();
+    }
+    ws.merge_range(r, 6, r, 7, "So với cùng kỳ (%)", bold)
+        .unwrap();
+    ws.write_string_with_format(r + 1, 6, "Tháng 10", bold)
+        .unwrap();
+    ws.write_string_with_format(r + 1, 7, "Lũy kế", bold)
+        .unwrap();
+}
+
 fn wide_workbook(path: &Path) {
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
@@ -409,21 +435,7 @@ fn wide_workbook(path: &Path) {
     .unwrap();
     ws.write_string(1, 0, "Địa bàn: Thành phố Hồ Chí Minh")
         .unwrap();
-    // two header rows with merged cells
-    ws.merge_range(3, 0, 4, 0, "STT", &bold).unwrap();
-    ws.merge_range(3, 1, 4, 1, "Chỉ tiêu", &bold).unwrap();
-    ws.merge_range(3, 2, 4, 2, "Đơn vị tính", &bold).unwrap();
-    ws.merge_range(3, 3, 4, 3, "Thực hiện tháng 9", &bold)
-        .unwrap();
-    ws.merge_range(3, 4, 4, 4, "Ước tính tháng 10", &bold)
-        .unwrap();
-    ws.merge_range(3, 5, 4, 5, "Lũy kế 10 tháng", &bold)
-        .unwrap();
-    ws.merge_range(3, 6, 3, 7, "So với cùng kỳ (%)", &bold)
-        .unwrap();
-    ws.write_string_with_format(4, 6, "Tháng 10", &bold)
-        .unwrap();
-    ws.write_string_with_format(4, 7, "Lũy kế", &bold).unwrap();
+    header_band(ws, 3, &bold);
     // column-number row
     for (c, t) in ["A", "B", "C", "1", "2", "3", "4", "5"].iter().enumerate() {
         ws.write_string(5, c as u16, *t).unwrap();
@@ -545,20 +557,7 @@ fn office_form(path: &Path, area_cell: Option<&str>) {
         &bold,
     )
     .unwrap();
-    ws.merge_range(6, 0, 7, 0, "STT", &bold).unwrap();
-    ws.merge_range(6, 1, 7, 1, "Chỉ tiêu", &bold).unwrap();
-    ws.merge_range(6, 2, 7, 2, "Đơn vị tính", &bold).unwrap();
-    ws.merge_range(6, 3, 7, 3, "Thực hiện tháng 9", &bold)
-        .unwrap();
-    ws.merge_range(6, 4, 7, 4, "Ước tính tháng 10", &bold)
-        .unwrap();
-    ws.merge_range(6, 5, 7, 5, "Lũy kế 10 tháng", &bold)
-        .unwrap();
-    ws.merge_range(6, 6, 6, 7, "So với cùng kỳ (%)", &bold)
-        .unwrap();
-    ws.write_string_with_format(7, 6, "Tháng 10", &bold)
-        .unwrap();
-    ws.write_string_with_format(7, 7, "Lũy kế", &bold).unwrap();
+    header_band(ws, 6, &bold);
     ws.write_string(8, 0, "I").unwrap();
     ws.write_string(8, 1, "THƯƠNG MẠI").unwrap();
     let rows: [(&str, &str, &str, [f64; 5]); 2] = [
