@@ -130,7 +130,8 @@ pub fn load(store: &mut dyn solieu_store::Backend) -> Result<Option<DemoReport>>
     }
     let indicators = store.indicators()?;
     let areas = store.areas()?;
-    let cat = Catalog::new(&indicators, &areas);
+    let lists = store.code_lists()?;
+    let cat = Catalog::new(&indicators, &areas, &lists);
     // 1. real figures, grouped by publication date
     let mut by_date: BTreeMap<NaiveDate, Vec<[String; 9]>> = BTreeMap::new();
     let mut skipped = 0;

@@ -21,6 +21,9 @@ pub struct Grid {
     pub periods: Vec<Period>,
     /// Measures.
     pub measures: Vec<Derived>,
+    /// Breakdown filters, `PRODUCT=ELECTRONICS` or `PRODUCT=*` (every code
+    /// stored); none: the totals.
+    pub dims: Vec<String>,
 }
 
 /// One evaluated cell of the grid.
@@ -34,6 +37,8 @@ pub struct Row {
     pub period: Period,
     /// Measure.
     pub measure: Derived,
+    /// Breakdown codes (`PRODUCT=ELECTRONICS`; empty: the total).
+    pub dims: String,
     /// The figure.
     pub figure: Figure,
 }
@@ -76,21 +81,24 @@ pub fn evaluate(engine: &Engine, grid: &Grid, opts: &Options) -> Result<Vec<Row>
     }
     let mut keys = vec![];
     for i in &grid.indicators {
+        let breakdowns = breakdowns(engine, i, &grid.dims)?;
         for code in &grid.areas {
             for p in &grid.periods {
                 let area = area_for(engine.registry(), code, *p)?;
-                for m in &grid.measures {
-                    keys.push((i.clone(), area.clone(), *p, *m));
+                for d in &breakdowns {
+                    for m in &grid.measures {
+                        keys.push((i.clone(), area.clone(), d.clone(), *p, *m));
+                    }
                 }
             }
         }
     }
     let queries: Vec<Query<'_>> = keys
         .iter()
-        .map(|(i, a, p, m)| Query {
+        .map(|(i, a, d, p, m)| Query {
             indicator: i,
             area: a,
-            dims: "",
+            dims: d,
             period: *p,
             measure: *m,
         })
@@ -99,14 +107,150 @@ pub fn evaluate(engine: &Engine, grid: &Grid, opts: &Options) -> Result<Vec<Row>
     Ok(keys
         .into_iter()
         .zip(figures)
-        .map(|((indicator, area, period, measure), figure)| Row {
+        .map(|((indicator, area, dims, period, measure), figure)| Row {
             indicator,
             area,
             period,
             measure,
+            dims,
             figure,
         })
         .collect())
+}
+
+/// The breakdowns of `indicator` that filters such as `PRODUCT=*` or
+/// `SECTOR=FDI` (a code or a label) select, as dimension texts in the
+/// indicator's order; no filter: the total (`""`).
+pub fn breakdowns(engine: &Engine, indicator: &str, filters: &[String]) -> Result<Vec<String>> {
+    if filters.is_empty() {
+        return Ok(vec![String::new()]);
+    }
+    let Some(ind) = engine.indicator(indicator) else {
+        bail!("unknown indicator '{indicator}' (see `solieu indicators`)");
+    };
+    // per dimension of the indicator: None (total), Some(None) every code, Some(Some(code))
+    let mut wanted: Vec<Option<Option<String>>> = vec![None; ind.dimensions.len()];
+    for f in filters {
+        let Some((name, value)) = f.split_once('=') else {
+            bail!("--dim '{f}': expected NAME=CODE or NAME=* (e.g. PRODUCT=ELECTRONICS)");
+        };
+        let name = name.trim().to_ascii_uppercase();
+        let Some(k) = ind.dimensions.iter().position(|d| d.name == name) else {
+            let names: Vec<&str> = ind.dimensions.iter().map(|d| d.name.as_str()).collect();
+            bail!(
+                "{} is not broken down by {name}{}",
+                ind.code,
+                if names.is_empty() {
+                    " (it has no breakdown)".to_string()
+                } else {
+                    format!("; its breakdowns are {}", names.join(", "))
+                }
+            );
+        };
+        let value = value.trim();
+        wanted[k] = Some(if value == "*" {
+            None
+        } else {
+            let d = &ind.dimensions[k];
+            let code = match engine.code_lists().get(&d.name) {
+                Some(l) => match l.find(value) {
+                    solieu_model::codelist::Found::One(c) => c.code.clone(),
+                    solieu_model::codelist::Found::Ambiguous(cs) => bail!(
+                        "--dim {name}={value}: the label is given to {}; use the code",
+                        cs.iter().map(|c| c.code.as_str()).collect::<Vec<_>>().join(" and ")
+                    ),
+                    solieu_model::codelist::Found::Nothing => bail!(
+                        "--dim {name}={value}: not a code or label of list {name} (see `solieu codelists {name}`)"
+                    ),
+                },
+                None if d.codes.iter().any(|c| c == value) => value.to_string(),
+                None => bail!("--dim {name}={value}: expected one of {}", d.codes.join(", ")),
+            };
+            Some(code).filter(|c| c != solieu_model::TOTAL)
+        });
+    }
+    let names: Vec<&str> = ind.dimensions.iter().map(|d| d.name.as_str()).collect();
+    let fits = |text: &str| -> bool {
+        let parts: Vec<(&str, &str)> = text.split(';').filter_map(|p| p.split_once('=')).collect();
+        names.iter().zip(&wanted).all(|(n, w)| {
+            let given = parts.iter().find(|(pn, _)| pn == n).map(|(_, c)| *c);
+            match (w, given) {
+                (None, None) | (Some(None), Some(_)) => true,
+                (Some(Some(c)), Some(g)) => c == g,
+                (Some(Some(_)), None) => false,
+                _ => false,
+            }
+        }) && parts.iter().all(|(pn, _)| names.contains(pn))
+    };
+    if wanted.iter().all(|w| !matches!(w, Some(None))) {
+        // codes named one by one: that key, stored or not
+        let text = names
+            .iter()
+            .zip(&wanted)
+            .filter_map(|(n, w)| match w {
+                Some(Some(c)) => Some(format!("{n}={c}")),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join(";");
+        return Ok(vec![text]);
+    }
+    Ok(engine
+        .breakdowns_of(&ind.code)
+        .into_iter()
+        .filter(|t| fits(t))
+        .collect())
+}
+
+/// Whether a stored figure's breakdown (`PRODUCT=ELECTRONICS`) is one
+/// that filters such as `PRODUCT=*` or `SECTOR=FDI` select (every filter
+/// met; a total meets none).
+pub fn dims_match(
+    lists: &solieu_model::CodeLists,
+    filters: &[String],
+) -> Result<impl Fn(&str) -> bool> {
+    let mut wanted: Vec<(String, Option<String>)> = vec![];
+    for f in filters {
+        let Some((name, value)) = f.split_once('=') else {
+            bail!("--dim '{f}': expected NAME=CODE or NAME=* (e.g. PRODUCT=ELECTRONICS)");
+        };
+        let name = name.trim().to_ascii_uppercase();
+        let value = value.trim();
+        let code = if value == "*" {
+            None
+        } else {
+            Some(match lists.get(&name).map(|l| l.find(value)) {
+                Some(solieu_model::codelist::Found::One(c)) => c.code.clone(),
+                Some(_) => bail!(
+                    "--dim {name}={value}: not a code or label of list {name} (see `solieu codelists {name}`)"
+                ),
+                None => value.to_string(),
+            })
+        };
+        wanted.push((name, code));
+    }
+    Ok(move |dims: &str| {
+        wanted.iter().all(|(name, code)| {
+            dims.split(';')
+                .filter_map(|p| p.split_once('='))
+                .any(|(n, c)| n == name && code.as_deref().is_none_or(|w| w == c))
+        })
+    })
+}
+
+/// The label of a breakdown text (`PRODUCT=ELECTRONICS` → "Máy vi tính, …").
+pub fn breakdown_label(engine: &Engine, dims: &str) -> String {
+    dims.split(';')
+        .filter_map(|p| p.split_once('='))
+        .map(|(n, c)| {
+            engine
+                .code_lists()
+                .get(n)
+                .and_then(|l| l.get(c))
+                .map_or(c.to_string(), |c| c.label_vi.clone())
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 /// The text of a figure's value: for the screen with the indicator's
@@ -162,12 +306,17 @@ pub fn table(engine: &Engine, rows: &[Row], screen: bool) -> Table {
     ]
     .map(String::from)
     .to_vec();
+    let broken = rows.iter().any(|r| !r.dims.is_empty());
+    let mut headers = headers;
+    if broken {
+        headers.extend(["breakdown".to_string(), "breakdown_label".to_string()]);
+    }
     let reg = engine.registry();
     let rows = rows
         .iter()
         .map(|r| {
             let area = reg.by_key(&r.area);
-            vec![
+            let mut row = vec![
                 r.indicator.clone(),
                 area.map_or(r.area.clone(), |a| a.code.clone()),
                 r.period.to_string(),
@@ -181,7 +330,11 @@ pub fn table(engine: &Engine, rows: &[Row], screen: bool) -> Table {
                 r.figure.flags.words().join("+"),
                 remark(r),
                 area.map_or(String::new(), |a| a.name_vi.clone()),
-            ]
+            ];
+            if broken {
+                row.extend([r.dims.clone(), breakdown_label(engine, &r.dims)]);
+            }
+            row
         })
         .collect();
     Table { headers, rows }
@@ -192,9 +345,14 @@ pub fn explain_text(engine: &Engine, rows: &[Row]) -> String {
     let mut out = String::new();
     for (n, r) in rows.iter().enumerate() {
         out.push_str(&format!(
-            "\n[{}] {} {} {} {} = {}{}\n",
+            "\n[{}] {}{} {} {} {} = {}{}\n",
             n + 1,
             r.indicator,
+            if r.dims.is_empty() {
+                String::new()
+            } else {
+                format!("[{}]", r.dims)
+            },
             r.area,
             r.period,
             r.measure,
@@ -211,8 +369,13 @@ pub fn explain_text(engine: &Engine, rows: &[Row]) -> String {
         }
         for i in &r.figure.inputs {
             out.push_str(&format!(
-                "    {} {} {} {} = {} [{}] import {} recorded {} · {}\n",
+                "    {}{} {} {} {} = {} [{}] import {} recorded {} · {}\n",
                 i.indicator,
+                if i.dims.is_empty() {
+                    String::new()
+                } else {
+                    format!("[{}]", i.dims)
+                },
                 i.area,
                 i.period,
                 i.measure,
@@ -251,6 +414,13 @@ pub struct FigureJson {
     /// Measure (`value`, `yoy_pct`, `cumulative`, `plan_pct` …).
     #[schema(example = "cumulative_yoy_pct")]
     pub measure: String,
+    /// Breakdown codes (`PRODUCT=ELECTRONICS`); absent for a total.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "PRODUCT=ELECTRONICS")]
+    pub breakdown: Option<String>,
+    /// The breakdown codes' Vietnamese labels; absent for a total.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breakdown_label: Option<String>,
     /// The figure; null when it cannot be worked out (`absent_because` says why).
     #[schema(example = 9.9)]
     pub value: Option<f64>,
@@ -313,6 +483,8 @@ pub fn json_values(engine: &Engine, rows: &[Row], explain: bool) -> Vec<FigureJs
                 area_key: r.area.clone(),
                 period: r.period.to_string(),
                 measure: r.measure.as_str().to_string(),
+                breakdown: (!r.dims.is_empty()).then(|| r.dims.clone()),
+                breakdown_label: (!r.dims.is_empty()).then(|| breakdown_label(engine, &r.dims)),
                 value: f.value.map(clean),
                 status: f.value.map(|_| f.status.code().to_string()),
                 basis: f.flags.words().into_iter().map(String::from).collect(),

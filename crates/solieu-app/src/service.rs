@@ -57,8 +57,33 @@ pub fn parse_periods(list: &[String]) -> Result<Vec<Period>> {
     Ok(out)
 }
 
+/// What is wrong with an indicator's breakdowns: a code its list lacks.
+fn breakdown_error(i: &Indicator, lists: &solieu_model::CodeLists) -> Option<String> {
+    i.dimensions.iter().find_map(|d| {
+        let list = lists.get(&d.name)?;
+        let bad: Vec<&str> = d
+            .codes
+            .iter()
+            .filter(|c| list.get(c).is_none())
+            .map(String::as_str)
+            .collect();
+        (!bad.is_empty()).then(|| {
+            format!(
+                "{} not a code of list {} (see `solieu codelists {}`)",
+                bad.join(", "),
+                d.name,
+                d.name
+            )
+        })
+    })
+}
+
 /// Reads an indicator catalogue CSV. Errors name file, row and column.
-pub fn parse_catalog(bytes: &[u8], file: &str) -> Result<Vec<Indicator>, Vec<String>> {
+pub fn parse_catalog(
+    bytes: &[u8],
+    file: &str,
+    lists: &solieu_model::CodeLists,
+) -> Result<Vec<Indicator>, Vec<String>> {
     let (text, _) = solieu_ingest::legacy::decode_text_file(bytes);
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
@@ -98,6 +123,11 @@ pub fn parse_catalog(bytes: &[u8], file: &str) -> Result<Vec<Indicator>, Vec<Str
             Ok(i) if !seen.insert(i.code.clone()) => {
                 errors.push(format!("{file}:{row}:code: {} is defined twice", i.code))
             }
+            Ok(i) if breakdown_error(&i, lists).is_some() => errors.push(format!(
+                "{file}:{row}:dimensions: {} (value: '{}')",
+                breakdown_error(&i, lists).unwrap_or_default(),
+                get("dimensions")
+            )),
             Ok(i) => out.push(i),
             Err(e) => errors.push(format!(
                 "{file}:{row}:{}: {} (value: '{}')",
@@ -168,7 +198,8 @@ pub fn import_csv_stream(
     };
     let indicators = store.indicators()?;
     let areas = store.areas()?;
-    let cat = Catalog::new(&indicators, &areas);
+    let lists = store.code_lists()?;
+    let cat = Catalog::new(&indicators, &areas, &lists);
     let read_bytes = AtomicU64::new(0);
     struct Counting<'a, R> {
         inner: R,
@@ -430,7 +461,8 @@ pub fn read_inputs(
         .collect();
     let indicators = store.indicators()?;
     let areas = store.areas()?;
-    let cat = Catalog::new(&indicators, &areas);
+    let lists = store.code_lists()?;
+    let cat = Catalog::new(&indicators, &areas, &lists);
     Ok(solieu_ingest::read_files(&inputs, &cat, opts)
         .map_err(|diags| diags.iter().map(Detail::from).collect()))
 }
@@ -590,6 +622,10 @@ pub fn vintage_table(rows: &[Vintage], areas: &AreaRegistry, history: bool) -> T
     if history {
         headers.extend(["submitter".to_string(), "import".to_string()]);
     }
+    let broken = rows.iter().any(|v| !v.obs.dims.is_empty());
+    if broken {
+        headers.push("breakdown".to_string());
+    }
     let rows = rows
         .iter()
         .map(|v| {
@@ -608,6 +644,9 @@ pub fn vintage_table(rows: &[Vintage], areas: &AreaRegistry, history: bool) -> T
             ];
             if history {
                 r.extend([v.submitter.clone(), v.import_id.to_string()]);
+            }
+            if broken {
+                r.push(v.obs.dims.clone());
             }
             r
         })

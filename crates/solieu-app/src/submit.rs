@@ -270,7 +270,8 @@ pub fn validate_records(
     use sha2::Digest;
     let indicators = store.indicators()?;
     let areas = store.areas()?;
-    let cat = Catalog::new(&indicators, &areas);
+    let lists = store.code_lists()?;
+    let cat = Catalog::new(&indicators, &areas, &lists);
     let v = solieu_ingest::validate::validate(recs, &cat, "");
     if !v.errors.is_empty() {
         return Ok(Err(v.errors.iter().map(Detail::from).collect()));

@@ -76,6 +76,7 @@ fn the_tables_the_command_line_prints() {
             Derived::SharePct,
             Derived::Rank,
         ],
+        dims: vec![],
     };
     let rows = figures::evaluate(engine, &grid, &Options::default()).unwrap();
     let table = service::render(&figures::table(engine, &rows, true), false, false).unwrap();

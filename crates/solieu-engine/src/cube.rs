@@ -475,6 +475,15 @@ impl Cube {
         }
     }
 
+    /// The dimension numbers (not 0) of an indicator's series.
+    pub fn dims_of(&self, indicator: u16) -> Vec<u32> {
+        self.index
+            .keys()
+            .filter(|k| k.indicator == indicator && k.dims != 0)
+            .map(|k| k.dims)
+            .collect()
+    }
+
     /// The series with this key, if any.
     #[inline]
     pub fn lookup(&self, key: SeriesKey) -> Option<SeriesRef<'_>> {

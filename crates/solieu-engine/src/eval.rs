@@ -584,9 +584,158 @@ impl<'e> Ev<'e> {
             Derived::Plan => Figure::of(self.plan_level(ind, area, p.year())),
             Derived::PlanPct => self.plan_pct(ind, area, p),
             Derived::TargetGapPp => self.target_gap(ind, area, p),
+            Derived::SharePct if self.dims != 0 => Figure::of(self.part_share(ind, area, p)),
+            Derived::Rank if self.dims != 0 => self.part_rank(ind, area, p, false),
+            Derived::RankYoy if self.dims != 0 => self.part_rank(ind, area, p, true),
             Derived::SharePct => Figure::of(self.share(ind, area, p)),
             Derived::Rank => self.rank(ind, area, p, false),
             Derived::RankYoy => self.rank(ind, area, p, true),
+        }
+    }
+
+    // ---- breakdowns ----------------------------------------------------
+
+    /// The dimension text of the current figure with its first code taken
+    /// out (`PRODUCT=ELECTRONICS;MARKET=US` → `MARKET=US`): the whole it
+    /// is a part of, and the name of the breakdown that varies.
+    fn whole_of(&self) -> (String, String) {
+        let text = self.e.cube.dims.resolve(self.dims);
+        let mut parts = text.split(';');
+        let first = parts.next().unwrap_or_default();
+        let name = first.split_once('=').map_or(first, |(n, _)| n).to_string();
+        (parts.collect::<Vec<_>>().join(";"), name)
+    }
+
+    /// A figure with another dimension number (the current one kept).
+    fn with_dims<T>(&mut self, dims: u32, f: impl FnOnce(&mut Self) -> T) -> T {
+        let keep = std::mem::replace(&mut self.dims, dims);
+        let r = f(self);
+        self.dims = keep;
+        r
+    }
+
+    /// % of the whole the current breakdown code is part of.
+    fn part_share(&mut self, ind: u16, area: u32, p: Period) -> R {
+        let (whole, _) = self.whole_of();
+        let whole = if whole.is_empty() {
+            Some(0)
+        } else {
+            self.e.cube.dims.get(&whole)
+        };
+        let own = self.level(ind, area, p)?;
+        let total = self.with_dims(whole.ok_or(Why::NoData)?, |ev| ev.level(ind, area, p))?;
+        if total.v == 0.0 {
+            return Err(Why::ZeroBase);
+        }
+        Ok(join(own, total, own.v / total.v * 100.0))
+    }
+
+    /// Rank of the current breakdown code among the codes of the same
+    /// breakdown stored for this indicator (the other codes fixed), 1 = the
+    /// largest; codes with no figure for the period are not ranked.
+    fn part_rank(&mut self, ind: u16, area: u32, p: Period, by_growth: bool) -> Figure {
+        let own_dims = self.dims;
+        let (whole, name) = self.whole_of();
+        let siblings: Vec<u32> = self
+            .e
+            .cube
+            .dims_of(ind)
+            .into_iter()
+            .filter(|d| {
+                let t = self.e.cube.dims.resolve(*d);
+                let mut it = t.split(';');
+                let first = it.next().unwrap_or_default();
+                first.split_once('=').is_some_and(|(n, _)| n == name)
+                    && it.collect::<Vec<_>>().join(";") == whole
+            })
+            .collect::<std::collections::BTreeSet<u32>>()
+            .into_iter()
+            .collect();
+        let score = |ev: &mut Self, d: u32| -> R {
+            ev.with_dims(d, |ev| {
+                if by_growth {
+                    let f = ev.yoy(ind, area, p);
+                    f.value
+                        .map(|v| V {
+                            v,
+                            status: f.status,
+                            flags: f.flags.0,
+                        })
+                        .ok_or(f.why.unwrap_or(Why::NoData))
+                } else {
+                    ev.level(ind, area, p)
+                }
+            })
+        };
+        let own = match score(self, own_dims) {
+            Ok(v) => v,
+            Err(w) => return Figure::absent(w),
+        };
+        let mut status = own.status;
+        let mut above = 0;
+        let mut ranked = 0u32;
+        for d in siblings {
+            if let Ok(v) = score(self, d) {
+                ranked += 1;
+                status = status.weakest(v.status);
+                if v.v > own.v {
+                    above += 1;
+                }
+            }
+        }
+        let mut f = Figure::of(Ok(V {
+            v: f64::from(above + 1),
+            status,
+            flags: own.flags,
+        }));
+        f.out_of = Some(ranked.max(1));
+        f
+    }
+
+    /// The total of an indicator with a complete breakdown and no stored
+    /// total: the sum of its top-level codes, when the codes stored for the
+    /// area cover the breakdown (every code, or the residual "other").
+    fn sum_of_parts(&mut self, ind: u16, area: u32, p: Period) -> R {
+        let info = &self.e.ind_info[ind as usize];
+        if info.parts.is_empty() || self.dims != 0 {
+            return Err(Why::NoData);
+        }
+        let e = self.e;
+        let info = &e.ind_info[ind as usize];
+        let stored: Vec<(&str, u32)> = info
+            .parts
+            .iter()
+            .filter_map(|t| {
+                let d = e.cube.dims.get(t)?;
+                e.cube
+                    .lookup(e.key(ind, area, Measure::Level, d))
+                    .map(|_| (t.as_str(), d))
+            })
+            .collect();
+        let covers = stored.len() == info.parts.len()
+            || info
+                .residual
+                .as_deref()
+                .is_some_and(|r| stored.iter().any(|(t, _)| *t == r));
+        if stored.is_empty() || !covers {
+            return Err(Why::NoData);
+        }
+        let mut acc = V {
+            v: 0.0,
+            status: Status::Final,
+            flags: Flags::AGGREGATED | Flags::DERIVED,
+        };
+        let mut missing = 0u16;
+        for (_, d) in stored {
+            match self.with_dims(d, |ev| ev.level(ind, area, p)) {
+                Ok(v) => acc = join(acc, v, acc.v + v.v),
+                Err(_) => missing += 1,
+            }
+        }
+        if missing > 0 {
+            Err(Why::Incomplete { missing })
+        } else {
+            Ok(acc)
         }
     }
 
@@ -668,6 +817,12 @@ impl<'e> Ev<'e> {
             self.comparable(ind, area, p)
         } else {
             self.over_time(ind, area, p)
+        };
+        let r = match r {
+            Err(_) if self.dims == 0 && !self.e.ind_info[ind as usize].parts.is_empty() => {
+                self.sum_of_parts(ind, area, p).or(r)
+            }
+            r => r,
         };
         self.depth -= 1;
         r
@@ -1013,7 +1168,15 @@ impl<'e> Ev<'e> {
     }
 
     fn plan_pct(&mut self, ind: u16, area: u32, p: Period) -> Figure {
-        let reported = self.stored_alias(ind, area, Measure::PlanPct, p);
+        // a flow's % of plan is of its year-to-date: a form's "% KH năm"
+        // column is stored for the months from January
+        let reported = self
+            .stored_alias(ind, area, Measure::PlanPct, p)
+            .or_else(|| {
+                (self.e.ind_info[ind as usize].time == TimeAggregation::Flow && ytd(p) != p)
+                    .then(|| self.stored_alias(ind, area, Measure::PlanPct, ytd(p)))
+                    .flatten()
+            });
         let computed = (|| {
             let actual = match self.e.ind_info[ind as usize].time {
                 TimeAggregation::Flow => self.level(ind, area, ytd(p))?,

@@ -87,6 +87,11 @@ pub(crate) struct IndInfo {
     pub area: AreaAggregation,
     pub weight: Option<u16>,
     pub decimals: u8,
+    /// The parts whose sum is the indicator's total when none is stored:
+    /// the top-level codes of its first complete, summed breakdown, as
+    /// dimension texts (`SECTOR=DOMESTIC`), and the residual code's text.
+    pub parts: Vec<String>,
+    pub residual: Option<String>,
 }
 
 /// Text equality that does not call `memcmp` for the usual empty or short
@@ -123,6 +128,7 @@ pub struct Engine {
     /// children by parent code
     pub(crate) children: HashMap<String, Vec<u32>>,
     pub(crate) cube: Cube,
+    pub(crate) lists: solieu_model::CodeLists,
 }
 
 impl Engine {
@@ -211,6 +217,8 @@ impl Engine {
                 },
                 area: d.area_aggregation.clone(),
                 decimals: d.decimals,
+                parts: vec![],
+                residual: None,
             })
             .collect();
         let cube = Cube::new(indicators.len(), areas.len());
@@ -223,12 +231,77 @@ impl Engine {
             areas,
             children,
             cube,
+            lists: solieu_model::CodeLists::default(),
         }
+        .with_code_lists(solieu_model::reference::code_lists())
+    }
+
+    fn with_code_lists(mut self, lists: solieu_model::CodeLists) -> Engine {
+        self.set_code_lists(lists);
+        self
+    }
+
+    /// The code lists of the breakdowns (the store's: built in and imported).
+    pub fn set_code_lists(&mut self, lists: solieu_model::CodeLists) {
+        for (info, ind) in self.ind_info.iter_mut().zip(&self.indicators) {
+            info.parts.clear();
+            info.residual = None;
+            let Some(d) = ind.dimensions.iter().find(|d| d.complete && d.sum) else {
+                continue;
+            };
+            if matches!(ind.time_aggregation, TimeAggregation::Index) {
+                continue;
+            }
+            match lists.get(&d.name) {
+                Some(l) => {
+                    info.parts = l
+                        .children(None)
+                        .filter(|c| d.codes.is_empty() || d.codes.contains(&c.code))
+                        .map(|c| format!("{}={}", d.name, c.code))
+                        .collect();
+                    info.residual = l.get("OTHER").map(|c| format!("{}={}", d.name, c.code));
+                }
+                None => info.parts = d.codes.iter().map(|c| format!("{}={c}", d.name)).collect(),
+            }
+        }
+        self.lists = lists;
+    }
+
+    /// The code lists of the breakdowns.
+    pub fn code_lists(&self) -> &solieu_model::CodeLists {
+        &self.lists
+    }
+
+    /// Every breakdown (dimension text, `PRODUCT=ELECTRONICS`) stored for
+    /// an indicator, in any area, in the order of its code lists.
+    pub fn breakdowns_of(&self, indicator: &str) -> Vec<String> {
+        let Some(ind) = self.ind_ix.get(indicator).copied() else {
+            return vec![];
+        };
+        let mut ids = self.cube.dims_of(ind);
+        ids.sort_unstable();
+        ids.dedup();
+        let mut out: Vec<String> = ids
+            .into_iter()
+            .map(|i| self.cube.dims.resolve(i).to_string())
+            .collect();
+        let order = |t: &str| -> Vec<i64> {
+            t.split(';')
+                .map(|part| {
+                    part.split_once('=')
+                        .and_then(|(n, c)| self.lists.get(n).and_then(|l| l.get(c)))
+                        .map_or(i64::MAX, |c| c.order)
+                })
+                .collect()
+        };
+        out.sort_by_key(|t| (order(t), t.clone()));
+        out
     }
 
     /// Loads every vintage of a store.
     pub fn load(store: &dyn Store) -> Result<Engine, EngineError> {
         let mut e = Engine::new(store.areas()?, store.indicators()?);
+        e.set_code_lists(store.code_lists()?);
         let rows = store.series()?;
         let max_id = rows.iter().map(|r| r.id).max().unwrap_or(0);
         let mut by_store_id = vec![u32::MAX; usize::try_from(max_id).unwrap_or(0) + 1];
@@ -291,7 +364,8 @@ impl Engine {
         let fp = store.fingerprint()?;
         let areas = store.areas()?;
         let indicators = store.indicators()?;
-        if let Ok(e) = Self::read_snapshot(snapshot, &fp, &areas, &indicators) {
+        if let Ok(mut e) = Self::read_snapshot(snapshot, &fp, &areas, &indicators) {
+            e.set_code_lists(store.code_lists()?);
             return Ok((e, true));
         }
         let e = Engine::load(store)?;

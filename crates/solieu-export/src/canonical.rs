@@ -15,10 +15,17 @@ pub struct CanonicalCsv<'a, W: std::io::Write> {
 }
 
 impl<'a, W: std::io::Write> CanonicalCsv<'a, W> {
-    /// Writes the header.
-    pub fn new(out: W, inds: &'a [Indicator], areas: &'a AreaRegistry) -> std::io::Result<Self> {
+    /// Writes the header: the canonical columns and a column for each
+    /// breakdown of the indicators exported (`only`; empty: all of them).
+    pub fn new(
+        out: W,
+        inds: &'a [Indicator],
+        areas: &'a AreaRegistry,
+        only: &[String],
+    ) -> std::io::Result<Self> {
         let dim_names: BTreeSet<String> = inds
             .iter()
+            .filter(|i| only.is_empty() || only.contains(&i.code))
             .flat_map(|i| i.dimensions.iter().map(|d| d.name.clone()))
             .collect();
         let dim_names: Vec<String> = dim_names.into_iter().collect();

@@ -189,7 +189,7 @@ pub fn stream(
             n
         }
         Format::Csv => {
-            let mut w = crate::canonical::CanonicalCsv::new(out, inds, areas)?;
+            let mut w = crate::canonical::CanonicalCsv::new(out, inds, areas, &q.indicators)?;
             let n = store.each_observation(q, false, &mut |v| w.row(&v))?;
             w.finish()?;
             n

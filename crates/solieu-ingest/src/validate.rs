@@ -6,7 +6,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use solieu_model::text::{clip, nfc, parse_decimal, Decimal, NumberStyle};
-use solieu_model::{AreaRegistry, Indicator, Measure, Observation, Period, Status, Unit};
+use solieu_model::{
+    AreaRegistry, CodeLists, Indicator, Measure, Observation, Period, Status, Unit,
+};
 
 /// Where a value was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,14 +131,17 @@ pub struct Catalog<'a> {
     pub indicators: HashMap<String, &'a Indicator>,
     /// Areas.
     pub areas: &'a AreaRegistry,
+    /// Code lists of the breakdowns.
+    pub lists: &'a CodeLists,
 }
 
 impl<'a> Catalog<'a> {
     /// Builds the look-up tables.
-    pub fn new(indicators: &'a [Indicator], areas: &'a AreaRegistry) -> Self {
+    pub fn new(indicators: &'a [Indicator], areas: &'a AreaRegistry, lists: &'a CodeLists) -> Self {
         Catalog {
             indicators: indicators.iter().map(|i| (i.code.clone(), i)).collect(),
             areas,
+            lists,
         }
     }
 }
@@ -148,6 +153,8 @@ pub struct Validated {
     pub observations: Vec<Observation>,
     /// Errors; when not empty, nothing may be written.
     pub errors: Vec<Diagnostic>,
+    /// Where each observation's value was read, in the same order.
+    pub locs: Vec<Loc>,
 }
 
 fn decimal_of(v: &RawValue) -> Result<Decimal, String> {
@@ -276,35 +283,23 @@ pub fn validate(records: &[RawRecord], cat: &Catalog<'_>, default_source: &str) 
                 );
             }
         }
-        // dimensions
+        // breakdowns: a code, a label of one, or the total (no code)
         let mut dims = String::new();
-        if let Some(ind) = indicator {
+        if let (Some(ind), Some(p)) = (indicator, period) {
             let mut parts = vec![];
             for d in &ind.dimensions {
                 let given = r
                     .dims
                     .iter()
                     .find(|f| f.text.0.eq_ignore_ascii_case(&d.name));
-                match given {
-                    Some(f) if d.codes.iter().any(|c| *c == nfc(&f.text.1)) => {
-                        parts.push(format!("{}={}", d.name, nfc(&f.text.1)))
-                    }
-                    Some(f) => err(
-                        &f.column,
-                        &f.text.1,
-                        format!(
-                            "not a code of dimension {}; expected one of {}",
-                            d.name,
-                            d.codes.join(", ")
-                        ),
-                    ),
-                    None => err(
-                        &d.name,
-                        "",
-                        format!(
-                            "{} is disaggregated by {}; the column is missing or empty",
-                            ind.code, d.name
-                        ),
+                let text = given.map_or("", |f| f.text.1.as_str());
+                match d.resolve(cat.lists, text, p) {
+                    Ok(Some(code)) => parts.push(format!("{}={code}", d.name)),
+                    Ok(None) => {}
+                    Err(m) => err(
+                        given.map_or(d.name.as_str(), |f| &f.column[..]),
+                        text,
+                        format!("{} by {}: {m}", ind.code, d.name),
                     ),
                 }
             }
@@ -315,10 +310,23 @@ pub fn validate(records: &[RawRecord], cat: &Catalog<'_>, default_source: &str) 
                         .iter()
                         .any(|d| d.name.eq_ignore_ascii_case(&f.text.0))
                 {
+                    let names: Vec<&str> = ind.dimensions.iter().map(|d| d.name.as_str()).collect();
                     err(
                         &f.column,
                         &f.text.1,
-                        format!("{} has no dimension {}", ind.code, f.text.0),
+                        if names.is_empty() {
+                            format!(
+                                "{} is not broken down by {} (it has no breakdown)",
+                                ind.code, f.text.0
+                            )
+                        } else {
+                            format!(
+                                "{} is not broken down by {}; its breakdowns are {}",
+                                ind.code,
+                                f.text.0,
+                                names.join(", ")
+                            )
+                        },
                     );
                 }
             }
@@ -359,6 +367,7 @@ pub fn validate(records: &[RawRecord], cat: &Catalog<'_>, default_source: &str) 
             continue;
         }
         seen.insert(key, (r.row, r.sheet.clone()));
+        out.locs.push(at(&r.value.column));
         let source = nfc(&r.source.text);
         out.observations.push(Observation {
             indicator: ind.code.clone(),
@@ -376,5 +385,150 @@ pub fn validate(records: &[RawRecord], cat: &Catalog<'_>, default_source: &str) 
             note: nfc(&r.note.text),
         });
     }
+    let mismatches = check_breakdowns(&out, cat);
+    out.errors.extend(mismatches);
     out
+}
+
+/// A figure's key with one breakdown's code taken out: what its parts and
+/// its whole share.
+type Whole<'o> = (&'o str, &'o str, Period, Measure, String);
+
+/// The parts of a whole, by the breakdown that splits it: (code, value,
+/// the observation's index).
+type Parts<'o> = HashMap<(Whole<'o>, usize), Vec<(&'o str, f64, usize)>>;
+
+/// The built-in rules of breakdowns, over one import's figures: the parts
+/// of a complete breakdown add up to the figure they break down (the total
+/// or a parent code), within the rounding of the indicator's decimals; a
+/// part of a partial one ("trong đó") is not above it. Complete is checked
+/// where the import gives every part the indicator uses under that figure,
+/// or the list's residual code `OTHER` ("Hàng hóa khác"), which says the
+/// form's rows are the whole. Levels and plans only.
+fn check_breakdowns(v: &Validated, cat: &Catalog<'_>) -> Vec<Diagnostic> {
+    let mut errors = vec![];
+    // (whole key, dimension) → parts: (code, value, index)
+    let mut by_whole: Parts<'_> = HashMap::new();
+    let mut figures: HashMap<Whole<'_>, (f64, usize)> = HashMap::new();
+    for (i, o) in v.observations.iter().enumerate() {
+        if !matches!(o.measure, Measure::Level | Measure::Plan) {
+            continue;
+        }
+        let Some(ind) = cat.indicators.get(&o.indicator) else {
+            continue;
+        };
+        figures.insert(
+            (&o.indicator, &o.area, o.period, o.measure, o.dims.clone()),
+            (o.value, i),
+        );
+        if o.dims.is_empty() {
+            continue;
+        }
+        let parts: Vec<&str> = o.dims.split(';').collect();
+        for (k, part) in parts.iter().enumerate() {
+            let Some((name, code)) = part.split_once('=') else {
+                continue;
+            };
+            let Some(d) = ind.dimensions.iter().position(|d| d.name == name) else {
+                continue;
+            };
+            // the whole: this code's parent in its list, or the total
+            let parent = cat
+                .lists
+                .get(name)
+                .and_then(|l| l.get(code))
+                .and_then(|c| c.parent.clone());
+            let mut rest: Vec<String> = parts.iter().map(|p| (*p).to_string()).collect();
+            match &parent {
+                Some(p) => rest[k] = format!("{name}={p}"),
+                None => {
+                    rest.remove(k);
+                }
+            }
+            by_whole
+                .entry((
+                    (&o.indicator, &o.area, o.period, o.measure, rest.join(";")),
+                    d,
+                ))
+                .or_default()
+                .push((code, o.value, i));
+        }
+    }
+    let mut wholes: Vec<_> = by_whole.into_iter().collect();
+    wholes.sort_by_key(|(_, parts)| parts.iter().map(|p| p.2).min());
+    for ((whole, d), parts) in wholes {
+        let Some(&(total, ti)) = figures.get(&whole) else {
+            continue;
+        };
+        let ind = cat.indicators[whole.0];
+        let dim = &ind.dimensions[d];
+        let o = &v.observations[ti];
+        let name_of = |code: &str| {
+            cat.lists
+                .get(&dim.name)
+                .and_then(|l| l.get(code))
+                .map_or(code.to_string(), |c| c.label_vi.clone())
+        };
+        if dim.complete {
+            let parent = whole
+                .4
+                .split(';')
+                .find_map(|p| p.strip_prefix(&format!("{}=", dim.name)));
+            let expected: Vec<String> = match cat.lists.get(&dim.name) {
+                Some(l) => l
+                    .children(parent)
+                    .filter(|c| dim.codes.is_empty() || dim.codes.contains(&c.code))
+                    .map(|c| c.code.clone())
+                    .collect(),
+                None => dim.codes.clone(),
+            };
+            let covers = parts.iter().any(|p| p.0 == "OTHER")
+                || expected.iter().all(|c| parts.iter().any(|p| p.0 == c));
+            if !covers {
+                continue;
+            }
+            let sum: f64 = parts.iter().map(|p| p.1).sum();
+            let tolerance = 0.5 * 10f64.powi(-i32::from(ind.decimals)) * (parts.len() + 1) as f64;
+            if (sum - total).abs() > tolerance + 1e-9 * total.abs() {
+                errors.push(Diagnostic {
+                    loc: v.locs[ti].clone(),
+                    value: solieu_model::text::fmt_value(total),
+                    message: format!(
+                        "{} {} {} {}: {} is {} but its {} parts by {} add up to {} (a difference of {}); expected the parts to add up to it",
+                        ind.code,
+                        o.period,
+                        o.measure.as_str(),
+                        if whole.4.is_empty() { "total".to_string() } else { whole.4.clone() },
+                        if whole.4.is_empty() { "the total".to_string() } else { name_of(parent.unwrap_or("")) },
+                        solieu_model::text::fmt_value(total),
+                        parts.len(),
+                        dim.name,
+                        solieu_model::text::fmt_value(solieu_model::text::clean(sum)),
+                        solieu_model::text::fmt_value(solieu_model::text::clean(sum - total)),
+                    ),
+                });
+            }
+        } else if total >= 0.0 {
+            for (code, value, i) in &parts {
+                if *value > total + 1e-9 * total.abs() {
+                    errors.push(Diagnostic {
+                        loc: v.locs[*i].clone(),
+                        value: solieu_model::text::fmt_value(*value),
+                        message: format!(
+                            "{} {} by {}: {} ({}) is {} but the figure it is part of is {} (at {}); expected a part ('trong đó') not above its whole",
+                            ind.code,
+                            o.period,
+                            dim.name,
+                            code,
+                            name_of(code),
+                            solieu_model::text::fmt_value(*value),
+                            solieu_model::text::fmt_value(total),
+                            v.locs[ti].column,
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    errors
 }

@@ -6,8 +6,9 @@
 
 use std::collections::HashMap;
 
+use solieu_model::codelist::Found;
 use solieu_model::text::{fold, NumberStyle};
-use solieu_model::{Measure, Period, Status, Unit};
+use solieu_model::{CodeList, Indicator, Measure, Period, Status, Unit};
 
 use crate::validate::{Catalog, Diagnostic, Field, Loc, RawRecord, RawValue};
 use crate::xlsx::{cell_ref, Cell, Sheet};
@@ -19,6 +20,9 @@ pub struct WideOptions {
     pub area: Option<String>,
     /// Year when the headers and title do not give it.
     pub year: Option<i32>,
+    /// The indicators of a sheet whose rows are a breakdown (product
+    /// groups, markets) when its title does not say (`EXPORTS,EXPORTS_VOLUME`).
+    pub indicators: Vec<String>,
 }
 
 const LABEL_HEADERS: &[&str] = &[
@@ -101,8 +105,27 @@ fn roman(s: &str) -> Option<u8> {
     }
 }
 
+/// The abbreviations of forms' headers written out: ƯTH (ước thực hiện),
+/// TH (thực hiện), KH (kế hoạch), CK (cùng kỳ), SCK (so cùng kỳ), TT
+/// (tháng trước), BQ (bình quân).
+fn expand_abbreviations(f: &str) -> String {
+    f.split(' ')
+        .map(|w| match w {
+            "uth" | "uoc th" => "uoc thuc hien",
+            "th" => "thuc hien",
+            "kh" => "ke hoach",
+            "ck" => "cung ky",
+            "sck" => "so cung ky",
+            "tt" => "thang truoc",
+            "bq" => "binh quan",
+            w => w,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn parse_header(text: &str) -> Parsed {
-    let f = fold(text);
+    let f = expand_abbreviations(&fold(text));
     let mut p = Parsed::default();
     // unit in parentheses
     if let (Some(a), Some(b)) = (text.find('('), text.rfind(')')) {
@@ -177,7 +200,7 @@ fn parse_header(text: &str) -> Parsed {
         "so ke hoach",
         "so kh",
         "so voi kh",
-        "% kh",
+        "% ke hoach",
         "so du toan",
         "so voi du toan",
         "% du toan",
@@ -195,7 +218,7 @@ fn parse_header(text: &str) -> Parsed {
         Some(Status::Estimate)
     } else if has(&["chinh thuc"]) {
         Some(Status::Final)
-    } else if has(&["so bo", "thuc hien"]) || words.contains(&"th") {
+    } else if has(&["so bo", "thuc hien"]) {
         Some(Status::Preliminary)
     } else {
         None
@@ -401,6 +424,240 @@ fn find_year(sheet: &Sheet, header_row: usize) -> Option<i32> {
     None
 }
 
+/// A row label without its numbering and the "Trong đó:" / "Chia ra:" /
+/// "Gồm:" that introduces parts.
+fn row_label(label: &str) -> &str {
+    let t = strip_numbering(label);
+    for lead in [
+        "trong đó",
+        "chia ra",
+        "gồm",
+        "bao gồm",
+        "trong do",
+        "chia theo",
+    ] {
+        if let Some(head) = t.get(..lead.len()) {
+            if fold(head) == fold(lead) {
+                let rest = t[lead.len()..].trim_start_matches([':', ',', ' ']);
+                return strip_numbering(rest);
+            }
+        }
+    }
+    t
+}
+
+/// The indicator, breakdown and code a row under indicator `ind` names
+/// ("- Khu vực có vốn đầu tư nước ngoài" under "Kim ngạch xuất khẩu").
+fn part_of(cat: &Catalog<'_>, ind: &str, label: &str) -> Option<(String, String, String)> {
+    let i = cat.indicators.get(ind)?;
+    if label.is_empty() {
+        return None;
+    }
+    i.dimensions.iter().find_map(|d| {
+        let list = cat.lists.get(&d.name)?;
+        match list.find(label) {
+            Found::One(c) if !c.is_total() => {
+                Some((i.code.clone(), d.name.clone(), c.code.clone()))
+            }
+            _ => None,
+        }
+    })
+}
+
+fn not_found(list: &CodeList, found: &Found<'_>) -> String {
+    match found {
+        Found::Ambiguous(cs) => {
+            let names: Vec<String> = cs.iter().map(|c| format!("{} ({})", c.code, c.label_vi)).collect();
+            format!("the label is given to {} of list {}", names.join(" and "), list.name)
+        }
+        _ => format!(
+            "row label is not a code of list {} (the sheet's rows are {}); expected a label such as '{}' (see `solieu codelists {}`), or add it as an alias with `solieu codelists import`",
+            list.name,
+            list.name,
+            list.codes().iter().find(|c| !c.is_total()).map_or("", |c| c.label_vi.as_str()),
+            list.name
+        ),
+    }
+}
+
+/// A sheet whose rows are the codes of one list, and the indicator of each
+/// value column.
+struct Breakdown<'c> {
+    list: &'c CodeList,
+    columns: HashMap<usize, String>,
+}
+
+/// Whether the rows of a sheet are the codes of one breakdown, and then
+/// which indicator each value column holds: the indicators broken down by
+/// that list (or those given with `--indicator`), told apart by the unit in
+/// a column's header ("Trị giá (Triệu USD)" → a value in USD, "Sản lượng
+/// (Nghìn tấn)" → a quantity in tonnes) and then by the words of the title;
+/// a growth or plan column belongs to the nearest value column on its left.
+/// Where a sheet's table is: the file, the sheet, the header's last row
+/// and the label column.
+struct TableAt<'s> {
+    file: &'s str,
+    sheet: &'s Sheet,
+    header_end: usize,
+    label_col: usize,
+}
+
+fn breakdown_sheet<'c>(
+    at: &TableAt<'_>,
+    rows: &[usize],
+    value_cols: &[(usize, Role)],
+    opts: &WideOptions,
+    cat: &'c Catalog<'c>,
+) -> Result<Option<Breakdown<'c>>, Vec<Diagnostic>> {
+    let (file, sheet, hr, lc) = (at.file, at.sheet, at.header_end, at.label_col);
+    let loc = |r: usize, c: usize| Loc {
+        file: file.to_string(),
+        sheet: Some(sheet.name.clone()),
+        row: r + 1,
+        column: cell_ref(r, c),
+    };
+    let wanted: Vec<String> = opts
+        .indicators
+        .iter()
+        .map(|i| i.trim().to_ascii_uppercase())
+        .collect();
+    let mut best: Option<(usize, &CodeList)> = None;
+    let mut seen_lists: Vec<&str> = vec![];
+    for ind in cat.indicators.values() {
+        if !wanted.is_empty() && !wanted.contains(&ind.code) {
+            continue;
+        }
+        for d in &ind.dimensions {
+            let Some(list) = cat.lists.get(&d.name) else {
+                continue;
+            };
+            if seen_lists.contains(&list.name.as_str()) {
+                continue;
+            }
+            seen_lists.push(&list.name);
+            let hits = rows
+                .iter()
+                .filter(|r| matches!(list.find(row_label(sheet.get(**r, lc).text())), Found::One(c) if !c.is_total()))
+                .count();
+            if hits > 0 && best.is_none_or(|(n, l)| hits > n || (hits == n && list.name < l.name)) {
+                best = Some((hits, list));
+            }
+        }
+    }
+    let Some((_, list)) = best else {
+        return Ok(None);
+    };
+    let mut candidates: Vec<&Indicator> = cat
+        .indicators
+        .values()
+        .filter(|i| i.dimensions.iter().any(|d| d.name == list.name))
+        .filter(|i| wanted.is_empty() || wanted.contains(&i.code))
+        .copied()
+        .collect();
+    candidates.sort_by(|a, b| a.code.cmp(&b.code));
+    for w in &wanted {
+        if !candidates.iter().any(|i| i.code == *w) {
+            return Err(vec![Diagnostic {
+                loc: loc(hr, lc),
+                value: w.clone(),
+                message: match cat.indicators.get(w) {
+                    Some(_) => format!(
+                        "--indicator {w}: it is not broken down by {}, which the sheet's rows are",
+                        list.name
+                    ),
+                    None => format!("--indicator {w}: not an indicator of the catalogue"),
+                },
+            }]);
+        }
+    }
+    // the title: the text above the header
+    let mut title = String::new();
+    for r in 0..hr {
+        for c in 0..sheet.rows[r].len() {
+            title.push(' ');
+            title.push_str(&fold(sheet.get(r, c).text()));
+        }
+    }
+    let title_words: Vec<&str> = title.split(' ').filter(|w| !w.is_empty()).collect();
+    let mut columns = HashMap::new();
+    let mut errors = vec![];
+    let mut last_level: Option<String> = None;
+    let mut pending: Vec<usize> = vec![];
+    for (c, role) in value_cols {
+        if !role.measure.in_indicator_unit() {
+            match &last_level {
+                Some(i) => {
+                    columns.insert(*c, i.clone());
+                }
+                None => pending.push(*c),
+            }
+            continue;
+        }
+        let mut fit: Vec<&Indicator> = candidates
+            .iter()
+            .filter(|i| {
+                role.unit
+                    .as_ref()
+                    .is_none_or(|u| Unit::parse(u).factor_to(&i.unit).is_ok())
+            })
+            .copied()
+            .collect();
+        if fit.len() > 1 {
+            // the words of its name that the others lack, found in the title
+            let others = fit.clone();
+            let score = |i: &Indicator| {
+                let own: Vec<String> = fold(&i.name_vi).split(' ').map(str::to_string).collect();
+                own.iter()
+                    .filter(|w| {
+                        w.len() > 2
+                            && title_words.contains(&w.as_str())
+                            && others
+                                .iter()
+                                .any(|o| !fold(&o.name_vi).split(' ').any(|x| x == w.as_str()))
+                    })
+                    .count()
+            };
+            let top = fit.iter().map(|i| score(i)).max().unwrap_or(0);
+            if top > 0 {
+                fit = others.iter().filter(|i| score(i) == top).copied().collect();
+            }
+        }
+        match fit.as_slice() {
+            [one] => {
+                columns.insert(*c, one.code.clone());
+                for p in pending.drain(..) {
+                    columns.insert(p, one.code.clone());
+                }
+                last_level = Some(one.code.clone());
+            }
+            [] => errors.push(Diagnostic {
+                loc: loc(hr, *c),
+                value: role.unit.clone().unwrap_or_default(),
+                message: format!(
+                    "no indicator broken down by {} is measured in this column's unit; expected one of {} ({})",
+                    list.name,
+                    candidates.iter().map(|i| i.code.as_str()).collect::<Vec<_>>().join(", "),
+                    candidates.iter().map(|i| i.unit.label.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            }),
+            many => errors.push(Diagnostic {
+                loc: loc(hr, *c),
+                value: role.unit.clone().unwrap_or_default(),
+                message: format!(
+                    "the rows are codes of {} and this column could be {}; the sheet's title does not say which: name the sheet's indicators with --indicator (e.g. --indicator {})",
+                    list.name,
+                    many.iter().map(|i| i.code.as_str()).collect::<Vec<_>>().join(" or "),
+                    many[0].code
+                ),
+            }),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Some(Breakdown { list, columns }))
+}
+
 /// Reads one wide sheet.
 pub fn read(
     sheet: &Sheet,
@@ -594,9 +851,9 @@ pub fn read(
         })
         .collect();
     value_cols.sort_by_key(|(c, _)| *c);
-    let mut out = vec![];
+    // the table's rows, up to what stands under it
+    let mut rows = vec![];
     for r in first_data..sheet.rows.len() {
-        let label = sheet.get(r, lc).text().to_string();
         let no_number = value_cols.iter().all(|(c, _)| match sheet.get(r, *c) {
             Cell::Number(_) => false,
             other => [NumberStyle::Vietnamese, NumberStyle::Canonical]
@@ -606,9 +863,9 @@ pub fn read(
         if no_number && under_table(sheet, r) {
             break; // the place-date line, signatures, notes: the table has ended
         }
-        if value_cols.iter().all(|(c, _)| sheet.get(r, *c).is_blank()) {
-            continue; // group heading or blank row
-        }
+        rows.push(r);
+    }
+    let indicator_of = |r: usize| -> Option<String> {
         let by_code = code_col
             .map(|c| match sheet.get(r, c) {
                 Cell::Number(n) => format!("{n}"),
@@ -620,16 +877,68 @@ pub fn read(
                     .get(&t.to_ascii_uppercase())
                     .map(|i| i.code.clone())
             });
-        let code = by_code.or_else(|| names.get(&fold(strip_numbering(&label))).cloned());
-        let Some(code) = code else {
+        by_code.or_else(|| {
+            names
+                .get(&fold(row_label(sheet.get(r, lc).text())))
+                .cloned()
+        })
+    };
+    // a sheet whose rows are the codes of one breakdown (product groups,
+    // markets): its columns say which indicator each holds
+    let breakdown = if rows.iter().any(|r| indicator_of(*r).is_some()) {
+        None
+    } else {
+        let at = TableAt {
+            file,
+            sheet,
+            header_end: he,
+            label_col: lc,
+        };
+        breakdown_sheet(&at, &rows, &value_cols, opts, cat)?
+    };
+    let mut out = vec![];
+    let mut current: Option<String> = None;
+    for r in rows {
+        let label = sheet.get(r, lc).text().to_string();
+        let blank = value_cols.iter().all(|(c, _)| sheet.get(r, *c).is_blank());
+        // the indicator of the row, and its breakdown code, if any
+        let (code, part) = if let Some(code) = indicator_of(r) {
+            current = Some(code.clone());
+            (Some(code), None)
+        } else if let Some(b) = &breakdown {
+            match b.list.find(row_label(&label)) {
+                Found::One(c) => (None, Some((b.list.name.clone(), c.code.clone()))),
+                found if blank => {
+                    let _ = found;
+                    continue;
+                }
+                found => {
+                    errors.push(diag(r, lc, &label, not_found(b.list, &found)));
+                    continue;
+                }
+            }
+        } else if let Some((ind, dim, c)) = current
+            .as_ref()
+            .and_then(|i| part_of(cat, i, row_label(&label)))
+        {
+            (Some(ind), Some((dim, c)))
+        } else if blank {
+            continue; // group heading or blank row
+        } else {
             errors.push(diag(
                 r,
                 lc,
                 &label,
-                "row label is not an indicator of the catalogue; expected its Vietnamese name or a code in a 'Mã số' column".into(),
+                match &current {
+                    Some(i) => format!("row label is neither an indicator of the catalogue nor a breakdown code of {i} (after it); expected an indicator's Vietnamese name, a code in a 'Mã số' column, or a code or label of its breakdowns"),
+                    None => "row label is not an indicator of the catalogue; expected its Vietnamese name or a code in a 'Mã số' column".into(),
+                },
             ));
             continue;
         };
+        if blank {
+            continue;
+        }
         let row_unit = unit_col
             .map(|c| sheet.get(r, c).text().to_string())
             .unwrap_or_default();
@@ -641,13 +950,19 @@ pub fn read(
                 Cell::Text(t) => RawValue::Text(t.clone(), NumberStyle::Vietnamese),
                 Cell::Number(n) => RawValue::Number(*n),
             };
+            let Some(code) = code
+                .clone()
+                .or_else(|| breakdown.as_ref().and_then(|b| b.columns.get(c).cloned()))
+            else {
+                continue;
+            };
             let unit = role.unit.clone().unwrap_or_else(|| row_unit.clone());
             let col = cell_ref(r, *c);
             out.push(RawRecord {
                 file: file.into(),
                 sheet: Some(sheet.name.clone()),
                 row: r + 1,
-                indicator: Field::new(code.clone(), cell_ref(r, lc)),
+                indicator: Field::new(code, cell_ref(r, lc)),
                 area: Field::new(area.clone(), "--area"),
                 period: Field::new(role.period.to_string(), cell_ref(hr, *c)),
                 value: Field {
@@ -662,7 +977,13 @@ pub fn read(
                 ),
                 source: Field::new("", ""),
                 note: Field::new("", ""),
-                dims: vec![],
+                dims: part
+                    .iter()
+                    .map(|(d, code)| Field {
+                        text: (d.clone(), code.clone()),
+                        column: cell_ref(r, lc).into(),
+                    })
+                    .collect(),
                 index_form: role.index_form,
             });
         }

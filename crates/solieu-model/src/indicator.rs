@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::codelist::{CodeLists, Found, TOTAL};
+use crate::period::Period;
 use crate::text::nfc;
 use crate::unit::Unit;
 
@@ -74,13 +76,115 @@ impl fmt::Display for AreaAggregation {
     }
 }
 
-/// A disaggregation dimension (phân tổ) with its code list.
+/// A breakdown (phân tổ) of an indicator: a code list, the codes of it the
+/// indicator uses, whether they add up to the total and whether the
+/// indicator has a total over them at all.
+///
+/// Written in the catalogue's `dimensions` column as
+/// `NAME[=code1|code2][:complete|:partial][:sum|:none]`, several joined by
+/// `;`: `SECTOR:complete`, `PRODUCT:partial`, `PRODUCT:partial:none` (export
+/// volumes of different products have no total).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dimension {
-    /// Column name in files, upper case (`PRODUCT`).
+    /// The code list, which is also the column name in files (`PRODUCT`).
     pub name: String,
-    /// Allowed codes.
+    /// The codes used (empty: every code of the list). With no list of
+    /// this name, these are the codes, labelled by themselves.
     pub codes: Vec<String>,
+    /// The codes add up to the total ("chia ra"); else each is a part of it
+    /// ("trong đó") and no sum is checked.
+    pub complete: bool,
+    /// The indicator has a total over this breakdown (a figure with no
+    /// code); `:none` for quantities of unlike things.
+    pub sum: bool,
+}
+
+impl Dimension {
+    /// What `text` given for this breakdown means for a figure of `period`:
+    /// `Ok(None)` the total (an empty text, `_T` or a total's label),
+    /// `Ok(Some(code))` a code; else what was expected.
+    pub fn resolve(
+        &self,
+        lists: &CodeLists,
+        text: &str,
+        period: Period,
+    ) -> Result<Option<String>, String> {
+        let t = nfc(text);
+        let total = || {
+            if self.sum {
+                Ok(None)
+            } else {
+                Err(format!(
+                    "there is no total over {} (its aggregation is none); expected one of its codes",
+                    self.name
+                ))
+            }
+        };
+        if t.is_empty() || t == TOTAL {
+            return total();
+        }
+        let Some(list) = lists.get(&self.name) else {
+            return match self.codes.iter().find(|c| **c == t) {
+                Some(c) => Ok(Some(c.clone())),
+                None => Err(format!("expected one of {}", self.codes.join(", "))),
+            };
+        };
+        let code = match list.find(&t) {
+            Found::One(c) => c,
+            Found::Ambiguous(cs) => {
+                let names: Vec<String> = cs
+                    .iter()
+                    .map(|c| format!("{} ({})", c.code, c.label_vi))
+                    .collect();
+                return Err(format!(
+                    "the label is given to {} of list {}; use the code",
+                    names.join(" and "),
+                    self.name
+                ));
+            }
+            Found::Nothing => {
+                return Err(format!(
+                    "not a code or a label of list {} (see `solieu codelists {}`)",
+                    self.name, self.name
+                ))
+            }
+        };
+        if code.is_total() {
+            return total();
+        }
+        if !self.codes.is_empty() && !self.codes.contains(&code.code) {
+            return Err(format!(
+                "{} ({}) is not one of the codes of {} used here: {}",
+                code.code,
+                code.label_vi,
+                self.name,
+                self.codes.join(", ")
+            ));
+        }
+        if !code.valid_for(period) {
+            return Err(format!(
+                "{} of list {} is valid from {}; the figure is for {period}",
+                code.code,
+                self.name,
+                code.valid_from.map(|p| p.to_string()).unwrap_or_default()
+            ));
+        }
+        Ok(Some(code.code.clone()))
+    }
+
+    /// The codes this breakdown uses, in the list's order (the total aside).
+    pub fn code_list(&self, lists: &CodeLists) -> Vec<String> {
+        match lists.get(&self.name) {
+            Some(l) => l
+                .codes()
+                .iter()
+                .filter(|c| !c.is_total())
+                .filter(|c| self.codes.is_empty() || self.codes.contains(&c.code))
+                .map(|c| c.code.clone())
+                .collect(),
+            None => self.codes.clone(),
+        }
+    }
 }
 
 /// An indicator definition.
@@ -242,9 +346,24 @@ impl Indicator {
             .map(str::trim)
             .filter(|p| !p.is_empty())
         {
-            let (name, codes) = part
-                .split_once('=')
-                .ok_or_else(|| err("dimensions", format!("'{part}'; expected NAME=code1|code2")))?;
+            let mut words = part.split(':').map(str::trim);
+            let head = words.next().unwrap_or_default();
+            let (name, codes) = head.split_once('=').unwrap_or((head, ""));
+            let (mut complete, mut sum) = (false, true);
+            for w in words {
+                match w.to_ascii_lowercase().as_str() {
+                    "complete" => complete = true,
+                    "partial" => complete = false,
+                    "sum" => sum = true,
+                    "none" => sum = false,
+                    _ => {
+                        return Err(err(
+                            "dimensions",
+                            format!("'{w}' in '{part}'; expected complete, partial, sum or none (e.g. PRODUCT:partial:sum)"),
+                        ))
+                    }
+                }
+            }
             let name = name.trim().to_ascii_uppercase();
             if !is_valid_code(&name) {
                 return Err(err(
@@ -257,10 +376,15 @@ impl Indicator {
                 .map(nfc)
                 .filter(|c| !c.is_empty())
                 .collect();
-            if codes.is_empty() {
-                return Err(err("dimensions", format!("dimension {name} has no codes")));
+            if dimensions.iter().any(|d: &Dimension| d.name == name) {
+                return Err(err("dimensions", format!("{name} is given twice")));
             }
-            dimensions.push(Dimension { name, codes });
+            dimensions.push(Dimension {
+                name,
+                codes,
+                complete,
+                sum,
+            });
         }
         Ok(Indicator {
             code: code.to_ascii_uppercase(),
@@ -280,7 +404,18 @@ impl Indicator {
     pub fn dimensions_text(&self) -> String {
         self.dimensions
             .iter()
-            .map(|d| format!("{}={}", d.name, d.codes.join("|")))
+            .map(|d| {
+                let mut t = d.name.clone();
+                if !d.codes.is_empty() {
+                    t.push('=');
+                    t.push_str(&d.codes.join("|"));
+                }
+                t.push_str(if d.complete { ":complete" } else { ":partial" });
+                if !d.sum {
+                    t.push_str(":none");
+                }
+                t
+            })
             .collect::<Vec<_>>()
             .join(";")
     }

@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod area;
+pub mod codelist;
 pub mod indicator;
 pub mod names;
 pub mod observation;
@@ -16,6 +17,7 @@ pub mod text;
 pub mod unit;
 
 pub use area::{Area, AreaError, AreaRegistry, Level, Membership, Succession, SuccessionKind};
+pub use codelist::{Code, CodeList, CodeLists, TOTAL};
 pub use indicator::{AreaAggregation, Dimension, Indicator, IndicatorFields, TimeAggregation};
 pub use observation::{Measure, Observation, Status, Vintage};
 pub use period::{Frequency, Period};

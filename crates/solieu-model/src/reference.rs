@@ -8,6 +8,7 @@
 use chrono::NaiveDate;
 
 use crate::area::{Area, AreaRegistry, Level, Membership, Succession, SuccessionKind};
+use crate::codelist::CodeLists;
 use crate::indicator::{Indicator, IndicatorFields};
 use crate::text::nfc;
 
@@ -19,6 +20,8 @@ pub const SUCCESSIONS_CSV: &str = include_str!("../reference/successions.csv");
 pub const MEMBERSHIPS_CSV: &str = include_str!("../reference/memberships.csv");
 /// `reference/indicators.csv`
 pub const INDICATORS_CSV: &str = include_str!("../reference/indicators.csv");
+/// `reference/codelists.csv`
+pub const CODELISTS_CSV: &str = include_str!("../reference/codelists.csv");
 
 fn rows(text: &str) -> impl Iterator<Item = csv::StringRecord> + '_ {
     csv::ReaderBuilder::new()
@@ -101,6 +104,15 @@ pub fn areas() -> AreaRegistry {
     parse_areas(AREAS_CSV, SUCCESSIONS_CSV, MEMBERSHIPS_CSV)
 }
 
+/// The built-in code lists: product groups, markets, ownership sectors,
+/// industries (VSIC 2018) and budget revenue sources.
+pub fn code_lists() -> CodeLists {
+    let rows = CodeLists::parse_csv(CODELISTS_CSV, None).expect("built-in code lists are valid");
+    CodeLists::default()
+        .with(&rows)
+        .expect("built-in code lists are consistent")
+}
+
 /// The built-in indicator catalogue.
 pub fn indicators() -> Vec<Indicator> {
     rows(INDICATORS_CSV)
@@ -120,6 +132,25 @@ mod tests {
 
     fn day(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn the_built_in_code_lists_load_and_every_breakdown_names_one() {
+        let lists = code_lists();
+        for name in ["PRODUCT", "MARKET", "SECTOR", "INDUSTRY", "REVENUE_SOURCE"] {
+            assert!(lists.get(name).is_some(), "{name}");
+        }
+        assert!(lists.get("MARKET").unwrap().codes().len() > 249);
+        for i in indicators() {
+            for d in &i.dimensions {
+                assert!(
+                    lists.get(&d.name).is_some() || !d.codes.is_empty(),
+                    "{}: {}",
+                    i.code,
+                    d.name
+                );
+            }
+        }
     }
 
     #[test]

@@ -275,9 +275,10 @@ pub fn fmt_value(v: f64) -> String {
     format!("{v}")
 }
 
-/// Neutralises text that a spreadsheet would run as a formula.
+/// Neutralises text that a spreadsheet would run as a formula; a plain
+/// number ("-11.8") is left as it is, for it is read as a number.
 pub fn inert(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) && s.parse::<f64>().is_err() {
         format!("'{s}")
     } else {
         s.to_string()

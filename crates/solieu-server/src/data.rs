@@ -123,6 +123,8 @@ pub struct FiguresQuery {
     period: String,
     /// Measures (value, cumulative, mom_pct, yoy_pct, cumulative_yoy_pct, plan_pct, plan, target_gap_pp, share_pct, rank, rank_yoy); default value.
     measure: Option<String>,
+    /// Breakdown filters, comma-separated: `PRODUCT=*` (every product group stored), `SECTOR=FDI` (a code or a label); none: the totals.
+    dim: Option<String>,
     /// Evaluate over the vintages recorded up to this time (RFC 3339 or YYYY-MM-DD).
     as_of: Option<String>,
     /// List the stored vintages behind each figure.
@@ -186,6 +188,7 @@ fn query_figures(state: &AppState, p: &Principal, q: FiguresQuery) -> Result<Res
             None => vec![solieu_engine::Derived::Value],
             Some(m) => figures::parse_derived(&list(m)).map_err(|e| state.bad(e.to_string()))?,
         },
+        dims: q.dim.as_deref().map(list).unwrap_or_default(),
     };
     let cells = grid.indicators.len() * grid.areas.len() * grid.periods.len() * grid.measures.len();
     if cells > MAX_CELLS {
@@ -523,6 +526,7 @@ pub async fn plans(
         areas: list(&q.area),
         periods: vec![Period::Year(q.year)],
         measures: vec![solieu_engine::Derived::Plan],
+        dims: vec![],
     };
     let opts = Options {
         as_of,

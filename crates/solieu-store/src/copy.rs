@@ -111,6 +111,21 @@ pub const TABLES: &[Table] = &[
         id: None,
     },
     Table {
+        name: "code_item",
+        columns: &[
+            ("list", T),
+            ("code", T),
+            ("label_vi", T),
+            ("label_en", T),
+            ("parent", T),
+            ("aliases", T),
+            ("ord", I),
+            ("valid_from", T),
+        ],
+        ordered: false,
+        id: None,
+    },
+    Table {
         name: "series",
         columns: &[
             ("id", I),

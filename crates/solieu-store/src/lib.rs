@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod accounts;
+mod codes;
 pub mod copy;
 mod migrations;
 mod pg;
@@ -296,6 +297,13 @@ pub trait Store {
     fn indicators(&self) -> Result<Vec<Indicator>>;
     /// Adds or replaces indicator definitions, in one transaction.
     fn upsert_indicators(&mut self, indicators: &[Indicator], actor: &str) -> Result<usize>;
+    /// The code lists of breakdowns: the built-in ones with the codes
+    /// imported into this store added or replacing theirs.
+    fn code_lists(&self) -> Result<solieu_model::CodeLists>;
+    /// Adds or replaces codes (list, code), checked whole with the lists
+    /// they join, and audited, in one transaction.
+    fn upsert_codes(&mut self, rows: &[(String, solieu_model::Code)], actor: &str)
+        -> Result<usize>;
     /// Writes a batch all or nothing: [`Store::commit_stream`] of its
     /// observations in chunks.
     fn commit_import(

@@ -30,6 +30,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "change feed: the vintages of an import",
         include_str!("../migrations/sqlite/0004_change_feed.sql"),
     ),
+    (
+        5,
+        "code lists of breakdowns",
+        include_str!("../migrations/sqlite/0005_code_lists.sql"),
+    ),
 ];
 
 /// (version, name, SQL) for PostgreSQL: the same versions as [`MIGRATIONS`].
@@ -53,6 +58,11 @@ pub const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "change feed: the vintages of an import",
         include_str!("../migrations/postgres/0004_change_feed.sql"),
+    ),
+    (
+        5,
+        "code lists of breakdowns",
+        include_str!("../migrations/postgres/0005_code_lists.sql"),
     ),
 ];
 

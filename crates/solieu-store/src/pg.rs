@@ -517,6 +517,18 @@ const VINTAGE_TYPES: [Type; 9] = [
 ];
 
 impl Store for PgStore {
+    fn code_lists(&self) -> Result<solieu_model::CodeLists> {
+        crate::codes::code_lists(self)
+    }
+
+    fn upsert_codes(
+        &mut self,
+        rows: &[(String, solieu_model::Code)],
+        actor: &str,
+    ) -> Result<usize> {
+        crate::codes::upsert_codes(self, rows, actor)
+    }
+
     fn areas(&self) -> Result<AreaRegistry> {
         self.with(|c| {
             let mut tx = c.build_transaction().read_only(true).isolation_level(postgres::IsolationLevel::RepeatableRead).start()?;

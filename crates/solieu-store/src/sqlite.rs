@@ -394,6 +394,18 @@ const SELECT_VINTAGE: &str = "SELECT s.indicator, s.area_key, s.measure, s.dims,
      v.recorded_at, v.submitter, v.import_id FROM vintage v JOIN series s ON s.id = v.series_id";
 
 impl Store for SqliteStore {
+    fn code_lists(&self) -> Result<solieu_model::CodeLists> {
+        crate::codes::code_lists(self)
+    }
+
+    fn upsert_codes(
+        &mut self,
+        rows: &[(String, solieu_model::Code)],
+        actor: &str,
+    ) -> Result<usize> {
+        crate::codes::upsert_codes(self, rows, actor)
+    }
+
     fn areas(&self) -> Result<AreaRegistry> {
         let mut areas = vec![];
         let mut st = self

@@ -65,6 +65,9 @@ enum Command {
     Areas(cmd::areas::Args),
     /// List indicators.
     Indicators(cmd::indicators::Args),
+    /// List the code lists of breakdowns (product groups, markets, sectors,
+    /// industries, revenue sources) and their codes, or import codes.
+    Codelists(cmd::codelists::Args),
     /// Check the store's integrity and print its counts.
     Check,
     /// Copy a whole store to another place (SQLite data directory ⇄
@@ -128,6 +131,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Token { action } => cmd::token::run(&ctx, action),
         Command::Areas(a) => cmd::areas::run(&ctx, a),
         Command::Indicators(a) => cmd::indicators::run(&ctx, a),
+        Command::Codelists(a) => cmd::codelists::run(&ctx, a),
         Command::Check => cmd::check::run(&ctx),
         Command::Migrate(a) => cmd::migrate::run(&ctx, a),
         Command::Backup(a) => cmd::backup::run(&ctx, a),

@@ -20,14 +20,14 @@ pub fn run(ctx: &Ctx, action: Action) -> Result<ExitCode> {
     let Action::Import { file } = action;
     let mut store = ctx.open()?;
     let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-    let inds = solieu_app::service::parse_catalog(&bytes, &file.display().to_string()).map_err(
-        |errs| {
+    let lists = store.code_lists()?;
+    let inds = solieu_app::service::parse_catalog(&bytes, &file.display().to_string(), &lists)
+        .map_err(|errs| {
             for e in &errs {
                 eprintln!("{e}");
             }
             anyhow::anyhow!("{} error(s); catalogue not changed", errs.len())
-        },
-    )?;
+        })?;
     let n = store.upsert_indicators(&inds, "cli")?;
     println!("{n} indicators added or updated");
     Ok(ExitCode::SUCCESS)

@@ -25,6 +25,11 @@ pub struct Args {
     /// Year for wide sheets whose headers and title give none.
     #[arg(long)]
     year: Option<i32>,
+    /// The indicators of a sheet whose rows are a breakdown (product
+    /// groups, markets) when its title does not say, comma-separated:
+    /// EXPORTS,EXPORTS_VOLUME.
+    #[arg(long, value_delimiter = ',')]
+    indicator: Vec<String>,
     /// Who submits (recorded with every vintage).
     #[arg(long, env = "USER", default_value = "cli")]
     submitter: String,
@@ -43,6 +48,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<ExitCode> {
         wide: solieu_ingest::WideOptions {
             area: a.area,
             year: a.year,
+            indicators: a.indicator,
         },
         default_source: a.source,
     };

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod backup;
 pub mod catalog;
 pub mod check;
+pub mod codelists;
 pub mod demo;
 pub mod export;
 pub mod import;

@@ -27,6 +27,11 @@ pub struct Args {
     /// (level, yoy_pct, mom_pct, plan_pct, plan, plan_yoy_pct).
     #[arg(long, value_delimiter = ',')]
     measure: Vec<String>,
+    /// Breakdown filters, repeatable: PRODUCT=ELECTRONICS (a code or a label),
+    /// PRODUCT=* (every product group stored). None: derived figures are the
+    /// totals, stored figures are all listed.
+    #[arg(long)]
+    dim: Vec<String>,
     /// List the stored vintages each derived figure came from.
     #[arg(long)]
     explain: bool,
@@ -65,6 +70,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<ExitCode> {
             } else {
                 figures::parse_derived(&a.measure)?
             },
+            dims: a.dim.clone(),
         };
         let opts = Options {
             as_of,
@@ -111,10 +117,14 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<ExitCode> {
         measures: service::parse_measures(&a.measure)?,
         as_of,
     };
-    let rows = if a.history {
+    let mut rows = if a.history {
         store.history(&q)?
     } else {
         store.observations(&q)?
     };
+    if !a.dim.is_empty() {
+        let fits = figures::dims_match(&store.code_lists()?, &a.dim)?;
+        rows.retain(|v| fits(&v.obs.dims));
+    }
     print_table(&service::vintage_table(&rows, &areas, a.history), a.format)
 }

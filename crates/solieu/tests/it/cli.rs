@@ -823,34 +823,53 @@ fn demo_loads_and_reproduces_the_seed_figures() {
 #[test]
 fn dimensions_are_declared_checked_and_stored() {
     let env = Env::new();
+    // an indicator broken down by some codes of the PRODUCT list
     let cat = env.file(
         "cat.csv",
         "code,name_vi,name_en,unit,time_aggregation,area_aggregation,decimals,dimensions\n\
-         EXPORTS_BY_PRODUCT,Kim ngạch xuất khẩu theo mặt hàng,Exports by product,triệu USD,flow,sum,1,PRODUCT=GIAY_DEP|DET_MAY|HANG_KHAC\n"
+         EXPORTS_BY_PRODUCT,Kim ngạch xuất khẩu theo mặt hàng,Exports by product,triệu USD,flow,sum,1,PRODUCT=FOOTWEAR|TEXTILES|OTHER:complete\n"
             .as_bytes(),
     );
     env.ok(&["catalog", "import", &cat]);
     let good = env.file(
         "d.csv",
-        "indicator,area,period,value,product\nEXPORTS_BY_PRODUCT,79,2020-02,120.5,GIAY_DEP\nEXPORTS_BY_PRODUCT,79,2020-02,300,DET_MAY\n".as_bytes(),
+        "indicator,area,period,value,product\nEXPORTS_BY_PRODUCT,79,2020-02,120.5,FOOTWEAR\nEXPORTS_BY_PRODUCT,79,2020-02,300,Dệt may\n".as_bytes(),
     );
     let out = env.ok(&["import", &good]);
     assert!(out.contains("2 new vintages"), "{out}");
+    // a code of the list this indicator does not use, and no code at all
     let bad = env.file(
         "e.csv",
-        "indicator,area,period,value,product\nEXPORTS_BY_PRODUCT,79,2020-02,1,CAO_SU\n".as_bytes(),
+        "indicator,area,period,value,product\nEXPORTS_BY_PRODUCT,79,2020-02,1,RICE\nEXPORTS_BY_PRODUCT,79,2020-02,1,CAO_SU_X\n".as_bytes(),
     );
     let err = stderr(&env.run(&["import", &bad]));
     assert!(
-        err.contains("e.csv:2:product") && err.contains("not a code of dimension PRODUCT"),
+        err.contains("e.csv:2:product")
+            && err.contains("RICE (Gạo) is not one of the codes of PRODUCT used here"),
         "{err}"
     );
-    let missing = env.file(
+    assert!(
+        err.contains("e.csv:3:product") && err.contains("not a code or a label of list PRODUCT"),
+        "{err}"
+    );
+    // no code: the total
+    let total = env.file(
         "f.csv",
         "indicator,area,period,value\nEXPORTS_BY_PRODUCT,79,2020-03,1\n".as_bytes(),
     );
-    let err = stderr(&env.run(&["import", &missing]));
-    assert!(err.contains("disaggregated by PRODUCT"), "{err}");
+    env.ok(&["import", &total]);
+    // a catalogue naming a code its list lacks is refused
+    let wrong = env.file(
+        "cat2.csv",
+        "code,name_vi,name_en,unit,time_aggregation,area_aggregation,decimals,dimensions\n\
+         X_BY_PRODUCT,X,X,triệu USD,flow,sum,1,PRODUCT=GIAY_DEP\n"
+            .as_bytes(),
+    );
+    let err = stderr(&env.run(&["catalog", "import", &wrong]));
+    assert!(
+        err.contains("cat2.csv:2:dimensions: GIAY_DEP not a code of list PRODUCT"),
+        "{err}"
+    );
     // the export carries the dimension column and round-trips
     let out = env.dir.path().join("x.csv");
     env.ok(&[
@@ -864,8 +883,196 @@ fn dimensions_are_declared_checked_and_stored() {
     ]);
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.lines().next().unwrap().ends_with(",PRODUCT"), "{text}");
+    assert!(text.contains(",TEXTILES"), "{text}");
     let again = env.ok(&["import", out.to_str().unwrap()]);
     assert!(again.contains("0 new vintages"), "{again}");
+}
+
+/// The filled copy of the Department of Industry and Trade's real
+/// export-by-product template (data/export_form_filled.py).
+const EXPORT_FORM: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/it/data/export_form_filled.xlsx"
+);
+
+#[test]
+fn the_departments_export_form_by_product_imports_and_every_cell_reads_back() {
+    let env = Env::new();
+    // no title says exports or imports: refused, asking which, nothing written
+    let before = env.counts();
+    let out = env.run(&["import", EXPORT_FORM, "--area", "74", "--year", "2020"]);
+    let err = stderr(&out);
+    assert!(!out.status.success(), "accepted: {err}");
+    assert!(
+        err.contains("export_form_filled.xlsx[Sheet1]:2:D2")
+            && err.contains("EXPORTS or IMPORTS")
+            && err.contains("--indicator"),
+        "{err}"
+    );
+    assert_eq!(env.counts(), before);
+
+    let said = env.ok(&[
+        "import",
+        EXPORT_FORM,
+        "--area",
+        "74",
+        "--year",
+        "2020",
+        "--indicator",
+        "EXPORTS,EXPORTS_VOLUME",
+    ]);
+    // every filled cell: 15 groups × 6 or 8 columns, and the total's six
+    assert!(said.contains("102 observations"), "{said}");
+    let stored = env.query_csv(&["--indicator", "EXPORTS,EXPORTS_VOLUME", "--area", "74"]);
+    assert_eq!(stored.len(), 102);
+    let find = |ind: &str, period: &str, measure: &str, dims: &str| -> String {
+        let hits: Vec<&Vec<String>> = stored
+            .iter()
+            .filter(|r| r[0] == ind && r[2] == period && r[3] == measure && r[10] == dims)
+            .collect();
+        assert_eq!(hits.len(), 1, "{ind} {period} {measure} {dims}: {hits:?}");
+        hits[0][4].clone()
+    };
+    // one row of the form, column by column (C … J), and the total
+    let e = "PRODUCT=CASHEW";
+    assert_eq!(find("EXPORTS_VOLUME", "2020-02", "level", e), "2.1");
+    assert_eq!(find("EXPORTS", "2020-02", "level", e), "14.6");
+    assert_eq!(find("EXPORTS", "2020-02", "yoy_pct", e), "4.3"); // "ƯTH so cùng kỳ" 104,3
+    assert_eq!(find("EXPORTS", "2020-02", "mom_pct", e), "-11.8"); // "ƯTH so tháng trước" 88,2
+    assert_eq!(find("EXPORTS_VOLUME", "2020-01/2020-02", "level", e), "4.5");
+    assert_eq!(find("EXPORTS", "2020-01/2020-02", "level", e), "31.2");
+    assert_eq!(find("EXPORTS", "2020-01/2020-02", "yoy_pct", e), "2.7");
+    assert_eq!(find("EXPORTS", "2020-01/2020-02", "plan_pct", e), "14.8");
+    assert_eq!(find("EXPORTS", "2020-02", "level", ""), "901.9");
+    assert_eq!(find("EXPORTS", "2020-01/2020-02", "level", ""), "1857.4");
+    assert_eq!(
+        find("EXPORTS", "2020-02", "level", "PRODUCT=ELECTRONICS"),
+        "74.1"
+    );
+    // the quantity of unlike goods has no total: none stored
+    assert!(!stored
+        .iter()
+        .any(|r| r[0] == "EXPORTS_VOLUME" && r[10].is_empty()));
+
+    // derived, as a leader reads them: level, growth both ways, share and rank among the groups
+    let rows = env.query_csv(&[
+        "--indicator",
+        "EXPORTS",
+        "--area",
+        "74",
+        "--period",
+        "2020-02",
+        "--dim",
+        "PRODUCT=*",
+        "--measure",
+        "value,cumulative,yoy_pct,cumulative_yoy_pct,plan_pct,share_pct,rank",
+    ]);
+    assert_eq!(rows.len(), 15 * 7, "{rows:?}");
+    let fig = |code: &str, measure: &str| -> (String, String) {
+        let r = rows
+            .iter()
+            .find(|r| r[9] == format!("PRODUCT={code}") && r[3] == measure)
+            .unwrap_or_else(|| panic!("{code} {measure}"));
+        (r[4].clone(), r[7].clone())
+    };
+    assert_eq!(fig("ELECTRONICS", "cumulative").0, "152.4");
+    assert_eq!(fig("ELECTRONICS", "cumulative_yoy_pct").0, "8.2");
+    assert_eq!(fig("ELECTRONICS", "plan_pct").0, "16");
+    let share: f64 = fig("ELECTRONICS", "share_pct").0.parse().unwrap();
+    assert!((share - 74.1 / 901.9 * 100.0).abs() < 1e-6, "{share}");
+    assert_eq!(fig("OTHER", "rank"), ("1".into(), "of 15".into()));
+    assert_eq!(fig("WOOD", "rank").0, "2");
+    assert_eq!(fig("CASSAVA", "rank").0, "15");
+    // a label as the filter
+    let rows = env.query_csv(&[
+        "--indicator",
+        "EXPORTS",
+        "--area",
+        "74",
+        "--period",
+        "2020-02",
+        "--dim",
+        "PRODUCT=Hàng dệt may",
+    ]);
+    // stored figures (no measure): that code's level and growth rates only
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(
+        (rows[0][4].as_str(), rows[0][10].as_str()),
+        ("112.4", "PRODUCT=TEXTILES")
+    );
+}
+
+#[test]
+fn a_breakdown_must_add_up_and_its_parts_make_the_total() {
+    let env = Env::new();
+    let before = env.counts();
+    // the parts of a complete breakdown disagree with the total; a part
+    // ("trong đó") above its whole; a label meaning the same code twice
+    let bad = env.file(
+        "bad.csv",
+        "indicator,area,period,value,sector,market,product\n\
+         EXPORTS,79,2020-10,3900,,,\n\
+         EXPORTS,79,2020-10,1000,Khu vực kinh tế trong nước,,\n\
+         EXPORTS,79,2020-10,2800,FDI,,\n\
+         EXPORTS,79,2020-10,4000,,US,\n\
+         EXPORTS,79,2020-10,70,,,ELECTRONICS\n\
+         EXPORTS,79,2020-10,70,,,\"Máy vi tính, sản phẩm điện tử và linh kiện\"\n"
+            .as_bytes(),
+    );
+    let out = env.run(&["import", &bad]);
+    let err = stderr(&out);
+    assert!(!out.status.success(), "accepted: {err}");
+    assert!(
+        err.contains("bad.csv:2:value") && err.contains("3900") && err.contains("add up to 3800"),
+        "{err}"
+    );
+    assert!(
+        err.contains("bad.csv:5:value")
+            && err.contains("US")
+            && err.contains("not above its whole"),
+        "{err}"
+    );
+    assert!(
+        err.contains("bad.csv:7:value") && err.contains("duplicate"),
+        "{err}"
+    );
+    assert_eq!(env.counts(), before);
+
+    // parts with no total: the total is their sum
+    let parts = env.file(
+        "parts.csv",
+        "indicator,area,period,value,sector\nEXPORTS,79,2020-10,1100,DOMESTIC\nEXPORTS,79,2020-10,2800,FDI\n".as_bytes(),
+    );
+    env.ok(&["import", &parts]);
+    let rows = derived(
+        &env,
+        &[
+            "--indicator",
+            "EXPORTS",
+            "--area",
+            "79",
+            "--period",
+            "2020-10",
+            "--measure",
+            "value",
+        ],
+    );
+    assert_eq!(rows[0].0, "3900");
+    assert!(rows[0].2.contains("aggregated"), "{rows:?}");
+    let rows = env.query_csv(&[
+        "--indicator",
+        "EXPORTS",
+        "--area",
+        "79",
+        "--period",
+        "2020-10",
+        "--dim",
+        "SECTOR=FDI",
+        "--measure",
+        "share_pct",
+    ]);
+    let share: f64 = rows[0][4].parse().unwrap();
+    assert!((share - 2800.0 / 3900.0 * 100.0).abs() < 1e-6, "{share}");
 }
 
 /// `query` rows as (value, status, basis, note) for derived figures.
