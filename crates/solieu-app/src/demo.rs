@@ -33,6 +33,62 @@ pub const SYNTHETIC_INDICATORS: [(&str, f64); 5] = [
     ("BUDGET_REVENUE", 30_000.0),
 ];
 
+/// The main export product groups of the synthetic breakdown and their
+/// shares of a province's exports in 2018 (the rest is "Hàng hóa khác");
+/// electronics gains a point a year. Crude oil is HCMC's only: its share is
+/// the real one of January–October 2020 (36,7 tỷ USD with crude oil, 35,2
+/// without, Sở Công Thương).
+const EXPORT_GROUPS: [(&str, f64); 12] = [
+    ("ELECTRONICS", 0.16),
+    ("TEXTILES", 0.14),
+    ("FOOTWEAR", 0.10),
+    ("MACHINERY", 0.09),
+    ("WOOD", 0.06),
+    ("SEAFOOD", 0.05),
+    ("RICE", 0.04),
+    ("CASHEW", 0.03),
+    ("PLASTIC_PRODUCTS", 0.03),
+    ("TRANSPORT", 0.03),
+    ("BAGS", 0.02),
+    ("CRUDE_OIL", 0.0),
+];
+
+/// HCMC's crude oil share of exports, from the real January–October 2020 figures.
+const HCMC_CRUDE_SHARE: f64 = (36.7 - 35.2) / 36.7;
+
+/// A month's exports split into the product groups, in tenths of the
+/// unit so that the parts add up exactly to the total (the rest to OTHER).
+fn export_parts(
+    province: usize,
+    code: &str,
+    y: i32,
+    m: u8,
+    total: f64,
+) -> Vec<(&'static str, f64)> {
+    let tenths = (total * 10.0).round() as i64;
+    let mut out = vec![];
+    let mut used = 0;
+    for (gi, (g, base)) in EXPORT_GROUPS.iter().enumerate() {
+        let share = match *g {
+            "CRUDE_OIL" if code == "79" => HCMC_CRUDE_SHARE,
+            "CRUDE_OIL" => 0.0,
+            "ELECTRONICS" => base + 0.01 * f64::from(y - 2018),
+            _ => *base,
+        } * (1.0
+            + 0.2
+                * noise(
+                    (province as u64) << 40 | (gi as u64) << 32 | ((y as u64) << 4) | u64::from(m),
+                ));
+        let part = (tenths as f64 * share).round() as i64;
+        if part > 0 {
+            out.push((*g, part as f64 / 10.0));
+            used += part;
+        }
+    }
+    out.push(("OTHER", (tenths - used) as f64 / 10.0));
+    out
+}
+
 /// Size of each pre-2025 member relative to HCMC (retail-like, trade-like).
 const PROVINCES: [(&str, f64, f64); 8] = [
     ("79", 1.0, 1.0),
@@ -396,11 +452,13 @@ fn synthetic_series(real: &[Observation], areas: &solieu_model::AreaRegistry) ->
             series.insert(code, years);
         }
         // write: pre-2025 members to June 2025, successors from July 2025
-        let mut emit = |code: &str, p: Period, v: f64| {
+        let mut emit = |code: &str, p: Period, dims: String, v: f64| {
             let Ok(area) = areas.resolve(code, p) else {
                 return;
             };
-            if real_keys.contains(&(ind.to_string(), area.key.clone(), p, Measure::Level)) {
+            if dims.is_empty()
+                && real_keys.contains(&(ind.to_string(), area.key.clone(), p, Measure::Level))
+            {
                 return;
             }
             let status = if p == last {
@@ -415,19 +473,37 @@ fn synthetic_series(real: &[Observation], areas: &solieu_model::AreaRegistry) ->
                 area: area.key.clone(),
                 period: p,
                 measure: Measure::Level,
-                dims: String::new(),
+                dims,
                 value: (v * 10.0).round() / 10.0,
                 status,
                 source: SYNTHETIC_SOURCE.into(),
                 note: String::new(),
             });
         };
+        // the month as stored: the real figure where one was published
+        let stored = |code: &str, p: Period, v: f64| {
+            areas
+                .resolve(code, p)
+                .ok()
+                .and_then(|a| find(ind, &a.key, p, Measure::Level))
+                .unwrap_or((v * 10.0).round() / 10.0)
+        };
         for (code, years) in &series {
+            let pi = PROVINCES
+                .iter()
+                .position(|(c, _, _)| c == code)
+                .unwrap_or(0);
             for (&y, months) in years {
                 for (m, v) in months.iter().enumerate() {
                     let p = Period::Month(y, m as u8 + 1);
                     if p <= Period::Month(2025, 6) {
-                        emit(code, p, *v);
+                        emit(code, p, String::new(), *v);
+                        if *ind == "EXPORTS" {
+                            let total = stored(code, p, *v);
+                            for (g, part) in export_parts(pi, code, y, m as u8 + 1, total) {
+                                emit(code, p, format!("PRODUCT={g}"), part);
+                            }
+                        }
                     }
                 }
             }
@@ -450,7 +526,24 @@ fn synthetic_series(real: &[Observation], areas: &solieu_model::AreaRegistry) ->
                     .map(|ys| ys[&y][usize::from(m) - 1])
                     .sum();
                 if v > 0.0 {
-                    emit(new, p, v);
+                    emit(new, p, String::new(), v);
+                    if *ind == "EXPORTS" {
+                        // the successor's groups: its predecessors' groups added up
+                        let mut parts: BTreeMap<&str, f64> = BTreeMap::new();
+                        for c in &preds {
+                            let Some(ys) = series.get(c.as_str()) else {
+                                continue;
+                            };
+                            let pi = PROVINCES.iter().position(|(x, _, _)| x == c).unwrap_or(0);
+                            let total = (ys[&y][usize::from(m) - 1] * 10.0).round() / 10.0;
+                            for (g, part) in export_parts(pi, c, y, m, total) {
+                                *parts.entry(g).or_default() += part;
+                            }
+                        }
+                        for (g, part) in parts {
+                            emit(new, p, format!("PRODUCT={g}"), part);
+                        }
+                    }
                 }
                 p = crate::service::next_period(p);
             }

@@ -124,6 +124,19 @@ fn world() -> (AreaRegistry, Vec<Indicator>) {
         ind("P", "stock", "sum", "0"),
         // only ever monthly levels: the engine's direct path for year-to-date growth
         ind("M", "flow", "sum", "1"),
+        // broken down into three parts that add up to its total
+        Indicator::parse(&IndicatorFields {
+            code: "B",
+            name_vi: "B",
+            name_en: "B",
+            unit: "tỷ đồng",
+            time_aggregation: "flow",
+            area_aggregation: "sum",
+            decimals: "1",
+            dimensions: "PART=A|B|C:complete",
+            ..Default::default()
+        })
+        .unwrap(),
     ];
     (AreaRegistry::new(areas, successions, memberships), inds)
 }
@@ -168,6 +181,9 @@ fn value_for(rng: &mut Rng, ind: &str, m: Measure) -> f64 {
     v as f64 / 10.0
 }
 
+/// The breakdowns of indicator B: its total and its three parts.
+const PARTS: [&str; 4] = ["", "PART=A", "PART=B", "PART=C"];
+
 /// The batches of a case: a dense first batch of months, then sparse
 /// additions and revisions of every kind of key.
 fn batches(
@@ -180,7 +196,8 @@ fn batches(
     let mut out = vec![];
     let years = [2019, 2020, 2021, 2022];
     for b in 0..n_batches {
-        let mut batch: HashMap<(String, String, Measure, Period), Observation> = HashMap::new();
+        let mut batch: HashMap<(String, String, Measure, Period, &str), Observation> =
+            HashMap::new();
         for a in reg.all() {
             for ind in inds {
                 for y in years {
@@ -213,29 +230,37 @@ fn batches(
                         if !keep {
                             continue;
                         }
-                        let o = Observation {
-                            indicator: ind.code.clone(),
-                            area: a.key.clone(),
-                            period: p,
-                            measure: m,
-                            dims: String::new(),
-                            value: value_for(&mut rng, &ind.code, m),
-                            status: STATUSES[rng.below(3) as usize],
-                            source: format!("src{}", rng.below(2)),
-                            note: String::new(),
-                        };
-                        batch.insert((o.indicator.clone(), o.area.clone(), m, p), o);
+                        // B: the total (now and then) and its parts (mostly)
+                        let dims: &[&str] = if ind.code == "B" { &PARTS } else { &PARTS[..1] };
+                        for d in dims {
+                            if ind.code == "B" && !rng.chance(if d.is_empty() { 20 } else { 85 }) {
+                                continue;
+                            }
+                            let o = Observation {
+                                indicator: ind.code.clone(),
+                                area: a.key.clone(),
+                                period: p,
+                                measure: m,
+                                dims: (*d).to_string(),
+                                value: value_for(&mut rng, &ind.code, m),
+                                status: STATUSES[rng.below(3) as usize],
+                                source: format!("src{}", rng.below(2)),
+                                note: String::new(),
+                            };
+                            batch.insert((o.indicator.clone(), o.area.clone(), m, p, *d), o);
+                        }
                     }
                 }
             }
         }
         let mut v: Vec<Observation> = batch.into_values().collect();
         v.sort_by(|a, b| {
-            (&a.indicator, &a.area, a.measure, a.period).cmp(&(
+            (&a.indicator, &a.area, a.measure, a.period, &a.dims).cmp(&(
                 &b.indicator,
                 &b.area,
                 b.measure,
                 b.period,
+                &b.dims,
             ))
         });
         out.push(v);
@@ -251,7 +276,11 @@ struct Oracle<'a> {
     reg: &'a AreaRegistry,
     inds: &'a [Indicator],
     /// latest vintage per key as of the time asked
-    data: HashMap<(String, String, Measure, Period), (f64, Status)>,
+    data: HashMap<(String, String, Measure, Period, String), (f64, Status)>,
+    /// every key ever stored (a series exists whatever the as-of time)
+    series: std::collections::HashSet<(String, String, Measure, String)>,
+    /// the breakdown of the figure being worked out (`""`: the total)
+    dims: std::cell::RefCell<String>,
     o: Options,
 }
 
@@ -299,15 +328,35 @@ impl<'a> Oracle<'a> {
         o: Options,
     ) -> Self {
         let mut data = HashMap::new();
+        let mut series = std::collections::HashSet::new();
         for (at, ob) in vintages {
+            series.insert((
+                ob.indicator.clone(),
+                ob.area.clone(),
+                ob.measure,
+                ob.dims.clone(),
+            ));
             if o.as_of.is_none_or(|t| *at <= t) {
                 data.insert(
-                    (ob.indicator.clone(), ob.area.clone(), ob.measure, ob.period),
+                    (
+                        ob.indicator.clone(),
+                        ob.area.clone(),
+                        ob.measure,
+                        ob.period,
+                        ob.dims.clone(),
+                    ),
                     (ob.value, ob.status),
                 );
             }
         }
-        Oracle { reg, inds, data, o }
+        Oracle {
+            reg,
+            inds,
+            data,
+            series,
+            dims: std::cell::RefCell::new(String::new()),
+            o,
+        }
     }
 
     fn ind(&self, code: &str) -> &Indicator {
@@ -320,7 +369,13 @@ impl<'a> Oracle<'a> {
 
     fn stored(&self, ind: &str, area: &str, m: Measure, p: Period) -> Option<(f64, Status, u8)> {
         self.data
-            .get(&(ind.to_string(), area.to_string(), m, p))
+            .get(&(
+                ind.to_string(),
+                area.to_string(),
+                m,
+                p,
+                self.dims.borrow().clone(),
+            ))
             .map(|(v, s)| (*v, *s, 0))
     }
 
@@ -347,7 +402,45 @@ impl<'a> Oracle<'a> {
         alias.and_then(|a| self.stored(ind, area, m, a))
     }
 
+    /// A figure of another breakdown.
+    fn with_dims<T>(&self, dims: &str, f: impl FnOnce() -> T) -> T {
+        let keep = self.dims.replace(dims.to_string());
+        let r = f();
+        *self.dims.borrow_mut() = keep;
+        r
+    }
+
+    /// The level, and for a total that cannot be had otherwise, the sum of
+    /// its parts where every part has a series for the area.
     fn level(&self, ind: &str, area: &str, p: Period, skip_stored: bool) -> Val {
+        let r = self.level_own(ind, area, p, skip_stored);
+        let d = self
+            .ind(ind)
+            .dimensions
+            .iter()
+            .find(|d| d.complete && d.sum);
+        let (Err(_), Some(d), true) = (&r, d, self.dims.borrow().is_empty()) else {
+            return r;
+        };
+        let parts: Vec<String> = d.codes.iter().map(|c| format!("{}={c}", d.name)).collect();
+        let all = parts.iter().all(|t| {
+            self.series
+                .contains(&(ind.to_string(), area.to_string(), Measure::Level, t.clone()))
+        });
+        if !all {
+            return r;
+        }
+        let sum = sum_all(
+            parts
+                .iter()
+                .map(|t| self.with_dims(t, || self.level(ind, area, p, false))),
+            Flags::AGGREGATED | Flags::DERIVED,
+            |missing| Why::Incomplete { missing },
+        );
+        sum.or(r)
+    }
+
+    fn level_own(&self, ind: &str, area: &str, p: Period, skip_stored: bool) -> Val {
         if !skip_stored {
             if let Some(v) = self.stored_alias(ind, area, Measure::Level, p) {
                 return Ok(v);
@@ -566,6 +659,59 @@ impl<'a> Oracle<'a> {
 
     fn eval(&self, ind: &str, area: &str, p: Period, m: Derived) -> Figure {
         let info = self.ind(ind);
+        let dims = self.dims.borrow().clone();
+        if !dims.is_empty() && m == Derived::SharePct {
+            // % of the total it is part of (one breakdown here: the total is "")
+            let c = (|| {
+                let (v, s, f) = self.level(ind, area, p, false)?;
+                let (t, ts, tf) = self.with_dims("", || self.level(ind, area, p, false))?;
+                if t == 0.0 {
+                    return Err(Why::ZeroBase);
+                }
+                Ok((v / t * 100.0, weakest(s, ts), f | tf))
+            })();
+            return self.figure(None, c, true, ind);
+        }
+        if !dims.is_empty() && matches!(m, Derived::Rank | Derived::RankYoy) {
+            // among the parts stored for the indicator (anywhere): those with a figure
+            let score = |d: &str| -> Val {
+                self.with_dims(d, || {
+                    if m == Derived::RankYoy {
+                        let f = self.yoy(ind, area, p);
+                        f.value
+                            .map(|v| (v, f.status, f.flags.0))
+                            .ok_or_else(|| f.why.unwrap())
+                    } else {
+                        self.level(ind, area, p, false)
+                    }
+                })
+            };
+            let own = match score(&dims) {
+                Ok(v) => v,
+                Err(w) => return absent(w),
+            };
+            let mut siblings: Vec<&String> = self
+                .series
+                .iter()
+                .filter(|(i, _, _, d)| i == ind && !d.is_empty())
+                .map(|(_, _, _, d)| d)
+                .collect();
+            siblings.sort();
+            siblings.dedup();
+            let (mut above, mut ranked, mut st) = (0, 0u32, own.1);
+            for d in siblings {
+                if let Ok((v, s, _)) = score(d) {
+                    ranked += 1;
+                    st = weakest(st, s);
+                    if v > own.0 {
+                        above += 1;
+                    }
+                }
+            }
+            let mut f = self.figure(None, Ok(((above + 1) as f64, st, own.2)), true, ind);
+            f.out_of = Some(ranked.max(1));
+            return f;
+        }
         let ytd = match p {
             Period::Year(y) => Period::Year(y),
             _ => Period::Cumulative(p.year(), p.months().1),
@@ -613,7 +759,14 @@ impl<'a> Oracle<'a> {
             }
             Derived::Plan => self.figure(None, self.plan(ind, area, p.year()), true, ind),
             Derived::PlanPct => {
-                let r = self.stored_alias(ind, area, Measure::PlanPct, p);
+                // a flow's reported % of plan is its year-to-date's
+                let r = self
+                    .stored_alias(ind, area, Measure::PlanPct, p)
+                    .or_else(|| {
+                        (info.time_aggregation == TimeAggregation::Flow && ytd != p)
+                            .then(|| self.stored_alias(ind, area, Measure::PlanPct, ytd))
+                            .flatten()
+                    });
                 let c = match info.time_aggregation {
                     TimeAggregation::Index => Err(Why::NotApplicable(
                         "an index has no plan level; use target_gap_pp",
@@ -798,6 +951,11 @@ fn run_case(seed: u64, n_batches: usize, n_queries: usize) -> HashMap<&'static s
         let ps = periods_of(y);
         let p = ps[rng.below(ps.len() as u64) as usize];
         let m = Derived::ALL[rng.below(Derived::ALL.len() as u64) as usize];
+        let dims = if ind == "B" && rng.chance(50) {
+            PARTS[1 + rng.below(PARTS.len() as u64 - 1) as usize]
+        } else {
+            ""
+        };
         let o = Options {
             as_of: as_ofs[rng.below(as_ofs.len() as u64) as usize],
             prefer: if rng.chance(20) {
@@ -815,11 +973,27 @@ fn run_case(seed: u64, n_batches: usize, n_queries: usize) -> HashMap<&'static s
         let q = Query {
             indicator: ind,
             area: a,
-            dims: "",
+            dims,
             period: p,
             measure: m,
         };
-        let expected = Oracle::new(&reg, &inds, &vintages, o).eval(ind, a, p, m);
+        let oracle = Oracle::new(&reg, &inds, &vintages, o);
+        let expected = oracle.with_dims(dims, || oracle.eval(ind, a, p, m));
+        if !dims.is_empty() && expected.value.is_some() {
+            *seen.entry("breakdown").or_default() += 1;
+            if matches!(m, Derived::SharePct | Derived::Rank | Derived::RankYoy) {
+                *seen.entry("within a breakdown").or_default() += 1;
+            }
+        }
+        // a province's aggregate not across a boundary: its total from its parts
+        if ind == "B"
+            && dims.is_empty()
+            && a != "R"
+            && expected.flags.has(Flags::AGGREGATED)
+            && !expected.flags.has(Flags::COMPARABLE)
+        {
+            *seen.entry("total from parts").or_default() += 1;
+        }
         if expected.value.is_some() {
             *seen.entry(m.as_str()).or_default() += 1;
             for w in expected.flags.words() {
@@ -837,7 +1011,7 @@ fn run_case(seed: u64, n_batches: usize, n_queries: usize) -> HashMap<&'static s
             let got = engine.eval(&q, &o).unwrap();
             assert!(
                 same(&got, &expected),
-                "seed {seed} {name}: {ind} {a} {p} {m} {o:?}\n engine: {got:?}\n oracle: {expected:?}"
+                "seed {seed} {name}: {ind}[{dims}] {a} {p} {m} {o:?}\n engine: {got:?}\n oracle: {expected:?}"
             );
             if o.explain && got.value.is_some() && !got.flags.has(Flags::REPORTED) {
                 // every input named by --explain is a stored vintage known then
@@ -918,6 +1092,9 @@ fn a_fixed_case_with_many_revisions() {
         "aggregated",
         "comparable basis",
         "discrepancy",
+        "breakdown",
+        "within a breakdown",
+        "total from parts",
     ] {
         assert!(seen.get(w).copied().unwrap_or(0) >= 5, "{w}: {seen:?}");
     }

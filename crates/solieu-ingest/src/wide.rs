@@ -929,9 +929,14 @@ pub fn read(
                 r,
                 lc,
                 &label,
-                match &current {
-                    Some(i) => format!("row label is neither an indicator of the catalogue nor a breakdown code of {i} (after it); expected an indicator's Vietnamese name, a code in a 'Mã số' column, or a code or label of its breakdowns"),
-                    None => "row label is not an indicator of the catalogue; expected its Vietnamese name or a code in a 'Mã số' column".into(),
+                match current.as_ref().and_then(|i| cat.indicators.get(i)) {
+                    Some(i) if !i.dimensions.is_empty() => format!(
+                        "row label is not an indicator of the catalogue, nor a code of the breakdowns of {} above it ({}); expected an indicator's Vietnamese name, a code in a 'Mã số' column, or a code or label of {}",
+                        i.code,
+                        i.dimensions.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", "),
+                        i.dimensions.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(" or ")
+                    ),
+                    _ => "row label is not an indicator of the catalogue; expected its Vietnamese name or a code in a 'Mã số' column".into(),
                 },
             ));
             continue;

@@ -180,6 +180,177 @@ pub struct Item {
     pub previous_cumulative_yoy: Option<Num>,
     /// Year-to-date as % of the annual plan.
     pub plan_pct: Option<Num>,
+    /// Its breakdowns with figures for the area (product groups, markets …).
+    pub breakdowns: Vec<Breakdown>,
+}
+
+/// An indicator broken down by one list, as the report writes it: its
+/// codes with figures, the largest year-to-date first.
+#[derive(Debug, Clone, Serialize)]
+pub struct Breakdown {
+    /// The list (`PRODUCT`).
+    pub list: String,
+    /// What its codes are, in the report's language ("nhóm hàng", "thị trường").
+    pub noun: String,
+    /// The whole a share is of ("tổng kim ngạch", "tổng thu", "tổng số").
+    pub whole: String,
+    /// The codes, the largest year-to-date first (the residual "other" last).
+    pub parts: Vec<Part>,
+}
+
+/// One code of a breakdown.
+#[derive(Debug, Clone, Serialize)]
+pub struct Part {
+    /// Code (`ELECTRONICS`).
+    pub code: String,
+    /// Label in the report's language.
+    pub label: String,
+    /// The label inside a sentence (lower-cased, but a country's name kept).
+    pub in_sentence: String,
+    /// Whether this is the list's residual code ("Hàng hóa khác").
+    pub other: bool,
+    /// The month.
+    pub month: Option<Num>,
+    /// January to the month.
+    pub cumulative: Option<Num>,
+    /// Share of the indicator's year-to-date total, %.
+    pub share: Option<Num>,
+    /// The month on the same month of the previous year, %.
+    pub yoy: Option<Num>,
+    /// The year-to-date on the same months of the previous year, %.
+    pub cumulative_yoy: Option<Num>,
+}
+
+/// What the codes of a list are called in a report.
+fn noun(list: &str, lang: Lang) -> String {
+    let (vi, en) = match list {
+        "PRODUCT" => ("nhóm hàng", "product groups"),
+        "MARKET" => ("thị trường", "markets"),
+        "SECTOR" => ("khu vực kinh tế", "sectors"),
+        "INDUSTRY" => ("ngành", "industries"),
+        "REVENUE_SOURCE" => ("nguồn thu", "revenue sources"),
+        other => (other, other),
+    };
+    match lang {
+        Lang::Vi => vi.to_string(),
+        Lang::En => en.to_string(),
+    }
+}
+
+/// The breakdowns of an indicator with figures for the area and month.
+fn breakdowns(
+    engine: &Engine,
+    ind: &solieu_model::Indicator,
+    key: &str,
+    p: Period,
+    lang: Lang,
+    opts: &Options,
+) -> Result<Vec<Breakdown>, ReportError> {
+    let mut out = vec![];
+    let stored = engine.breakdowns_of(&ind.code);
+    let ytd = match p {
+        Period::Month(y, m) => Period::Cumulative(y, m),
+        other => other,
+    };
+    for d in &ind.dimensions {
+        let prefix = format!("{}=", d.name);
+        let texts: Vec<&String> = stored
+            .iter()
+            .filter(|t| t.starts_with(&prefix) && !t.contains(';'))
+            .collect();
+        if texts.is_empty() {
+            continue;
+        }
+        let asks = [
+            (p, Derived::Value),
+            (p, Derived::Cumulative),
+            (ytd, Derived::SharePct),
+            (p, Derived::YoyPct),
+            (p, Derived::CumulativeYoyPct),
+        ];
+        let queries: Vec<Query<'_>> = texts
+            .iter()
+            .flat_map(|t| {
+                asks.iter().map(move |(period, measure)| Query {
+                    indicator: &ind.code,
+                    area: key,
+                    dims: t,
+                    period: *period,
+                    measure: *measure,
+                })
+            })
+            .collect();
+        let figures = engine.eval_many(&queries, opts)?;
+        let list = engine.code_lists().get(&d.name);
+        let level = |f: &Figure| {
+            num(f, false).map(|n| Num {
+                decimals: usize::from(ind.decimals),
+                ..n
+            })
+        };
+        let mut parts: Vec<Part> = texts
+            .iter()
+            .zip(figures.chunks(asks.len()))
+            .filter_map(|(t, f)| {
+                let code = t.trim_start_matches(&prefix).to_string();
+                let c = list.and_then(|l| l.get(&code));
+                let label = match (c, lang) {
+                    (Some(c), Lang::Vi) => c.label_vi.clone(),
+                    (Some(c), Lang::En) if !c.label_en.is_empty() => c.label_en.clone(),
+                    (Some(c), Lang::En) => c.label_vi.clone(),
+                    (None, _) => code.clone(),
+                };
+                let in_sentence = if d.name == "MARKET" {
+                    label.clone()
+                } else {
+                    let mut cs = label.chars();
+                    cs.next()
+                        .map(|f| f.to_lowercase().chain(cs).collect())
+                        .unwrap_or_default()
+                };
+                let part = Part {
+                    in_sentence,
+                    label: match (c, lang) {
+                        (Some(c), Lang::Vi) => c.label_vi.clone(),
+                        (Some(c), Lang::En) if !c.label_en.is_empty() => c.label_en.clone(),
+                        (Some(c), Lang::En) => c.label_vi.clone(),
+                        (None, _) => code.clone(),
+                    },
+                    other: code == "OTHER",
+                    code,
+                    month: level(&f[0]),
+                    cumulative: level(&f[1]),
+                    share: num(&f[2], true),
+                    yoy: num(&f[3], true),
+                    cumulative_yoy: num(&f[4], true),
+                };
+                (part.month.is_some() || part.cumulative.is_some()).then_some(part)
+            })
+            .collect();
+        if parts.is_empty() {
+            continue;
+        }
+        let size = |p: &Part| {
+            p.cumulative
+                .as_ref()
+                .or(p.month.as_ref())
+                .map_or(0.0, |n| n.value)
+        };
+        parts.sort_by(|a, b| a.other.cmp(&b.other).then(size(b).total_cmp(&size(a))));
+        let name = solieu_model::text::fold(&ind.name_vi);
+        out.push(Breakdown {
+            list: d.name.clone(),
+            noun: noun(&d.name, lang),
+            whole: match lang {
+                Lang::Vi if name.starts_with("kim ngach") => "tổng kim ngạch".into(),
+                Lang::Vi if name.contains("thu ngan sach") => "tổng thu".into(),
+                Lang::Vi => "tổng số".into(),
+                Lang::En => "of the total".into(),
+            },
+            parts,
+        });
+    }
+    Ok(out)
 }
 
 /// One section.
@@ -350,6 +521,21 @@ pub fn build(engine: &Engine, req: &Request) -> Result<Report, ReportError> {
                 },
                 previous_cumulative_yoy: num(&f[6], true),
                 plan_pct: num(&f[7], true),
+                breakdowns: if ind.dimensions.is_empty() {
+                    vec![]
+                } else {
+                    breakdowns(
+                        engine,
+                        ind,
+                        &key,
+                        p,
+                        req.lang,
+                        &Options {
+                            explain: false,
+                            ..opts
+                        },
+                    )?
+                },
             };
             // an indicator without a figure for the period is left out, not printed as zero
             let has_data = item.month.is_some()
