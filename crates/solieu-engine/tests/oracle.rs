@@ -272,11 +272,14 @@ fn batches(
 
 type Val = Result<(f64, Status, u8), Why>;
 
+/// A stored figure's key: indicator, area, measure, period, breakdown.
+type Key = (String, String, Measure, Period, String);
+
 struct Oracle<'a> {
     reg: &'a AreaRegistry,
     inds: &'a [Indicator],
     /// latest vintage per key as of the time asked
-    data: HashMap<(String, String, Measure, Period, String), (f64, Status)>,
+    data: HashMap<Key, (f64, Status)>,
     /// every key ever stored (a series exists whatever the as-of time)
     series: std::collections::HashSet<(String, String, Measure, String)>,
     /// the breakdown of the figure being worked out (`""`: the total)
