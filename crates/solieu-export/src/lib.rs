@@ -177,7 +177,7 @@ pub fn stream(
     let io = |e: anyhow::Error| std::io::Error::other(format!("{e:#}"));
     Ok(match format {
         Format::SdmxCsv => {
-            let mut w = solieu_sdmx::SdmxCsv::new(out, solieu_sdmx::Detail::Full, false)?;
+            let mut w = solieu_sdmx::SdmxCsv::new(out, solieu_sdmx::Detail::Full, false, inds)?;
             let n = store.each_observation(q, false, &mut |v| w.vintage(&v, inds))?;
             w.finish()?;
             n

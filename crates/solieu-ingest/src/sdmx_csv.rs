@@ -61,7 +61,28 @@ struct Cols {
     time: usize,
     value: usize,
     status: Option<usize>,
+    /// The breakdown columns (`PRODUCT`, `MARKET` …): every column that is
+    /// not one of the structure's fixed components.
+    breakdowns: Vec<(usize, Arc<str>)>,
 }
+
+/// The components every SOLIEU dataflow has; any other column is a breakdown.
+const FIXED: [&str; 14] = [
+    "STRUCTURE",
+    "STRUCTURE_ID",
+    "ACTION",
+    "DATAFLOW",
+    "FREQ",
+    "INDICATOR",
+    "REF_AREA",
+    "MEASURE",
+    "TIME_PERIOD",
+    "OBS_VALUE",
+    "OBS_STATUS",
+    "UNIT_MEASURE",
+    "UNIT_MULT",
+    "DECIMALS",
+];
 
 /// SDMX-CSV read a number of rows at a time, for files too large to hold
 /// (the same checks as [`read`], which is this stream read to its end).
@@ -133,6 +154,12 @@ impl<R: std::io::Read> SdmxCsvStream<R> {
             time: at("TIME_PERIOD"),
             value: at("OBS_VALUE"),
             status: col("OBS_STATUS"),
+            breakdowns: header
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| !h.is_empty() && !FIXED.contains(&h.as_str()))
+                .map(|(i, h)| (i, Arc::from(h.as_str())))
+                .collect(),
         };
         Ok(SdmxCsvStream {
             rdr,
@@ -244,7 +271,14 @@ impl<R: std::io::Read> SdmxCsvStream<R> {
             unit: Field::new("", label("UNIT_MEASURE")),
             source: Field::new("", label("SOURCE")),
             note: Field::new("", label("NOTE")),
-            dims: vec![],
+            dims: c
+                .breakdowns
+                .iter()
+                .map(|(i, name)| Field {
+                    text: (name.to_string(), cell(*i)),
+                    column: name.clone(),
+                })
+                .collect(),
             index_form: false,
         })
     }
@@ -284,6 +318,13 @@ mod tests {
             .map(|r| r.row)
             .collect();
         assert_eq!(rows, vec![2, 3, 4, 5, 6, 7]);
+        // a breakdown column: its code, `_T` the total
+        let b = "DATAFLOW,FREQ,INDICATOR,REF_AREA,MEASURE,PRODUCT,TIME_PERIOD,OBS_VALUE\nSOLIEU:DF_SOLIEU(1.0),M,EXPORTS,79,VALUE,ELECTRONICS,2020-10,704.5\n";
+        let r = read(b, "p.csv").unwrap();
+        assert_eq!(
+            r[0].dims[0].text,
+            ("PRODUCT".to_string(), "ELECTRONICS".to_string())
+        );
         let bad = "DATAFLOW,INDICATOR\nX,Y\n";
         assert!(read(bad, "c.csv")
             .unwrap_err()

@@ -304,7 +304,9 @@ pub fn validate(records: &[RawRecord], cat: &Catalog<'_>, default_source: &str) 
                 }
             }
             for f in &r.dims {
-                if !f.text.1.trim().is_empty()
+                let given = f.text.1.trim();
+                if !given.is_empty()
+                    && given != solieu_model::TOTAL
                     && !ind
                         .dimensions
                         .iter()

@@ -268,6 +268,20 @@ impl AreaRegistry {
 
     /// The version of `code` that may hold figures for `period`.
     pub fn resolve(&self, code: &str, period: Period) -> Result<&Area, AreaError> {
+        // a version's own key (`79@2025-07-01`, as SDMX messages give it)
+        if code.contains('@') {
+            if let Some(a) = self.by_key(code.trim()) {
+                return if a.accepts(period) {
+                    Ok(a)
+                } else {
+                    Err(AreaError::NotValid {
+                        code: a.key.clone(),
+                        period,
+                        versions: a.validity(),
+                    })
+                };
+            }
+        }
         let code = normalize_code(code);
         let versions = self.versions(&code);
         if versions.is_empty() {

@@ -9,11 +9,10 @@
 //! (sdmx-twg/sdmx-json#116).
 
 use serde_json::{json, Map, Value};
-use solieu_model::{AreaRegistry, Indicator};
+use solieu_model::{AreaRegistry, CodeLists, Indicator};
 
 use crate::{
-    codelists, Detail, Series, Wanted, AGENCY, CONCEPTS, CONCEPT_LIST, DIMENSIONS, DSD, FLOW,
-    VERSION,
+    codelists, concepts, dimensions, Detail, Series, Wanted, AGENCY, CONCEPTS, DSD, FLOW, VERSION,
 };
 
 const STRUCTURE_SCHEMA: &str = "https://raw.githubusercontent.com/sdmx-twg/sdmx-json/master/structure-message/tools/schemas/2.0.0/sdmx-json-structure-schema.json";
@@ -104,16 +103,9 @@ fn meta(schema: &str, id: &str, prepared: &str, lang: Lang) -> Value {
     })
 }
 
-/// The dimensions of the data structure with their codelists, in key order.
-const DIM_CODELISTS: [(&str, &str); 4] = [
-    ("FREQ", "CL_FREQ"),
-    ("INDICATOR", "CL_INDICATOR"),
-    ("REF_AREA", "CL_AREA"),
-    ("MEASURE", "CL_MEASURE"),
-];
-
-fn data_structure(lang: Lang) -> Value {
-    let dims: Vec<Value> = DIM_CODELISTS
+fn data_structure(inds: &[Indicator], lang: Lang) -> Value {
+    let all = dimensions(inds);
+    let dims: Vec<Value> = all
         .iter()
         .enumerate()
         .map(|(k, (d, cl))| {
@@ -137,7 +129,7 @@ fn data_structure(lang: Lang) -> Value {
                 "dimensions": dims,
                 "timeDimension": {
                     "id": "TIME_PERIOD",
-                    "position": DIMENSIONS.len(),
+                    "position": all.len(),
                     "conceptIdentity": concept_urn("TIME_PERIOD"),
                     "localRepresentation": {"format": {"dataType": "ObservationalTimePeriod"}},
                 },
@@ -198,6 +190,7 @@ fn data_structure(lang: Lang) -> Value {
 pub fn structure(
     reg: &AreaRegistry,
     inds: &[Indicator],
+    lists: &CodeLists,
     w: Wanted,
     prepared: &str,
     lang: Lang,
@@ -220,19 +213,22 @@ pub fn structure(
         data.insert("dataflows".into(), json!([f]));
     }
     if w.dsds {
-        data.insert("dataStructures".into(), json!([data_structure(lang)]));
+        data.insert("dataStructures".into(), json!([data_structure(inds, lang)]));
     }
     if w.codelists {
-        let mut lists = vec![];
-        for (id, vi, en, codes) in codelists(reg, inds) {
-            if w.codelist.is_some_and(|c| c != id) {
+        let mut out = vec![];
+        for (id, vi, en, codes) in codelists(reg, inds, lists) {
+            if w.codelist.as_deref().is_some_and(|c| c != id) {
                 continue;
             }
             let codes: Vec<Value> = codes
                 .iter()
-                .map(|(c, v, e)| {
+                .map(|(c, v, e, parent)| {
                     let mut m = obj(json!({"id": c}));
                     named(&mut m, v, e, lang);
+                    if let Some(p) = parent {
+                        m.insert("parent".into(), json!(p));
+                    }
                     Value::Object(m)
                 })
                 .collect();
@@ -244,12 +240,12 @@ pub fn structure(
                 "codes": codes,
             }));
             named(&mut m, &vi, &en, lang);
-            lists.push(Value::Object(m));
+            out.push(Value::Object(m));
         }
-        data.insert("codelists".into(), Value::Array(lists));
+        data.insert("codelists".into(), Value::Array(out));
     }
     if w.concepts {
-        let concepts: Vec<Value> = CONCEPT_LIST
+        let concepts: Vec<Value> = concepts(inds)
             .iter()
             .map(|(id, vi, en)| {
                 let mut m = obj(json!({"id": id}));
@@ -313,10 +309,13 @@ pub fn data(
     detail: Detail,
     reg: &AreaRegistry,
     inds: &[Indicator],
+    code_lists: &CodeLists,
     prepared: &str,
     lang: Lang,
 ) -> Value {
-    let lists = codelists(reg, inds);
+    let lists = codelists(reg, inds, code_lists);
+    let all = dimensions(inds);
+    let concept_list = concepts(inds);
     let name_of = |list: &str, code: &str| -> (String, String) {
         lists
             .iter()
@@ -326,7 +325,7 @@ pub fn data(
                 (c.1.clone(), c.2.clone())
             })
     };
-    let mut dims: [Seen; 4] = Default::default();
+    let mut dims: Vec<Seen> = all.iter().map(|_| Seen::default()).collect();
     let mut times = Seen::default();
     let mut units = Seen::default();
     let mut decimals = Seen::default();
@@ -390,17 +389,19 @@ pub fn data(
         }
         data_sets.push(Value::Object(ds));
     }
-    fn concept_name(id: &str) -> (&str, &str) {
-        CONCEPT_LIST
+    let concept_name = |id: &str| -> (String, String) {
+        concept_list
             .iter()
             .find(|c| c.0 == id)
-            .map_or((id, id), |c| (c.1, c.2))
-    }
+            .map_or((id.to_string(), id.to_string()), |c| {
+                (c.1.clone(), c.2.clone())
+            })
+    };
     let component = |id: &str, extra: Value| {
         let mut m = obj(extra);
         m.insert("id".into(), json!(id));
         let (vi, en) = concept_name(id);
-        named(&mut m, vi, en, lang);
+        named(&mut m, &vi, &en, lang);
         m
     };
     let coded = |list: &str, seen: &Seen| -> Vec<Value> {
@@ -414,7 +415,7 @@ pub fn data(
             })
             .collect()
     };
-    let series_dims: Vec<Value> = DIM_CODELISTS
+    let series_dims: Vec<Value> = all
         .iter()
         .enumerate()
         .map(|(k, (d, cl))| {
@@ -425,7 +426,7 @@ pub fn data(
         .collect();
     let mut time = component(
         "TIME_PERIOD",
-        json!({"keyPosition": DIMENSIONS.len(), "roles": ["TIME_PERIOD"]}),
+        json!({"keyPosition": all.len(), "roles": ["TIME_PERIOD"]}),
     );
     time.insert(
         "values".into(),
@@ -501,6 +502,7 @@ mod tests {
         let m = structure(
             &reg,
             &[],
+            &CodeLists::default(),
             Wanted::default(),
             "2026-01-01T00:00:00Z",
             Lang::Vi,

@@ -12,6 +12,10 @@
 //! - a year-to-date figure ("10 tháng") is `MEASURE=VALUE_YTD` at the
 //!   month it ends (`2020-10`), not an SDMX time range, which clients read
 //!   poorly;
+//! - then one dimension per breakdown of the catalogue (`SECTOR`,
+//!   `PRODUCT`, `MARKET`, `INDUSTRY`, `REVENUE_SOURCE`, then others by name), coded by the
+//!   breakdown's code list (`CL_PRODUCT`, with its hierarchy) and `_T` for
+//!   the total: an indicator not broken down by it is always `_T`;
 //! - attributes `OBS_STATUS` (A chính thức, E ước tính, P sơ bộ: SDMX's own
 //!   codes), `UNIT_MEASURE`, `UNIT_MULT` (0: values are in the unit as
 //!   written), `DECIMALS`.
@@ -22,7 +26,7 @@ pub mod query;
 use std::collections::BTreeMap;
 
 use quick_xml::escape::escape;
-use solieu_model::{AreaRegistry, Indicator, Measure, Period, Status, Vintage};
+use solieu_model::{AreaRegistry, CodeLists, Indicator, Measure, Period, Status, Vintage, TOTAL};
 
 /// The maintenance agency.
 pub const AGENCY: &str = "SOLIEU";
@@ -34,8 +38,78 @@ pub const FLOW: &str = "DF_SOLIEU";
 pub const DSD: &str = "DSD_SOLIEU";
 /// The concept scheme.
 pub const CONCEPTS: &str = "CS_SOLIEU";
-/// Dimensions in key order (TIME_PERIOD last, not in keys).
+/// The first dimensions in key order; the breakdowns follow (TIME_PERIOD
+/// last, not in keys).
 pub const DIMENSIONS: [&str; 4] = ["FREQ", "INDICATOR", "REF_AREA", "MEASURE"];
+
+/// The breakdowns of a catalogue: the dimensions after `MEASURE`, the
+/// built-in lists first in a fixed order (SECTOR, PRODUCT, MARKET, INDUSTRY,
+/// REVENUE_SOURCE), then any other by name, so that keys keep their shape
+/// when the catalogue changes.
+pub fn breakdowns(inds: &[Indicator]) -> Vec<String> {
+    const FIRST: [&str; 5] = ["SECTOR", "PRODUCT", "MARKET", "INDUSTRY", "REVENUE_SOURCE"];
+    let mut out: Vec<String> = vec![];
+    for i in inds {
+        for d in &i.dimensions {
+            if !out.contains(&d.name) {
+                out.push(d.name.clone());
+            }
+        }
+    }
+    out.sort_by_key(|n| {
+        (
+            FIRST.iter().position(|f| f == n).unwrap_or(FIRST.len()),
+            n.clone(),
+        )
+    });
+    out
+}
+
+/// Every dimension in key order with its code list: the first four and a
+/// dimension per breakdown.
+pub fn dimensions(inds: &[Indicator]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = [
+        ("FREQ", "CL_FREQ"),
+        ("INDICATOR", "CL_INDICATOR"),
+        ("REF_AREA", "CL_AREA"),
+        ("MEASURE", "CL_MEASURE"),
+    ]
+    .iter()
+    .map(|(d, c)| (d.to_string(), c.to_string()))
+    .collect();
+    out.extend(
+        breakdowns(inds)
+            .into_iter()
+            .map(|b| (b.clone(), format!("CL_{b}"))),
+    );
+    out
+}
+
+/// The names of a breakdown's concept (Vietnamese, English).
+fn breakdown_names(name: &str) -> (String, String) {
+    let (vi, en) = match name {
+        "PRODUCT" => ("Nhóm hàng", "Product group"),
+        "MARKET" => ("Thị trường", "Market"),
+        "SECTOR" => ("Khu vực kinh tế", "Economic sector"),
+        "INDUSTRY" => ("Ngành kinh tế", "Industry"),
+        "REVENUE_SOURCE" => ("Nguồn thu", "Revenue source"),
+        other => (other, other),
+    };
+    (vi.to_string(), en.to_string())
+}
+
+/// The code of each breakdown of a stored figure (`_T`: the total).
+pub fn breakdown_codes(dims: &str, names: &[String]) -> Vec<String> {
+    names
+        .iter()
+        .map(|n| {
+            dims.split(';')
+                .filter_map(|p| p.split_once('='))
+                .find(|(d, _)| d == n)
+                .map_or(TOTAL.to_string(), |(_, c)| c.to_string())
+        })
+        .collect()
+}
 
 /// SDMX's frequency code of a period.
 pub fn freq(p: Period) -> &'static str {
@@ -166,38 +240,43 @@ fn codelist_ref(id: &str) -> String {
 }
 
 /// The structures a query asks for.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Wanted {
     /// Dataflows.
     pub dataflows: bool,
     /// Codelists (`None`: all, else only this one).
     pub codelists: bool,
     /// Only this codelist.
-    pub codelist: Option<&'static str>,
+    pub codelist: Option<String>,
     /// Concept schemes.
     pub concepts: bool,
     /// Data structures.
     pub dsds: bool,
 }
 
-/// Codes of a codelist: (id, name in Vietnamese, name in English).
-pub type Codes = Vec<(String, String, String)>;
+/// Codes of a codelist: (id, name in Vietnamese, name in English, parent).
+pub type Codes = Vec<(String, String, String, Option<String>)>;
 
 /// The codelists and their codes: (id, name vi, name en, codes).
 pub fn codelists(
     reg: &AreaRegistry,
     inds: &[Indicator],
-) -> Vec<(&'static str, String, String, Codes)> {
-    let freq = vec![
+    lists: &CodeLists,
+) -> Vec<(String, String, String, Codes)> {
+    let plain = |v: Vec<(String, String, String)>| -> Codes {
+        v.into_iter().map(|(c, vi, en)| (c, vi, en, None)).collect()
+    };
+    let freq = plain(vec![
         ("A".into(), "Năm".into(), "Annual".into()),
         ("S".into(), "Sáu tháng".into(), "Half-yearly".into()),
         ("Q".into(), "Quý".into(), "Quarterly".into()),
         ("M".into(), "Tháng".into(), "Monthly".into()),
-    ];
-    let indicators = inds
-        .iter()
-        .map(|i| (i.code.clone(), i.name_vi.clone(), i.name_en.clone()))
-        .collect();
+    ]);
+    let indicators = plain(
+        inds.iter()
+            .map(|i| (i.code.clone(), i.name_vi.clone(), i.name_en.clone()))
+            .collect(),
+    );
     let areas = reg
         .all()
         .iter()
@@ -212,18 +291,19 @@ pub fn codelists(
                 a.key.clone(),
                 format!("{}{suffix}", a.name_vi),
                 format!("{}{suffix}", a.name_en),
+                None,
             )
         })
         .collect();
     let measures = MEASURES
         .iter()
-        .map(|(c, v, e)| (c.to_string(), v.to_string(), e.to_string()))
+        .map(|(c, v, e)| (c.to_string(), v.to_string(), e.to_string(), None))
         .collect();
-    let status = vec![
+    let status = plain(vec![
         ("A".into(), "Chính thức".into(), "Normal value".into()),
         ("E".into(), "Ước tính".into(), "Estimated value".into()),
         ("P".into(), "Sơ bộ".into(), "Provisional value".into()),
-    ];
+    ]);
     let mut units: BTreeMap<String, (String, String)> = BTreeMap::new();
     units.insert("PCT".into(), ("%".into(), "per cent".into()));
     for i in inds {
@@ -231,35 +311,95 @@ pub fn codelists(
             .entry(unit_code(&i.unit.label))
             .or_insert_with(|| (i.unit.label.clone(), i.unit.label.clone()));
     }
-    let units = units.into_iter().map(|(c, (v, e))| (c, v, e)).collect();
-    vec![
-        ("CL_FREQ", "Tần suất".into(), "Frequency".into(), freq),
+    let units = units
+        .into_iter()
+        .map(|(c, (v, e))| (c, v, e, None))
+        .collect();
+    let mut out: Vec<(String, String, String, Codes)> = vec![
         (
-            "CL_INDICATOR",
+            "CL_FREQ".into(),
+            "Tần suất".into(),
+            "Frequency".into(),
+            freq,
+        ),
+        (
+            "CL_INDICATOR".into(),
             "Chỉ tiêu".into(),
             "Indicator".into(),
             indicators,
         ),
-        ("CL_AREA", "Địa bàn".into(), "Reference area".into(), areas),
         (
-            "CL_MEASURE",
+            "CL_AREA".into(),
+            "Địa bàn".into(),
+            "Reference area".into(),
+            areas,
+        ),
+        (
+            "CL_MEASURE".into(),
             "Loại số liệu".into(),
             "Measure".into(),
             measures,
         ),
         (
-            "CL_OBS_STATUS",
+            "CL_OBS_STATUS".into(),
             "Trạng thái số liệu".into(),
             "Observation status".into(),
             status,
         ),
         (
-            "CL_UNIT",
+            "CL_UNIT".into(),
             "Đơn vị tính".into(),
             "Unit of measure".into(),
             units,
         ),
-    ]
+    ];
+    // a breakdown's codes: its list's (the total `_T` first), or the
+    // codes an indicator names when no list has its name
+    for b in breakdowns(inds) {
+        let (vi, en) = breakdown_names(&b);
+        let codes: Codes = match lists.get(&b) {
+            Some(l) => l
+                .codes()
+                .iter()
+                .map(|c| {
+                    (
+                        c.code.clone(),
+                        c.label_vi.clone(),
+                        c.label_en.clone(),
+                        c.parent.clone(),
+                    )
+                })
+                .collect(),
+            None => {
+                let mut codes: Codes = vec![(TOTAL.into(), "Tổng số".into(), "Total".into(), None)];
+                for i in inds {
+                    for d in i.dimensions.iter().filter(|d| d.name == b) {
+                        for c in &d.codes {
+                            if !codes.iter().any(|x| x.0 == *c) {
+                                codes.push((c.clone(), c.clone(), c.clone(), None));
+                            }
+                        }
+                    }
+                }
+                codes
+            }
+        };
+        out.push((format!("CL_{b}"), vi, en, codes));
+    }
+    out
+}
+
+/// The concepts of a catalogue: [`CONCEPT_LIST`] and one per breakdown.
+pub fn concepts(inds: &[Indicator]) -> Vec<(String, String, String)> {
+    let mut out: Vec<(String, String, String)> = CONCEPT_LIST
+        .iter()
+        .map(|(c, v, e)| (c.to_string(), v.to_string(), e.to_string()))
+        .collect();
+    for b in breakdowns(inds) {
+        let (vi, en) = breakdown_names(&b);
+        out.push((b, vi, en));
+    }
+    out
 }
 
 /// The concepts: (id, name vi, name en).
@@ -280,6 +420,7 @@ pub const CONCEPT_LIST: [(&str, &str, &str); 10] = [
 pub fn structure_message(
     reg: &AreaRegistry,
     inds: &[Indicator],
+    lists: &CodeLists,
     w: Wanted,
     prepared: &str,
 ) -> String {
@@ -295,17 +436,20 @@ pub fn structure_message(
     }
     if w.codelists {
         s.push_str("<str:Codelists>");
-        for (id, vi, en, codes) in codelists(reg, inds) {
-            if w.codelist.is_some_and(|c| c != id) {
+        for (id, vi, en, codes) in codelists(reg, inds, lists) {
+            if w.codelist.as_deref().is_some_and(|c| c != id) {
                 continue;
             }
             s.push_str(&format!(
                 "<str:Codelist id=\"{id}\" agencyID=\"{AGENCY}\" version=\"{VERSION}\" isFinal=\"true\">{}",
                 names(&vi, &en)
             ));
-            for (c, v, e) in codes {
+            for (c, v, e, parent) in codes {
+                let parent = parent.map_or(String::new(), |p| {
+                    format!("<str:Parent><Ref id=\"{}\"/></str:Parent>", x(&p))
+                });
                 s.push_str(&format!(
-                    "<str:Code id=\"{}\">{}</str:Code>",
+                    "<str:Code id=\"{}\">{}{parent}</str:Code>",
                     x(&c),
                     names(&v, &e)
                 ));
@@ -319,10 +463,10 @@ pub fn structure_message(
             "<str:Concepts><str:ConceptScheme id=\"{CONCEPTS}\" agencyID=\"{AGENCY}\" version=\"{VERSION}\" isFinal=\"true\">{}",
             names("Khái niệm", "Concepts")
         ));
-        for (id, vi, en) in CONCEPT_LIST {
+        for (id, vi, en) in concepts(inds) {
             s.push_str(&format!(
                 "<str:Concept id=\"{id}\">{}</str:Concept>",
-                names(vi, en)
+                names(&vi, &en)
             ));
         }
         s.push_str("</str:ConceptScheme></str:Concepts>");
@@ -332,15 +476,8 @@ pub fn structure_message(
             "<str:DataStructures><str:DataStructure id=\"{DSD}\" agencyID=\"{AGENCY}\" version=\"{VERSION}\" isFinal=\"true\">{}<str:DataStructureComponents><str:DimensionList id=\"DimensionDescriptor\">",
             names("Cấu trúc dữ liệu solieu", "solieu data structure")
         ));
-        for (k, (dim, cl)) in [
-            ("FREQ", "CL_FREQ"),
-            ("INDICATOR", "CL_INDICATOR"),
-            ("REF_AREA", "CL_AREA"),
-            ("MEASURE", "CL_MEASURE"),
-        ]
-        .iter()
-        .enumerate()
-        {
+        let dims = dimensions(inds);
+        for (k, (dim, cl)) in dims.iter().enumerate() {
             s.push_str(&format!(
                 "<str:Dimension id=\"{dim}\" position=\"{}\">{}{}</str:Dimension>",
                 k + 1,
@@ -349,7 +486,8 @@ pub fn structure_message(
             ));
         }
         s.push_str(&format!(
-            "<str:TimeDimension id=\"TIME_PERIOD\" position=\"5\">{}<str:LocalRepresentation><str:TextFormat textType=\"ObservationalTimePeriod\"/></str:LocalRepresentation></str:TimeDimension></str:DimensionList>",
+            "<str:TimeDimension id=\"TIME_PERIOD\" position=\"{}\">{}<str:LocalRepresentation><str:TextFormat textType=\"ObservationalTimePeriod\"/></str:LocalRepresentation></str:TimeDimension></str:DimensionList>",
+            dims.len() + 1,
             concept_ref("TIME_PERIOD")
         ));
         s.push_str("<str:AttributeList id=\"AttributeDescriptor\">");
@@ -382,8 +520,10 @@ pub fn structure_message(
 /// One series of a data message.
 #[derive(Debug, Clone)]
 pub struct Series {
-    /// FREQ, INDICATOR, REF_AREA, MEASURE.
-    pub key: [String; 4],
+    /// FREQ, INDICATOR, REF_AREA, MEASURE and a code per breakdown.
+    pub key: Vec<String>,
+    /// The dimensions of the key, in order.
+    pub dims: std::sync::Arc<[String]>,
     /// UNIT_MEASURE.
     pub unit: String,
     /// DECIMALS.
@@ -424,18 +564,18 @@ fn status_code(s: Status) -> &'static str {
 
 /// Groups stored vintages (the current one of each key) into series.
 pub fn series_of(vintages: &[Vintage], inds: &[Indicator]) -> Vec<Series> {
-    let mut by: BTreeMap<[String; 4], Vec<(Period, f64, &'static str)>> = BTreeMap::new();
+    let names = breakdowns(inds);
+    let dims: std::sync::Arc<[String]> = dimensions(inds).into_iter().map(|(d, _)| d).collect();
+    let mut by: BTreeMap<Vec<String>, Vec<(Period, f64, &'static str)>> = BTreeMap::new();
     for v in vintages {
-        if !v.obs.dims.is_empty() {
-            continue;
-        }
         let p = v.obs.period;
-        let key = [
+        let mut key = vec![
             freq(p).to_string(),
             v.obs.indicator.clone(),
             v.obs.area.clone(),
             measure_code(v.obs.measure, p),
         ];
+        key.extend(breakdown_codes(&v.obs.dims, &names));
         by.entry(key)
             .or_default()
             .push((p, v.obs.value, status_code(v.obs.status)));
@@ -462,6 +602,7 @@ pub fn series_of(vintages: &[Vintage], inds: &[Indicator]) -> Vec<Series> {
                     .map(|(p, v, s)| (time_period(p), v, s))
                     .collect(),
                 key,
+                dims: dims.clone(),
             }
         })
         .collect()
@@ -531,7 +672,7 @@ pub fn generic_history_to(
             for ser in series {
                 for (t, v, st) in &ser.obs {
                     s.push_str("<gen:Obs><gen:ObsKey>");
-                    for (d, k) in DIMENSIONS.iter().zip(&ser.key) {
+                    for (d, k) in ser.dims.iter().zip(&ser.key) {
                         s.push_str(&format!("<gen:Value id=\"{d}\" value=\"{}\"/>", x(k)));
                     }
                     s.push_str(&format!(
@@ -554,7 +695,7 @@ pub fn generic_history_to(
         }
         for ser in series {
             s.push_str("<gen:Series><gen:SeriesKey>");
-            for (d, v) in DIMENSIONS.iter().zip(&ser.key) {
+            for (d, v) in ser.dims.iter().zip(&ser.key) {
                 s.push_str(&format!("<gen:Value id=\"{d}\" value=\"{}\"/>", x(v)));
             }
             s.push_str("</gen:SeriesKey>");
@@ -618,7 +759,7 @@ pub fn structure_specific_to(
     ));
     for ser in series {
         s.push_str("<Series");
-        for (d, v) in DIMENSIONS.iter().zip(&ser.key) {
+        for (d, v) in ser.dims.iter().zip(&ser.key) {
             s.push_str(&format!(" {d}=\"{}\"", x(v)));
         }
         if matches!(detail, Detail::Full | Detail::NoData) {
@@ -649,26 +790,28 @@ pub fn structure_specific_to(
 }
 
 /// SDMX-CSV 1.0: one row per observation.
-pub fn csv_data(series: &[Series], detail: Detail) -> String {
-    let out = csv_rows(Vec::new(), series, detail, false).unwrap_or_default();
+pub fn csv_data(series: &[Series], detail: Detail, inds: &[Indicator]) -> String {
+    let out = csv_rows(Vec::new(), series, detail, false, inds).unwrap_or_default();
     String::from_utf8(out).unwrap_or_default()
 }
 
 /// SDMX-CSV 2.0: `STRUCTURE`, `STRUCTURE_ID`, `ACTION` (`I`), then the
 /// components as in 1.0.
-pub fn csv2_data(series: &[Series], detail: Detail) -> String {
-    let out = csv_rows(Vec::new(), series, detail, true).unwrap_or_default();
+pub fn csv2_data(series: &[Series], detail: Detail, inds: &[Indicator]) -> String {
+    let out = csv_rows(Vec::new(), series, detail, true, inds).unwrap_or_default();
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// SDMX-CSV (1.0, or 2.0 with `v2`) written into `out`.
+/// SDMX-CSV (1.0, or 2.0 with `v2`) written into `out`; the columns are the
+/// dimensions of the catalogue `inds`.
 pub fn csv_rows<W: std::io::Write>(
     out: W,
     series: &[Series],
     detail: Detail,
     v2: bool,
+    inds: &[Indicator],
 ) -> std::io::Result<W> {
-    let mut w = SdmxCsv::new(out, detail, v2)?;
+    let mut w = SdmxCsv::new(out, detail, v2, inds)?;
     for ser in series {
         w.series(ser)?;
     }
@@ -681,18 +824,20 @@ pub struct SdmxCsv<W: std::io::Write> {
     detail: Detail,
     v2: bool,
     flow: String,
+    n_dims: usize,
 }
 
 impl<W: std::io::Write> SdmxCsv<W> {
-    /// Writes the header.
-    pub fn new(out: W, detail: Detail, v2: bool) -> std::io::Result<Self> {
+    /// Writes the header: the dimensions of the catalogue `inds`.
+    pub fn new(out: W, detail: Detail, v2: bool, inds: &[Indicator]) -> std::io::Result<Self> {
+        let dims = dimensions(inds);
         let mut w = csv::Writer::from_writer(out);
         let mut head: Vec<String> = if v2 {
             vec!["STRUCTURE".into(), "STRUCTURE_ID".into(), "ACTION".into()]
         } else {
             vec!["DATAFLOW".into()]
         };
-        head.extend(DIMENSIONS.iter().map(|d| d.to_string()));
+        head.extend(dims.iter().map(|d| d.0.clone()));
         head.push("TIME_PERIOD".into());
         head.push("OBS_VALUE".into());
         if detail == Detail::Full {
@@ -704,13 +849,14 @@ impl<W: std::io::Write> SdmxCsv<W> {
             detail,
             v2,
             flow: format!("{AGENCY}:{FLOW}({VERSION})"),
+            n_dims: dims.len(),
         })
     }
 
     /// The rows of one series.
     pub fn series(&mut self, ser: &Series) -> std::io::Result<()> {
         let lead = if self.v2 { 3 } else { 1 };
-        let value_col = lead + DIMENSIONS.len() + 1;
+        let value_col = lead + self.n_dims + 1;
         for (t, v, st) in &ser.obs {
             let mut row = if self.v2 {
                 vec!["dataflow".to_string(), self.flow.clone(), "I".into()]

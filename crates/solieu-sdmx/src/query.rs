@@ -231,11 +231,15 @@ pub const FILTERABLE: [&str; 7] = [
     "OBS_STATUS",
 ];
 
-pub fn parse_filter(component: &str, value: &str) -> Result<Filter, String> {
-    if !FILTERABLE.contains(&component) {
+/// A filter `c[COMPONENT]=…` on one of [`FILTERABLE`] or a breakdown of
+/// `breakdowns` (`c[PRODUCT]=ELECTRONICS`).
+pub fn parse_filter(component: &str, value: &str, breakdowns: &[String]) -> Result<Filter, String> {
+    if !FILTERABLE.contains(&component) && !breakdowns.iter().any(|b| b == component) {
+        let mut all: Vec<&str> = FILTERABLE.to_vec();
+        all.extend(breakdowns.iter().map(String::as_str));
         return Err(format!(
             "c[{component}]: the components that can be filtered are {}",
-            FILTERABLE.join(", ")
+            all.join(", ")
         ));
     }
     let mut any = vec![];
@@ -363,7 +367,9 @@ impl Filter {
                         "INDICATOR" => v.obs.indicator.clone(),
                         "REF_AREA" => v.obs.area.clone(),
                         "MEASURE" => crate::measure_code(v.obs.measure, p),
-                        _ => v.obs.status.code().to_string(),
+                        "OBS_STATUS" => v.obs.status.code().to_string(),
+                        // a breakdown: its code, `_T` for the total
+                        b => crate::breakdown_codes(&v.obs.dims, &[b.to_string()]).remove(0),
                     };
                     text_test(t.op, &have, &t.value)
                 }
@@ -387,9 +393,9 @@ impl Filter {
 /// A data query, from either mount.
 #[derive(Debug, Default)]
 pub struct DataQuery {
-    /// Any of these keys (FREQ, INDICATOR, REF_AREA, MEASURE; an empty list
-    /// is any code).
-    pub keys: Vec<[Vec<String>; 4]>,
+    /// Any of these keys (FREQ, INDICATOR, REF_AREA, MEASURE and the
+    /// breakdowns, in the data structure's order; an empty list is any code).
+    pub keys: Vec<Vec<Vec<String>>>,
     pub filters: Vec<Filter>,
     pub start: Option<NaiveDate>,
     pub end: Option<NaiveDate>,
@@ -399,25 +405,30 @@ pub struct DataQuery {
     pub history: bool,
 }
 
-/// A key `A.RETAIL+EXPORTS..VALUE`: codes per dimension, `+` (v1) between
-/// codes, empty or `*` for any; missing trailing dimensions are any.
-pub fn parse_key(key: &str) -> Result<[Vec<String>; 4], String> {
+/// A key `A.RETAIL+EXPORTS..VALUE`: codes per dimension of `dims` (the
+/// data structure's, in order), `+` (v1) between codes, empty or `*` for
+/// any; missing trailing dimensions are any.
+pub fn parse_key(key: &str, dims: &[String]) -> Result<Vec<Vec<String>>, String> {
     let k: Vec<&str> = key.split('.').collect();
-    if k.len() > 4 {
+    if k.len() > dims.len() {
         return Err(format!(
-            "key {key}: at most 4 dimensions (FREQ.INDICATOR.REF_AREA.MEASURE)"
+            "key {key}: at most {} dimensions ({})",
+            dims.len(),
+            dims.join(".")
         ));
     }
-    Ok(std::array::from_fn(|i| {
-        k.get(i)
-            .map(|s| {
-                s.split('+')
-                    .filter(|x| !x.is_empty() && *x != "*")
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default()
-    }))
+    Ok((0..dims.len())
+        .map(|i| {
+            k.get(i)
+                .map(|s| {
+                    s.split('+')
+                        .filter(|x| !x.is_empty() && *x != "*")
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+        .collect())
 }
 
 pub fn whole(q: &Params, k: &str) -> Result<Option<usize>, String> {
@@ -456,18 +467,23 @@ mod tests {
 
     #[test]
     fn filters_and_keys() {
-        let f = parse_filter("TIME_PERIOD", "ge:2020-01+le:2020-06").unwrap();
+        let f = parse_filter("TIME_PERIOD", "ge:2020-01+le:2020-06", &[]).unwrap();
         assert_eq!(f.any.len(), 1);
         assert_eq!(f.any[0].len(), 2);
-        let f = parse_filter("INDICATOR", "RETAIL_GOODS,EXPORTS").unwrap();
+        let f = parse_filter("INDICATOR", "RETAIL_GOODS,EXPORTS", &[]).unwrap();
         assert_eq!(
             f.codes(),
             Some(vec!["RETAIL_GOODS".to_string(), "EXPORTS".into()])
         );
-        assert!(parse_filter("TIME_PERIOD", "ge:soon").is_err());
-        assert!(parse_filter("OBS_VALUE", "gt:many").is_err());
-        assert!(parse_filter("NOPE", "x").is_err());
-        assert!(parse_filter("FREQ", "xx:M").is_err());
+        assert!(parse_filter("TIME_PERIOD", "ge:soon", &[]).is_err());
+        assert!(parse_filter("OBS_VALUE", "gt:many", &[]).is_err());
+        assert!(parse_filter("NOPE", "x", &[]).is_err());
+        assert!(parse_filter("PRODUCT", "ELECTRONICS", &["PRODUCT".into()]).is_ok());
+        assert!(parse_filter("FREQ", "xx:M", &[]).is_err());
+        let dims: Vec<String> = ["FREQ", "INDICATOR", "REF_AREA", "MEASURE"]
+            .map(String::from)
+            .to_vec();
+        let parse_key = |k: &str| parse_key(k, &dims);
         let k = parse_key("M.RETAIL_GOODS+EXPORTS.*").unwrap();
         assert_eq!(k[0], vec!["M"]);
         assert_eq!(k[1].len(), 2);

@@ -321,19 +321,28 @@ fn structure(
             w.dsds = up || references == "datastructure";
         }
         "codelist" => {
-            let ids = [
+            let mut ids: Vec<String> = [
                 "CL_FREQ",
                 "CL_INDICATOR",
                 "CL_AREA",
                 "CL_MEASURE",
                 "CL_OBS_STATUS",
                 "CL_UNIT",
-            ];
+            ]
+            .map(String::from)
+            .to_vec();
+            if let Ok(engine) = state.engine() {
+                ids.extend(
+                    solieu_sdmx::breakdowns(engine.indicators())
+                        .iter()
+                        .map(|b| format!("CL_{b}")),
+                );
+            }
             if id == "all" || id == "*" {
                 w.codelists = true;
             } else if let Some(c) = ids.iter().find(|c| c.eq_ignore_ascii_case(id)) {
                 w.codelists = true;
-                w.codelist = Some(c);
+                w.codelist = Some(c.clone());
             } else {
                 return error(StatusCode::NOT_FOUND, 100, "No Results Found");
             }
@@ -368,13 +377,20 @@ fn render_structure(
         StructureFormat::Xml => reply(
             StatusCode::OK,
             STRUCTURE_XML,
-            solieu_sdmx::structure_message(engine.registry(), engine.indicators(), w, &now()),
+            solieu_sdmx::structure_message(
+                engine.registry(),
+                engine.indicators(),
+                engine.code_lists(),
+                w,
+                &now(),
+            ),
         ),
         StructureFormat::Json => {
             let lang = Lang::from_accept(header_str(headers, header::ACCEPT_LANGUAGE));
             let body = solieu_sdmx::json::structure(
                 engine.registry(),
                 engine.indicators(),
+                engine.code_lists(),
                 w,
                 &now(),
                 lang,
@@ -385,6 +401,17 @@ fn render_structure(
 }
 
 type Sets = Vec<(Option<String>, Vec<Series>)>;
+
+/// The dimensions of data keys, in order: the first four and the breakdowns.
+fn key_dims(state: &AppState) -> Result<Vec<String>, ()> {
+    let engine = state
+        .engine()
+        .map_err(|_| tracing::error!("sdmx: the engine is unavailable"))?;
+    Ok(solieu_sdmx::dimensions(engine.indicators())
+        .into_iter()
+        .map(|(d, _)| d)
+        .collect())
+}
 
 /// Reads what the query selects: one set of series (or, with history, one
 /// per recording time, oldest first).
@@ -426,14 +453,21 @@ fn select(state: &AppState, q: &DataQuery, as_of: Option<i64>) -> Result<Sets, (
         };
         read.map_err(|e| tracing::error!("sdmx data: {e}"))?
     };
+    let names = {
+        let engine = state
+            .engine()
+            .map_err(|_| tracing::error!("sdmx: the engine is unavailable"))?;
+        solieu_sdmx::breakdowns(engine.indicators())
+    };
     let key_ok = |v: &Vintage| {
         let p = v.obs.period;
-        let have = [
+        let mut have = vec![
             solieu_sdmx::freq(p).to_string(),
             v.obs.indicator.clone(),
             v.obs.area.clone(),
             solieu_sdmx::measure_code(v.obs.measure, p),
         ];
+        have.extend(solieu_sdmx::breakdown_codes(&v.obs.dims, &names));
         q.keys.is_empty()
             || q.keys.iter().any(|k| {
                 k.iter().zip(&have).all(|(codes, h)| {
@@ -537,6 +571,7 @@ fn render(
                 detail,
                 engine.registry(),
                 engine.indicators(),
+                engine.code_lists(),
                 &prepared,
                 lang,
             );
@@ -544,11 +579,15 @@ fn render(
         }
         DataFormat::Csv1 | DataFormat::Csv2 => {
             let v2 = format == DataFormat::Csv2;
+            let Ok(engine) = state.engine() else {
+                return error(StatusCode::INTERNAL_SERVER_ERROR, 500, "internal error");
+            };
+            let inds = engine.indicators().to_vec();
             streamed(
                 if v2 { CSV_2 } else { CSV_1 },
                 Box::new(move |out| {
                     let series = sets.first().map(|s| s.1.as_slice()).unwrap_or(&[]);
-                    solieu_sdmx::csv_rows(out, series, detail, v2).map(|_| ())
+                    solieu_sdmx::csv_rows(out, series, detail, v2, &inds).map(|_| ())
                 }),
             )
         }
@@ -638,9 +677,12 @@ fn v1_data(
         return error(StatusCode::NOT_FOUND, 100, &format!("no dataflow {flow}"));
     }
     let mut dq = DataQuery::default();
+    let Ok(dims) = key_dims(state) else {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, 500, "internal error");
+    };
     match segs.get(2).map(String::as_str) {
         None | Some("all") => {}
-        Some(key) => match parse_key(key) {
+        Some(key) => match parse_key(key, &dims) {
             Ok(k) => dq.keys.push(k),
             Err(e) => return error(StatusCode::BAD_REQUEST, 140, &e),
         },
@@ -745,10 +787,13 @@ fn v2_data(
         );
     }
     let mut dq = DataQuery::default();
+    let Ok(dims) = key_dims(state) else {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, 500, "internal error");
+    };
     let key = seg(5, "*");
     if key != "*" {
         for k in key.split(',') {
-            match parse_key(k) {
+            match parse_key(k, &dims) {
                 Ok(k) => dq.keys.push(k),
                 Err(e) => return error(StatusCode::BAD_REQUEST, 140, &e),
             }
@@ -756,7 +801,7 @@ fn v2_data(
     }
     for (k, v) in &q.0 {
         if let Some(c) = k.strip_prefix("c[").and_then(|c| c.strip_suffix(']')) {
-            match parse_filter(c, v) {
+            match parse_filter(c, v, &dims[solieu_sdmx::DIMENSIONS.len()..]) {
                 Ok(f) => dq.filters.push(f),
                 Err(e) => return error(StatusCode::BAD_REQUEST, 140, &e),
             }

@@ -1073,6 +1073,27 @@ fn a_breakdown_must_add_up_and_its_parts_make_the_total() {
     ]);
     let share: f64 = rows[0][4].parse().unwrap();
     assert!((share - 2800.0 / 3900.0 * 100.0).abs() < 1e-6, "{share}");
+
+    // SDMX-CSV carries the breakdown both ways: exported, read into another store
+    let out = env.dir.path().join("e.sdmx.csv");
+    env.ok(&[
+        "export",
+        "--format",
+        "sdmx-csv",
+        "--indicator",
+        "EXPORTS",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.contains(",VALUE,FDI,_T,_T,_T,_T,2020-10,2800,"),
+        "{text}"
+    );
+    let other = Env::new();
+    other.ok(&["import", out.to_str().unwrap()]);
+    let rows = other.query_csv(&["--indicator", "EXPORTS", "--dim", "SECTOR=FDI"]);
+    assert_eq!((rows.len(), rows[0][4].as_str()), (1, "2800"), "{rows:?}");
 }
 
 /// `query` rows as (value, status, basis, note) for derived figures.
@@ -1549,16 +1570,18 @@ fn xlsx_and_sdmx_csv_exports_hold_numbers_and_inert_text() {
     let text = std::fs::read_to_string(&c).unwrap();
     assert!(
         text.starts_with(
-            "DATAFLOW,FREQ,INDICATOR,REF_AREA,MEASURE,TIME_PERIOD,OBS_VALUE,OBS_STATUS"
+            "DATAFLOW,FREQ,INDICATOR,REF_AREA,MEASURE,SECTOR,PRODUCT,MARKET,INDUSTRY,REVENUE_SOURCE,TIME_PERIOD,OBS_VALUE,OBS_STATUS"
         ),
         "{text}"
     );
     assert!(
-        text.contains("SOLIEU:DF_SOLIEU(1.0),M,EXPORTS,79,VALUE,2020-10,3924.7,E,TRIEU_USD,0,1"),
+        text.contains("SOLIEU:DF_SOLIEU(1.0),M,EXPORTS,79,VALUE,_T,_T,_T,_T,_T,2020-10,3924.7,E,TRIEU_USD,0,1"),
         "{text}"
     );
     assert!(
-        text.contains("SOLIEU:DF_SOLIEU(1.0),M,EXPORTS,79,YOY_PCT_YTD,2020-10,5.5,A,PCT,0,1"),
+        text.contains(
+            "SOLIEU:DF_SOLIEU(1.0),M,EXPORTS,79,YOY_PCT_YTD,_T,_T,_T,_T,_T,2020-10,5.5,A,PCT,0,1"
+        ),
         "{text}"
     );
     let bad = env.run(&["export", "--format", "pdf", "-o", "x"]);

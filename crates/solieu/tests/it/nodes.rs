@@ -79,7 +79,7 @@ fn migrate_round_trips_the_demo_store_through_postgres_and_back_unchanged() {
     );
     solieu(&["--data", &first, "token", "create", "ana"], None);
     let there = solieu(&["--data", &first, "migrate", "--to", &db.url], None);
-    assert!(there.contains("4061 vintages"), "{there}");
+    assert!(there.contains("13575 vintages"), "{there}");
     // a non-empty target is refused without --force, and left as it is
     let (ok, _, err) = try_solieu(&["--data", &first, "migrate", "--to", &db.url], None);
     assert!(!ok && err.contains("--force"), "{err}");

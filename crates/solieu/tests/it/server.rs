@@ -1383,7 +1383,7 @@ fn figures_page_and_download_as_csv_xlsx_and_the_report() {
     );
     assert!(
         r.body.contains(
-            "SOLIEU:DF_SOLIEU(1.0),M,RETAIL_GOODS,79,VALUE,2020-10,72212.8,A,TY_DONG,0,0"
+            "SOLIEU:DF_SOLIEU(1.0),M,RETAIL_GOODS,79,VALUE,_T,_T,_T,_T,_T,2020-10,72212.8,A,TY_DONG,0,0"
         ),
         "{}",
         r.body
@@ -1674,7 +1674,7 @@ fn sdmx_v1_structures_data_and_errors() {
     assert_eq!(st, 200, "{body}");
     assert!(
         body.contains(
-            "SOLIEU:DF_SOLIEU(1.0),M,RETAIL_GOODS,79,VALUE,2020-10,72212.8,A,TY_DONG,0,0"
+            "SOLIEU:DF_SOLIEU(1.0),M,RETAIL_GOODS,79,VALUE,_T,_T,_T,_T,_T,2020-10,72212.8,A,TY_DONG,0,0"
         ),
         "{body}"
     );
@@ -1685,7 +1685,7 @@ fn sdmx_v1_structures_data_and_errors() {
     assert_eq!(st, 200, "{body}");
     assert!(body.contains("structurespecificdata+xml;version=2.1"));
     assert!(
-        body.contains("<Series FREQ=\"M\" INDICATOR=\"RETAIL_GOODS\" REF_AREA=\"79\" MEASURE=\"VALUE\" UNIT_MEASURE=\"TY_DONG\"")
+        body.contains("<Series FREQ=\"M\" INDICATOR=\"RETAIL_GOODS\" REF_AREA=\"79\" MEASURE=\"VALUE\" SECTOR=\"_T\" PRODUCT=\"_T\" MARKET=\"_T\" INDUSTRY=\"_T\" REVENUE_SOURCE=\"_T\" UNIT_MEASURE=\"TY_DONG\"")
             && body.contains("<Obs TIME_PERIOD=\"2020-10\" OBS_VALUE=\"72212.8\" OBS_STATUS=\"A\"/>"),
         "{body}"
     );
@@ -1733,7 +1733,7 @@ fn sdmx_v1_structures_data_and_errors() {
         ),
         ("/sdmx/v1/data/DF_OTHER", "*/*", 404, "code=\"100\""),
         (
-            "/sdmx/v1/data/DF_SOLIEU/A.B.C.D.E",
+            "/sdmx/v1/data/DF_SOLIEU/A.B.C.D.E.F.G.H.I.J",
             "*/*",
             400,
             "code=\"140\"",
@@ -1833,7 +1833,9 @@ fn sdmx_v2_json_structures_filters_as_of_and_204() {
     let dims = &v["data"]["dataStructures"][0]["dataStructureComponents"]["dimensionList"];
     assert_eq!(dims["dimensions"][2]["id"], "REF_AREA");
     assert_eq!(dims["timeDimension"]["id"], "TIME_PERIOD");
-    assert_eq!(v["data"]["codelists"].as_array().unwrap().len(), 6);
+    // the six of every data structure and one per breakdown (SECTOR, PRODUCT, MARKET, INDUSTRY, REVENUE_SOURCE)
+    assert_eq!(v["data"]["codelists"].as_array().unwrap().len(), 11);
+    assert_eq!(dims["dimensions"][5]["id"], "PRODUCT");
     assert_eq!(v["data"]["conceptSchemes"][0]["id"], "CS_SOLIEU");
     // names in the language asked for, and in both
     let (_, head, body) = get(
@@ -1864,12 +1866,12 @@ fn sdmx_v2_json_structures_filters_as_of_and_204() {
     assert!(head.contains("data+csv;version=2.0.0"));
     assert_eq!(
         body,
-        "STRUCTURE,STRUCTURE_ID,ACTION,FREQ,INDICATOR,REF_AREA,MEASURE,TIME_PERIOD,OBS_VALUE,OBS_STATUS,UNIT_MEASURE,UNIT_MULT,DECIMALS\n\
-         dataflow,SOLIEU:DF_SOLIEU(1.0),I,M,RETAIL_GOODS,79,VALUE,2020-10,72212.8,A,TY_DONG,0,0\n"
+        "STRUCTURE,STRUCTURE_ID,ACTION,FREQ,INDICATOR,REF_AREA,MEASURE,SECTOR,PRODUCT,MARKET,INDUSTRY,REVENUE_SOURCE,TIME_PERIOD,OBS_VALUE,OBS_STATUS,UNIT_MEASURE,UNIT_MULT,DECIMALS\n\
+         dataflow,SOLIEU:DF_SOLIEU(1.0),I,M,RETAIL_GOODS,79,VALUE,_T,_T,_T,_T,_T,2020-10,72212.8,A,TY_DONG,0,0\n"
     );
     // SDMX-JSON 2.0 data; several keys; a filter on the indicator
     let (st, _, body) = get(
-        &format!("/sdmx/v2/data/dataflow/SOLIEU/DF_SOLIEU/~/M.RETAIL_GOODS.79.VALUE,M.EXPORTS.79.VALUE?{oct}"),
+        &format!("/sdmx/v2/data/dataflow/SOLIEU/DF_SOLIEU/~/M.RETAIL_GOODS.79.VALUE._T._T._T._T._T,M.EXPORTS.79.VALUE._T._T._T._T._T?{oct}"),
         "application/vnd.sdmx.data+json;version=2.0.0",
         "vi",
     );
@@ -1883,10 +1885,11 @@ fn sdmx_v2_json_structures_filters_as_of_and_204() {
         .iter()
         .position(|c| c["id"] == "RETAIL_GOODS")
         .unwrap();
-    let series = &v["data"]["dataSets"][0]["series"][format!("0:{k}:0:0")];
+    // the key: a position per dimension, the five breakdowns at their total
+    let series = &v["data"]["dataSets"][0]["series"][format!("0:{k}:0:0:0:0:0:0:0")];
     assert_eq!(series["observations"]["0"][0], "72212.8", "{series}");
     let (_, _, body) = get(
-        &format!("/sdmx/v2/data/dataflow/SOLIEU/DF_SOLIEU/~/M..79.VALUE?{oct}&c%5BINDICATOR%5D=RETAIL_GOODS%2CEXPORTS"),
+        &format!("/sdmx/v2/data/dataflow/SOLIEU/DF_SOLIEU/~/M..79.VALUE?{oct}&c%5BINDICATOR%5D=RETAIL_GOODS%2CEXPORTS&c%5BPRODUCT%5D=_T"),
         "application/vnd.sdmx.data+csv;version=2.0.0",
         "vi",
     );
