@@ -26,16 +26,26 @@ pub fn growth_bars(report: &Report, lang: Lang) -> String {
                 .map(|g| (i.name.as_str(), g.value, g.decimals))
         })
         .collect();
+    bars(&rows, "%", lang)
+}
+
+/// Horizontal bars, one per (name, value, decimals), the value written
+/// beside each with `suffix` ("%", or nothing for levels); negative values
+/// fall to the left of the axis. Empty when there are no rows.
+pub fn bars(rows: &[(&str, f64, usize)], suffix: &str, lang: Lang) -> String {
     if rows.is_empty() {
         return String::new();
     }
     let (label_w, bar_w, row_h) = (420.0, 320.0, 22.0);
-    let max = rows.iter().map(|r| r.1.abs()).fold(1.0f64, f64::max);
+    let max = rows
+        .iter()
+        .map(|r| r.1.abs())
+        .fold(f64::MIN_POSITIVE, f64::max);
     let has_neg = rows.iter().any(|r| r.1 < 0.0);
     let zero = label_w + if has_neg { bar_w / 2.0 } else { 0.0 };
     let scale = if has_neg { bar_w / 2.0 } else { bar_w } / max;
     let height = row_h * rows.len() as f64 + 10.0;
-    let width = label_w + bar_w + 70.0;
+    let width = label_w + bar_w + 90.0;
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" role=\"img\" font-family=\"serif\" font-size=\"12\">"
     );
@@ -50,7 +60,7 @@ pub fn growth_bars(report: &Report, lang: Lang) -> String {
             name.to_string()
         };
         let value = format!(
-            "{}{}%",
+            "{}{}{suffix}",
             if *v < 0.0 { "−" } else { "" },
             numfmt::number(v.abs(), *d, lang)
         );

@@ -237,8 +237,10 @@ fn noun(list: &str, lang: Lang) -> String {
     }
 }
 
-/// The breakdowns of an indicator with figures for the area and month.
-fn breakdowns(
+/// The breakdowns of an indicator with figures for the area (key) and
+/// month: what the report's breakdown paragraphs and tables say, and what
+/// the indicator page shows.
+pub fn breakdowns(
     engine: &Engine,
     ind: &solieu_model::Indicator,
     key: &str,

@@ -87,6 +87,8 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("status_A", "chính thức", "final"),
     ("comparable", "Số liệu kỳ trước của địa bàn mới được tính trên cùng phạm vi địa giới (cộng các đơn vị trước sáp nhập).", "Earlier figures of a new area are on its present boundaries (the sum of the areas it merged)."),
     ("peers", "Các địa phương trong vùng", "The region's provinces"),
+    ("by", "Theo", "By"),
+    ("sort_by", "Sắp xếp theo", "Sort by"),
     ("value", "Giá trị", "Value"),
     ("share", "Tỷ trọng (%)", "Share (%)"),
     ("rank", "Xếp hạng", "Rank"),
@@ -519,6 +521,8 @@ struct AreaQ {
     unit: Option<String>,
     from: Option<String>,
     to: Option<String>,
+    /// A breakdown's order: `value` (the default) or `growth`.
+    sort: Option<String>,
 }
 
 /// The month asked, else the latest month (within three years) with figures
@@ -965,7 +969,45 @@ async fn indicator(
             })
             .collect();
         rows.sort_by_key(|r| r["rank"].as_i64().unwrap_or(i64::MAX));
+        // its breakdowns (product groups, markets …): a table and bars, by
+        // value or by growth
+        let by_growth = q.sort.as_deref() == Some("growth");
+        let parts =
+            solieu_report::breakdowns(&engine, &ind, &key, p, lang, &opts).unwrap_or_default();
+        let breakdowns: Vec<Value> = parts
+            .into_iter()
+            .map(|mut b| {
+                let size = |x: &solieu_report::Part| x.cumulative.as_ref().or(x.month.as_ref()).map_or(f64::MIN, |n| n.value);
+                let growth = |x: &solieu_report::Part| x.cumulative_yoy.as_ref().map_or(f64::MIN, |n| n.value);
+                if by_growth {
+                    b.parts.sort_by(|a, c| growth(c).total_cmp(&growth(a)));
+                }
+                let bars: Vec<(&str, f64, usize)> = b
+                    .parts
+                    .iter()
+                    .filter_map(|x| {
+                        if by_growth {
+                            x.cumulative_yoy.as_ref().map(|n| (x.label.as_str(), n.value, 1))
+                        } else {
+                            x.cumulative.as_ref().map(|n| (x.label.as_str(), size(x).max(0.0), n.decimals))
+                        }
+                    })
+                    .collect();
+                let chart = solieu_report::chart::bars(&bars, if by_growth { "%" } else { "" }, lang);
+                json!({
+                    "list": b.list, "noun": b.noun, "chart": chart,
+                    "rows": b.parts.iter().map(|x| json!({
+                        "label": x.label, "other": x.other,
+                        "month": x.month.as_ref().map(|n| numfmt::number(n.value, ind.decimals as usize, lang)),
+                        "cumulative": x.cumulative.as_ref().map(|n| numfmt::number(n.value, ind.decimals as usize, lang)),
+                        "share": x.share.as_ref().map(|n| numfmt::number(n.value, 1, lang)),
+                        "growth": x.cumulative_yoy.as_ref().map(|n| change_text(n.value, lang)),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
         let ctx = json!({
+            "breakdowns": breakdowns, "sort": if by_growth { "growth" } else { "value" },
             "code": code, "name": ind_name(&engine, &code, lang), "unit": unit,
             "area": area, "area_name": name_of(&engine, &key, lang), "period": p.to_string(),
             "period_label": numfmt::period(p, lang), "cum_label": numfmt::period(cp, lang),
@@ -989,6 +1031,7 @@ async fn indicator(
     let hist: Vec<Value> = history
         .unwrap_or_default()
         .iter()
+        .filter(|v| v.obs.dims.is_empty()) // the total's revisions, not each breakdown code's
         .rev()
         .map(|v| {
             json!({"value": numfmt::number(v.obs.value, 2, lang).trim_end_matches('0').trim_end_matches(',').trim_end_matches('.').to_string(),

@@ -1333,6 +1333,44 @@ fn figures_page_and_download_as_csv_xlsx_and_the_report() {
     let x = srv.csv("GET", &format!("{q}&format=xlsx"), None, b"");
     assert_eq!(x.status, 200);
     assert!(x.header("content-type").unwrap().contains("spreadsheetml"));
+    // a breakdown through the API (every product group, its share and rank) and on the indicator page
+    let by = srv
+        .csv(
+            "GET",
+            "/api/v1/observations?indicator=EXPORTS&area=79&period=2020-10&dim=PRODUCT%3D*&measure=cumulative,share_pct,rank",
+            None,
+            b"",
+        )
+        .json();
+    let rows = by["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 13 * 3, "{by}");
+    let e = rows
+        .iter()
+        .find(|r| r["breakdown"] == "PRODUCT=ELECTRONICS" && r["measure"] == "rank")
+        .unwrap();
+    assert_eq!(
+        e["breakdown_label"],
+        "Máy vi tính, sản phẩm điện tử và linh kiện"
+    );
+    assert!(
+        e["value"].as_f64().unwrap() <= 2.0 && e["out_of"] == 13,
+        "{e}"
+    );
+    let page = srv.csv(
+        "GET",
+        "/indicator/EXPORTS?area=79&period=2020-10&sort=growth",
+        None,
+        b"",
+    );
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("Theo nhóm hàng")
+            && page
+                .body
+                .contains("<th scope=\"row\">Máy vi tính, sản phẩm điện tử và linh kiện</th>"),
+        "{}",
+        page.body
+    );
     for (format, media) in [
         ("md", "text/markdown"),
         ("html", "text/html"),
