@@ -29,4 +29,15 @@ ytd = c.execute(
           and measure = 'yoy_pct'"""
 ).fetchone()
 assert ytd[0] == 9.9, ytd
+# a breakdown column per list: exports of Ho Chi Minh City in October 2020 by product group,
+# the groups adding up to the total (null product)
+groups, parts, total = c.execute(
+    f"""select count(*) filter (where product is not null),
+               sum(value) filter (where product is not null),
+               max(value) filter (where product is null and dims = '')
+        from read_parquet('{archive}/*/*/*.parquet', hive_partitioning=true)
+        where indicator = 'EXPORTS' and year = 2020 and area = '79' and period = '2020-10'
+          and measure = 'level'"""
+).fetchone()
+assert groups >= 10 and abs(parts - total) < 0.05 * groups, (groups, parts, total)
 print(f"duckdb ok: {n_one} rows in one file and in {years} years of partitions, as in the CSV export")

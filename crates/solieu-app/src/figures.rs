@@ -195,11 +195,27 @@ pub fn breakdowns(engine: &Engine, indicator: &str, filters: &[String]) -> Resul
             .join(";");
         return Ok(vec![text]);
     }
-    Ok(engine
-        .breakdowns_of(&ind.code)
-        .into_iter()
-        .filter(|t| fits(t))
-        .collect())
+    // every stored breakdown cut down to the dimensions asked for (exports by
+    // product × market give the product groups), in the lists' order
+    let mut out: Vec<String> = vec![];
+    for t in engine.breakdowns_of(&ind.code) {
+        let cut: Vec<&str> = t
+            .split(';')
+            .filter(|p| {
+                p.split_once('=').is_some_and(|(n, _)| {
+                    names
+                        .iter()
+                        .position(|x| *x == n)
+                        .is_some_and(|k| wanted[k].is_some())
+                })
+            })
+            .collect();
+        let cut = cut.join(";");
+        if fits(&cut) && !out.contains(&cut) {
+            out.push(cut);
+        }
+    }
+    Ok(out)
 }
 
 /// Whether a stored figure's breakdown (`PRODUCT=ELECTRONICS`) is one

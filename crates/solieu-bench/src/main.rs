@@ -64,6 +64,28 @@ enum Cmd {
         #[arg(long)]
         database: String,
     },
+    /// The breakdown cube: write DIR/data.csv of one indicator broken down
+    /// by product × market for every province and month.
+    GenBreakdown {
+        #[command(flatten)]
+        scale: BreakdownScale,
+        /// Output directory.
+        #[arg(long)]
+        dir: PathBuf,
+    },
+    /// Ingest the breakdown cube into DIR/store and time "one province, one
+    /// month, every product: value, year-to-date growth, share, rank";
+    /// print JSON with the figures (for the comparison with DuckDB).
+    RunBreakdown {
+        #[command(flatten)]
+        scale: BreakdownScale,
+        /// The directory written by `gen-breakdown`.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Repetitions of the query (the median is reported).
+        #[arg(long, default_value_t = 7)]
+        reps: usize,
+    },
     /// In a fresh process: open DIR/store and load the engine (the server's
     /// start); print the time and the resident memory per observation.
     /// Without --snapshot, from the store (then writes the snapshot); with
@@ -89,6 +111,22 @@ struct Scale {
     /// Indicators (flows summed across areas).
     #[arg(long, default_value_t = 100)]
     indicators: usize,
+    /// Months, ending December 2025.
+    #[arg(long, default_value_t = 144)]
+    months: usize,
+}
+
+#[derive(clap::Args, Clone, Copy)]
+struct BreakdownScale {
+    /// Products (a complete breakdown).
+    #[arg(long, default_value_t = 40)]
+    products: usize,
+    /// Markets (a complete breakdown).
+    #[arg(long, default_value_t = 200)]
+    markets: usize,
+    /// Provinces.
+    #[arg(long, default_value_t = 34)]
+    provinces: usize,
     /// Months, ending December 2025.
     #[arg(long, default_value_t = 144)]
     months: usize,
@@ -554,6 +592,170 @@ fn pg(s: &Scale, dir: &std::path::Path, database: &str) -> Result<()> {
     Ok(())
 }
 
+/// The breakdown cube's catalogue: one indicator `X` (exports, say) broken
+/// down by GOODS and PARTNER, both complete (their own codes: the built-in
+/// PRODUCT and MARKET lists are smaller than the benchmark's scale).
+fn breakdown_world(s: &BreakdownScale) -> Result<(AreaRegistry, Vec<Indicator>)> {
+    let (reg, _) = world(&Scale {
+        provinces: s.provinces,
+        communes: 0,
+        indicators: 0,
+        months: s.months,
+    })?;
+    let goods: Vec<String> = (0..s.products).map(|p| format!("G{:02}", p + 1)).collect();
+    let partners: Vec<String> = (0..s.markets).map(|m| format!("M{:03}", m + 1)).collect();
+    let dims = format!(
+        "GOODS={}:complete;PARTNER={}:complete",
+        goods.join("|"),
+        partners.join("|")
+    );
+    let ind = Indicator::parse(&IndicatorFields {
+        code: "X",
+        name_vi: "X",
+        name_en: "X",
+        unit: "triệu USD",
+        time_aggregation: "flow",
+        area_aggregation: "sum",
+        decimals: "1",
+        dimensions: &dims,
+        ..Default::default()
+    })
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((reg, vec![ind]))
+}
+
+fn gen_breakdown(s: &BreakdownScale, dir: &std::path::Path) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut w =
+        std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(dir.join("data.csv"))?);
+    writeln!(w, "indicator,area,period,value,GOODS,PARTNER")?;
+    let ms = months(&Scale {
+        provinces: 0,
+        communes: 0,
+        indicators: 0,
+        months: s.months,
+    });
+    let mut n = 0u64;
+    for a in 0..s.provinces {
+        let area = province_code(a);
+        for g in 0..s.products {
+            for m in 0..s.markets {
+                for (y, mo) in &ms {
+                    writeln!(
+                        w,
+                        "X,{area},{y}-{mo:02},{},G{:02},M{:03}",
+                        value(g, a * s.markets + m, *y, *mo),
+                        g + 1,
+                        m + 1
+                    )?;
+                    n += 1;
+                }
+            }
+        }
+    }
+    w.flush()?;
+    eprintln!(
+        "{n} observations written to {}",
+        dir.join("data.csv").display()
+    );
+    Ok(())
+}
+
+fn run_breakdown(s: &BreakdownScale, dir: &std::path::Path, reps: usize) -> Result<()> {
+    let (reg, inds) = breakdown_world(s)?;
+    let store_dir = dir.join("store");
+    if store_dir.exists() {
+        std::fs::remove_dir_all(&store_dir)?;
+    }
+    let mut store = SqliteStore::create_with(&store_dir, &reg, &inds)?;
+    let (rows, ingest_s) = ingest(&mut store, &dir.join("data.csv"))?;
+    let db_bytes = std::fs::metadata(store_dir.join("solieu.db"))?.len();
+    let t = Instant::now();
+    let engine = Engine::load(&store).context("loading the engine")?;
+    let load_s = t.elapsed().as_secs_f64();
+    // one province, one month, every product (over all markets)
+    let area = province_code(s.provinces / 2);
+    let month = Period::Month(YEAR, MONTH);
+    let goods: Vec<String> = (0..s.products)
+        .map(|p| format!("GOODS=G{:02}", p + 1))
+        .collect();
+    let measures = [
+        Derived::Value,
+        Derived::CumulativeYoyPct,
+        Derived::SharePct,
+        Derived::Rank,
+    ];
+    let qs: Vec<Query<'_>> = goods
+        .iter()
+        .flat_map(|g| {
+            measures.map(|m| Query {
+                indicator: "X",
+                area: &area,
+                dims: g,
+                period: month,
+                measure: m,
+            })
+        })
+        .collect();
+    let o = Options::default();
+    let (first_ms, _) = median_ms(1, || {
+        engine.eval_many(&qs, &o).map(|v| v.len()).unwrap_or(0)
+    });
+    let (ms, _) = median_ms(reps, || {
+        engine.eval_many(&qs, &o).map(|v| v.len()).unwrap_or(0)
+    });
+    let figures = engine.eval_many(&qs, &o)?;
+    // the figures, and a check of each against a direct sum of the generator's values
+    let a = s.provinces / 2;
+    let sum = |g: usize, y: i32, months: std::ops::RangeInclusive<u8>| -> f64 {
+        (0..s.markets)
+            .map(|m| {
+                months
+                    .clone()
+                    .map(|mo| value(g, a * s.markets + m, y, mo))
+                    .sum::<f64>()
+            })
+            .sum()
+    };
+    let total: f64 = (0..s.products).map(|g| sum(g, YEAR, MONTH..=MONTH)).sum();
+    let mut out_rows = vec![];
+    for (g, f) in figures.chunks(measures.len()).enumerate() {
+        let v = f[0].value.context("value absent")?;
+        let direct = sum(g, YEAR, MONTH..=MONTH);
+        let yoy_direct = (sum(g, YEAR, 1..=MONTH) / sum(g, YEAR - 1, 1..=MONTH) - 1.0) * 100.0;
+        let share_direct = direct / total * 100.0;
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
+        let (yoy, share, rank) = (
+            f[1].value.context("yoy absent")?,
+            f[2].value.context("share absent")?,
+            f[3].value.context("rank absent")?,
+        );
+        if !close(v, direct) || !close(yoy, yoy_direct) || !close(share, share_direct) {
+            bail!(
+                "G{:02}: engine {v} {yoy} {share} vs direct {direct} {yoy_direct} {share_direct}",
+                g + 1
+            );
+        }
+        out_rows.push(serde_json::json!({
+            "product": format!("G{:02}", g + 1), "value": v, "cumulative_yoy": yoy,
+            "share": share, "rank": rank,
+        }));
+    }
+    let out = serde_json::json!({
+        "observations": rows,
+        "ingest_s": ingest_s,
+        "ingest_obs_per_s": rows as f64 / ingest_s,
+        "store_bytes": db_bytes,
+        "load_s": load_s,
+        "area": area,
+        "query_first_ms": first_ms,
+        "query_ms": ms,
+        "rows": out_rows,
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.cmd {
@@ -565,6 +767,8 @@ fn main() -> Result<()> {
             reuse,
         } => run(&scale, &dir, reps, reuse),
         Cmd::Load { dir, snapshot } => load(&dir, snapshot),
+        Cmd::GenBreakdown { scale, dir } => gen_breakdown(&scale, &dir),
+        Cmd::RunBreakdown { scale, dir, reps } => run_breakdown(&scale, &dir, reps),
         Cmd::Pg {
             scale,
             dir,

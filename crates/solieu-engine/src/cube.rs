@@ -8,8 +8,6 @@
 //! as-of queries. A load from the store appends series after series, so a
 //! scan of the whole cube reads memory in order.
 
-use std::collections::HashMap;
-
 use solieu_model::{Measure, Observation, Status};
 use solieu_store::ScanRow;
 
@@ -289,7 +287,7 @@ impl SeriesRef<'_> {
 #[derive(Debug, Clone, Default)]
 pub struct Interner {
     strings: Vec<String>,
-    ids: HashMap<String, u32>,
+    ids: rustc_hash::FxHashMap<String, u32>,
 }
 
 impl Interner {
@@ -307,6 +305,11 @@ impl Interner {
     /// The number of `s`, if known.
     pub fn get(&self, s: &str) -> Option<u32> {
         self.ids.get(s).copied()
+    }
+
+    /// Every string, by number.
+    pub fn strings(&self) -> &[String] {
+        &self.strings
     }
 
     /// The string of a number.
@@ -388,7 +391,7 @@ fn slack(len: u32) -> u32 {
 pub struct Cube {
     series: Vec<Series>,
     arena: Arena,
-    index: HashMap<SeriesKey, SeriesIx>,
+    index: rustc_hash::FxHashMap<SeriesKey, SeriesIx>,
     /// Series with no dimensions, by `(indicator × areas + area) × 6 + measure`.
     grid: Vec<SeriesIx>,
     n_areas: usize,
@@ -419,7 +422,7 @@ impl Cube {
         Cube {
             series: vec![],
             arena: Arena::default(),
-            index: HashMap::new(),
+            index: rustc_hash::FxHashMap::default(),
             grid: vec![NONE; n_indicators * n_areas * Measure::ALL.len()],
             n_areas,
             recorded: vec![],
@@ -473,6 +476,11 @@ impl Cube {
             old: &s.old,
             index: s.index,
         }
+    }
+
+    /// Every series key.
+    pub fn keys(&self) -> Vec<SeriesKey> {
+        self.index.keys().copied().collect()
     }
 
     /// The dimension numbers (not 0) of an indicator's series.

@@ -439,6 +439,11 @@ struct GroupScores {
 
 type GroupMemo = HashMap<(u16, u32, bool, u32, u32, bool), std::rc::Rc<GroupScores>>;
 
+/// The scores of the codes of one breakdown (indicator, area, the whole they
+/// are part of, the breakdown, period, by growth), largest first, with the
+/// weakest status among them.
+type PartMemo = HashMap<(u16, u32, String, String, u32, bool), std::rc::Rc<(Vec<f64>, Status)>>;
+
 struct Ev<'e> {
     e: &'e Engine,
     o: Options,
@@ -446,6 +451,11 @@ struct Ev<'e> {
     depth: u8,
     trace: Vec<Input>,
     groups: GroupMemo,
+    parts: PartMemo,
+    /// Sums of parts already worked out: (indicator, area, breakdown, period).
+    sums: rustc_hash::FxHashMap<(u16, u32, u32, u32), R>,
+    /// The breakdown texts of each indicator's series (dimension numbers).
+    dims_of: HashMap<u16, std::rc::Rc<Vec<u32>>>,
 }
 
 impl Engine {
@@ -493,6 +503,9 @@ impl Engine {
             depth: 0,
             trace: vec![],
             groups: HashMap::new(),
+            parts: HashMap::new(),
+            sums: rustc_hash::FxHashMap::default(),
+            dims_of: HashMap::new(),
         };
         // requests come in runs of one indicator or one area: resolve once per run
         let mut last: Option<(&'q str, &'q str, &'q str, Resolved)> = None;
@@ -636,21 +649,6 @@ impl<'e> Ev<'e> {
     fn part_rank(&mut self, ind: u16, area: u32, p: Period, by_growth: bool) -> Figure {
         let own_dims = self.dims;
         let (whole, name) = self.whole_of();
-        let siblings: Vec<u32> = self
-            .e
-            .cube
-            .dims_of(ind)
-            .into_iter()
-            .filter(|d| {
-                let t = self.e.cube.dims.resolve(*d);
-                let mut it = t.split(';');
-                let first = it.next().unwrap_or_default();
-                first.split_once('=').is_some_and(|(n, _)| n == name)
-                    && it.collect::<Vec<_>>().join(";") == whole
-            })
-            .collect::<std::collections::BTreeSet<u32>>()
-            .into_iter()
-            .collect();
         let score = |ev: &mut Self, d: u32| -> R {
             ev.with_dims(d, |ev| {
                 if by_growth {
@@ -671,72 +669,122 @@ impl<'e> Ev<'e> {
             Ok(v) => v,
             Err(w) => return Figure::absent(w),
         };
-        let mut status = own.status;
-        let mut above = 0;
-        let mut ranked = 0u32;
-        for d in siblings {
-            if let Ok(v) = score(self, d) {
-                ranked += 1;
-                status = status.weakest(v.status);
-                if v.v > own.v {
-                    above += 1;
+        let memo_key = (ind, area, whole.clone(), name.clone(), pkey(p), by_growth);
+        // the memo is skipped when explaining, so that every rank lists its inputs
+        let scores = match self.parts.get(&memo_key) {
+            Some(s) if !self.o.explain => s.clone(),
+            _ => {
+                let all = match self.dims_of.get(&ind) {
+                    Some(d) => d.clone(),
+                    None => {
+                        // stored breakdowns, and those derivable from them
+                        let mut d = self.e.cube.dims_of(ind);
+                        d.extend(
+                            self.e
+                                .below
+                                .iter()
+                                .filter(|(i, _, _)| *i == ind)
+                                .map(|(_, _, x)| *x),
+                        );
+                        d.sort_unstable();
+                        d.dedup();
+                        let d = std::rc::Rc::new(d);
+                        self.dims_of.insert(ind, d.clone());
+                        d
+                    }
+                };
+                let siblings: Vec<u32> = all
+                    .iter()
+                    .copied()
+                    .filter(|d| {
+                        let t = self.e.cube.dims.resolve(*d);
+                        let mut it = t.split(';');
+                        let first = it.next().unwrap_or_default();
+                        first.split_once('=').is_some_and(|(n, _)| n == name)
+                            && it.collect::<Vec<_>>().join(";") == whole
+                    })
+                    .collect();
+                let mut values = vec![];
+                let mut status = Status::Final;
+                for d in siblings {
+                    if let Ok(v) = score(self, d) {
+                        status = status.weakest(v.status);
+                        values.push(v.v);
+                    }
                 }
+                values.sort_by(|a, b| b.total_cmp(a));
+                let s = std::rc::Rc::new((values, status));
+                self.parts.insert(memo_key, s.clone());
+                s
             }
-        }
+        };
+        let above = scores.0.partition_point(|v| *v > own.v);
         let mut f = Figure::of(Ok(V {
-            v: f64::from(above + 1),
-            status,
+            v: (above + 1) as f64,
+            status: own.status.weakest(scores.1),
             flags: own.flags,
         }));
-        f.out_of = Some(ranked.max(1));
+        f.out_of = Some(u32::try_from(scores.0.len().max(1)).unwrap_or(u32::MAX));
         f
     }
 
-    /// The total of an indicator with a complete breakdown and no stored
-    /// total: the sum of its top-level codes, when the codes stored for the
-    /// area cover the breakdown (every code, or the residual "other").
+    /// A figure of an indicator with a complete breakdown that has no code
+    /// of it (the total, or exports of a product over all markets) and
+    /// nothing stored or derivable: the sum of the breakdown's top-level
+    /// codes, when the codes stored for the area cover it (every code, or
+    /// the residual "other"). The first such breakdown that covers is used.
     fn sum_of_parts(&mut self, ind: u16, area: u32, p: Period) -> R {
-        let info = &self.e.ind_info[ind as usize];
-        if info.parts.is_empty() || self.dims != 0 {
-            return Err(Why::NoData);
-        }
         let e = self.e;
         let info = &e.ind_info[ind as usize];
-        let stored: Vec<(&str, u32)> = info
-            .parts
-            .iter()
-            .filter_map(|t| {
-                let d = e.cube.dims.get(t)?;
-                e.cube
-                    .lookup(e.key(ind, area, Measure::Level, d))
-                    .map(|_| (t.as_str(), d))
-            })
-            .collect();
-        let covers = stored.len() == info.parts.len()
-            || info
-                .residual
-                .as_deref()
-                .is_some_and(|r| stored.iter().any(|(t, _)| *t == r));
-        if stored.is_empty() || !covers {
-            return Err(Why::NoData);
-        }
-        let mut acc = V {
-            v: 0.0,
-            status: Status::Final,
-            flags: Flags::AGGREGATED | Flags::DERIVED,
-        };
-        let mut missing = 0u16;
-        for (_, d) in stored {
-            match self.with_dims(d, |ev| ev.level(ind, area, p)) {
-                Ok(v) => acc = join(acc, v, acc.v + v.v),
-                Err(_) => missing += 1,
+        let own = e.cube.dims.resolve(self.dims);
+        for (name, codes, residual) in &info.complete {
+            if own
+                .split(';')
+                .any(|x| x.split_once('=').is_some_and(|(n, _)| n == name))
+            {
+                continue;
             }
+            let Some(children) = e.parts_of.get(&(self.dims, name.clone())) else {
+                continue;
+            };
+            // the top-level codes with a series, or series under them, in this area
+            let mut stored: Vec<u32> = vec![];
+            let mut with_residual = false;
+            for (d, code) in children {
+                if !crate::model::is_top(codes, code) {
+                    continue;
+                }
+                if e.cube
+                    .lookup(e.key(ind, area, Measure::Level, *d))
+                    .is_some()
+                    || e.below.contains(&(ind, area, *d))
+                {
+                    stored.push(*d);
+                    with_residual |= residual.as_deref() == Some(code.as_str());
+                }
+            }
+            if stored.is_empty() || !(stored.len() == codes.len() || with_residual) {
+                continue;
+            }
+            let mut acc = V {
+                v: 0.0,
+                status: Status::Final,
+                flags: Flags::AGGREGATED | Flags::DERIVED,
+            };
+            let mut missing = 0u16;
+            for d in stored {
+                match self.with_dims(d, |ev| ev.level(ind, area, p)) {
+                    Ok(v) => acc = join(acc, v, acc.v + v.v),
+                    Err(_) => missing += 1,
+                }
+            }
+            return if missing > 0 {
+                Err(Why::Incomplete { missing })
+            } else {
+                Ok(acc)
+            };
         }
-        if missing > 0 {
-            Err(Why::Incomplete { missing })
-        } else {
-            Ok(acc)
-        }
+        Err(Why::NoData)
     }
 
     // ---- stored figures ----------------------------------------------
@@ -815,16 +863,57 @@ impl<'e> Ev<'e> {
             }
         } else if !self.e.accepts(area, p) {
             self.comparable(ind, area, p)
+        } else if self.only_parts(ind, area) {
+            // nothing stored under this key, only under its parts: their sum
+            // at once (a year-to-date of each part, not month by month)
+            self.parts_memoised(ind, area, p)
         } else {
-            self.over_time(ind, area, p)
+            let r = self.over_time(ind, area, p);
+            match r {
+                Err(_) if self.e.ind_info[ind as usize].has_parts() => {
+                    self.parts_memoised(ind, area, p).or(r)
+                }
+                r => r,
+            }
         };
         let r = match r {
-            Err(_) if self.dims == 0 && !self.e.ind_info[ind as usize].parts.is_empty() => {
-                self.sum_of_parts(ind, area, p).or(r)
+            // a region or an area across a boundary change: its own parts
+            Err(_)
+                if self.e.ind_info[ind as usize].has_parts()
+                    && (self.e.areas[area as usize].is_region || !self.e.accepts(area, p)) =>
+            {
+                self.parts_memoised(ind, area, p).or(r)
             }
             r => r,
         };
         self.depth -= 1;
+        r
+    }
+
+    /// Whether the current breakdown of an area has no series of its own
+    /// but has series under it (a product over all markets, stored by market).
+    fn only_parts(&self, ind: u16, area: u32) -> bool {
+        let e = self.e;
+        e.ind_info[ind as usize].has_parts()
+            && e.cube
+                .lookup(e.key(ind, area, Measure::Level, self.dims))
+                .is_none()
+            && (self.dims == 0 || e.below.contains(&(ind, area, self.dims)))
+    }
+
+    /// [`Ev::sum_of_parts`], worked out once per request (shares and ranks
+    /// ask for the same wholes again and again); not when explaining, so
+    /// that every figure lists its inputs.
+    fn parts_memoised(&mut self, ind: u16, area: u32, p: Period) -> R {
+        if self.o.explain {
+            return self.sum_of_parts(ind, area, p);
+        }
+        let k = (ind, area, self.dims, pkey(p));
+        if let Some(r) = self.sums.get(&k) {
+            return *r;
+        }
+        let r = self.sum_of_parts(ind, area, p);
+        self.sums.insert(k, r);
         r
     }
 

@@ -87,11 +87,22 @@ pub(crate) struct IndInfo {
     pub area: AreaAggregation,
     pub weight: Option<u16>,
     pub decimals: u8,
-    /// The parts whose sum is the indicator's total when none is stored:
-    /// the top-level codes of its first complete, summed breakdown, as
-    /// dimension texts (`SECTOR=DOMESTIC`), and the residual code's text.
-    pub parts: Vec<String>,
-    pub residual: Option<String>,
+    /// Its complete, summed breakdowns: (name, top-level codes, the
+    /// residual code `OTHER` if the list has one). A figure without a code of
+    /// one of them, with nothing stored or derivable, is the sum of its codes.
+    pub complete: Vec<(String, Vec<String>, Option<String>)>,
+}
+
+/// The top-level codes of a complete breakdown, for membership tests.
+pub(crate) fn is_top(codes: &[String], code: &str) -> bool {
+    codes.iter().any(|c| c == code)
+}
+
+impl IndInfo {
+    /// Whether a figure may be the sum of parts.
+    pub fn has_parts(&self) -> bool {
+        !self.complete.is_empty()
+    }
 }
 
 /// Text equality that does not call `memcmp` for the usual empty or short
@@ -129,6 +140,14 @@ pub struct Engine {
     pub(crate) children: HashMap<String, Vec<u32>>,
     pub(crate) cube: Cube,
     pub(crate) lists: solieu_model::CodeLists,
+    /// (indicator, area, breakdown) with series under it: `GOODS=G01` of an
+    /// area whose `GOODS=G01;PARTNER=…` are stored. Such a breakdown is
+    /// derivable though nothing is stored for it.
+    pub(crate) below: rustc_hash::FxHashSet<(u16, u32, u32)>,
+    /// (a breakdown, a dimension it has no code of) → the breakdowns one
+    /// code of that dimension further down, with the code: `""` and `GOODS`
+    /// → `GOODS=G01`, `GOODS=G02` …; the parts a sum of parts adds up.
+    pub(crate) parts_of: rustc_hash::FxHashMap<(u32, String), Vec<(u32, String)>>,
 }
 
 impl Engine {
@@ -217,8 +236,7 @@ impl Engine {
                 },
                 area: d.area_aggregation.clone(),
                 decimals: d.decimals,
-                parts: vec![],
-                residual: None,
+                complete: vec![],
             })
             .collect();
         let cube = Cube::new(indicators.len(), areas.len());
@@ -232,6 +250,8 @@ impl Engine {
             children,
             cube,
             lists: solieu_model::CodeLists::default(),
+            below: rustc_hash::FxHashSet::default(),
+            parts_of: rustc_hash::FxHashMap::default(),
         }
         .with_code_lists(solieu_model::reference::code_lists())
     }
@@ -244,27 +264,114 @@ impl Engine {
     /// The code lists of the breakdowns (the store's: built in and imported).
     pub fn set_code_lists(&mut self, lists: solieu_model::CodeLists) {
         for (info, ind) in self.ind_info.iter_mut().zip(&self.indicators) {
-            info.parts.clear();
-            info.residual = None;
-            let Some(d) = ind.dimensions.iter().find(|d| d.complete && d.sum) else {
-                continue;
-            };
+            info.complete.clear();
             if matches!(ind.time_aggregation, TimeAggregation::Index) {
                 continue;
             }
-            match lists.get(&d.name) {
-                Some(l) => {
-                    info.parts = l
-                        .children(None)
-                        .filter(|c| d.codes.is_empty() || d.codes.contains(&c.code))
-                        .map(|c| format!("{}={}", d.name, c.code))
-                        .collect();
-                    info.residual = l.get("OTHER").map(|c| format!("{}={}", d.name, c.code));
+            for d in ind.dimensions.iter().filter(|d| d.complete && d.sum) {
+                let (codes, residual) = match lists.get(&d.name) {
+                    Some(l) => (
+                        l.children(None)
+                            .filter(|c| d.codes.is_empty() || d.codes.contains(&c.code))
+                            .map(|c| c.code.clone())
+                            .collect(),
+                        l.get("OTHER").map(|c| c.code.clone()),
+                    ),
+                    None => (d.codes.clone(), None),
+                };
+                if !codes.is_empty() {
+                    info.complete.push((d.name.clone(), codes, residual));
                 }
-                None => info.parts = d.codes.iter().map(|c| format!("{}={c}", d.name)).collect(),
             }
         }
         self.lists = lists;
+    }
+
+    /// The number of a breakdown text, and of every breakdown it is part
+    /// of (`GOODS=G01;PARTNER=M001` also makes `GOODS=G01` and `PARTNER=M001`
+    /// known), so that a figure over a whole breakdown can be asked for
+    /// though only its parts are stored.
+    fn intern_dims(&mut self, text: &str) -> u32 {
+        if let Some(d) = self.cube.dims.get(text) {
+            return d;
+        }
+        let parts: Vec<&str> = text.split(';').collect();
+        if (2..=6).contains(&parts.len()) {
+            for mask in 1..(1u32 << parts.len()) - 1 {
+                let sub: Vec<&str> = parts
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| mask & (1 << k) != 0)
+                    .map(|(_, p)| *p)
+                    .collect();
+                let sub = sub.join(";");
+                if self.cube.dims.get(&sub).is_none() {
+                    self.cube.dims.intern(&sub);
+                    self.index_children(&sub);
+                }
+            }
+        }
+        let d = self.cube.dims.intern(text);
+        self.index_children(text);
+        d
+    }
+
+    /// Notes a breakdown text as a child of each breakdown one code up.
+    fn index_children(&mut self, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        let Some(id) = self.cube.dims.get(text) else {
+            return;
+        };
+        let parts: Vec<&str> = text.split(';').collect();
+        for (k, part) in parts.iter().enumerate() {
+            let Some((name, code)) = part.split_once('=') else {
+                continue;
+            };
+            let whole: Vec<&str> = parts
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != k)
+                .map(|(_, p)| *p)
+                .collect();
+            let whole = whole.join(";");
+            let whole_id = if whole.is_empty() {
+                0
+            } else {
+                self.cube.dims.intern(&whole)
+            };
+            let v = self
+                .parts_of
+                .entry((whole_id, name.to_string()))
+                .or_default();
+            if !v.iter().any(|(c, _)| *c == id) {
+                v.push((id, code.to_string()));
+            }
+        }
+    }
+
+    /// Notes the breakdowns a series is under (see [`Engine::below`]).
+    fn note_below(&mut self, ind: u16, area: u32, dims: u32) {
+        if dims == 0 || !self.ind_info[ind as usize].has_parts() {
+            return;
+        }
+        let text = self.cube.dims.resolve(dims).to_string();
+        let parts: Vec<&str> = text.split(';').collect();
+        if !(2..=6).contains(&parts.len()) {
+            return;
+        }
+        for mask in 1..(1u32 << parts.len()) - 1 {
+            let sub: Vec<&str> = parts
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| mask & (1 << k) != 0)
+                .map(|(_, p)| *p)
+                .collect();
+            if let Some(d) = self.cube.dims.get(&sub.join(";")) {
+                self.below.insert((ind, area, d));
+            }
+        }
     }
 
     /// The code lists of the breakdowns.
@@ -273,12 +380,20 @@ impl Engine {
     }
 
     /// Every breakdown (dimension text, `PRODUCT=ELECTRONICS`) stored for
-    /// an indicator, in any area, in the order of its code lists.
+    /// an indicator, in any area, or derivable from those stored (the
+    /// product groups of exports stored by product × market), in the order
+    /// of its code lists.
     pub fn breakdowns_of(&self, indicator: &str) -> Vec<String> {
         let Some(ind) = self.ind_ix.get(indicator).copied() else {
             return vec![];
         };
         let mut ids = self.cube.dims_of(ind);
+        ids.extend(
+            self.below
+                .iter()
+                .filter(|(i, _, _)| *i == ind)
+                .map(|(_, _, d)| *d),
+        );
         ids.sort_unstable();
         ids.dedup();
         let mut out: Vec<String> = ids
@@ -306,14 +421,15 @@ impl Engine {
         let max_id = rows.iter().map(|r| r.id).max().unwrap_or(0);
         let mut by_store_id = vec![u32::MAX; usize::try_from(max_id).unwrap_or(0) + 1];
         for r in &rows {
-            let (Some(ind), Some(area)) = (e.ind_ix.get(&r.indicator), e.area_ix.get(&r.area))
+            let (Some(&ind), Some(&area)) = (e.ind_ix.get(&r.indicator), e.area_ix.get(&r.area))
             else {
                 continue;
             };
-            let dims = e.cube.dims.intern(&r.dims);
+            let dims = e.intern_dims(&r.dims);
+            e.note_below(ind, area, dims);
             let key = SeriesKey {
-                indicator: *ind,
-                area: *area,
+                indicator: ind,
+                area,
                 measure: r.measure,
                 dims,
             };
@@ -376,7 +492,9 @@ impl Engine {
         Ok((e, false))
     }
 
-    const MAGIC: &'static [u8; 8] = b"SOLIEU\x01\x00";
+    /// Version 2: breakdowns derivable from their parts (their texts are
+    /// interned with the parts').
+    const MAGIC: &'static [u8; 8] = b"SOLIEU\x02\x00";
 
     /// Writes the snapshot atomically (a temporary file, then a rename).
     pub fn write_snapshot(&self, path: &std::path::Path, fp: &Fingerprint) -> std::io::Result<()> {
@@ -448,6 +566,13 @@ impl Engine {
         }
         let mut e = Engine::new(areas.clone(), indicators.to_vec());
         e.cube = Cube::read_from(&mut i, indicators.len(), areas.all().len())?;
+        let texts: Vec<String> = e.cube.dims.strings().to_vec();
+        for t in &texts {
+            e.index_children(t);
+        }
+        for k in e.cube.keys() {
+            e.note_below(k.indicator, k.area, k.dims);
+        }
         if !i.at_end() {
             return Err(bad("trailing bytes"));
         }
@@ -466,7 +591,8 @@ impl Engine {
             else {
                 continue;
             };
-            let dims = self.cube.dims.intern(&o.dims);
+            let dims = self.intern_dims(&o.dims);
+            self.note_below(ind, area, dims);
             let key = SeriesKey {
                 indicator: ind,
                 area,

@@ -236,6 +236,13 @@ fn batches(
                             if ind.code == "B" && !rng.chance(if d.is_empty() { 20 } else { 85 }) {
                                 continue;
                             }
+                            // areas whose total of B is never stored, only its parts
+                            if ind.code == "B"
+                                && d.is_empty()
+                                && ["03", "05", "0301"].contains(&a.key.as_str())
+                            {
+                                continue;
+                            }
                             let o = Observation {
                                 indicator: ind.code.clone(),
                                 area: a.key.clone(),
@@ -416,31 +423,49 @@ impl<'a> Oracle<'a> {
     /// The level, and for a total that cannot be had otherwise, the sum of
     /// its parts where every part has a series for the area.
     fn level(&self, ind: &str, area: &str, p: Period, skip_stored: bool) -> Val {
-        let r = self.level_own(ind, area, p, skip_stored);
         let d = self
             .ind(ind)
             .dimensions
             .iter()
             .find(|d| d.complete && d.sum);
-        let (Err(_), Some(d), true) = (&r, d, self.dims.borrow().is_empty()) else {
-            return r;
-        };
-        let parts: Vec<String> = d.codes.iter().map(|c| format!("{}={c}", d.name)).collect();
-        let all = parts.iter().all(|t| {
-            self.series
-                .contains(&(ind.to_string(), area.to_string(), Measure::Level, t.clone()))
+        let total = self.dims.borrow().is_empty();
+        let parts: Vec<String> = d.map_or(vec![], |d| {
+            d.codes.iter().map(|c| format!("{}={c}", d.name)).collect()
         });
-        if !all {
-            return r;
+        let has = |t: &str| {
+            self.series.contains(&(
+                ind.to_string(),
+                area.to_string(),
+                Measure::Level,
+                t.to_string(),
+            ))
+        };
+        let covered = total && !parts.is_empty() && parts.iter().all(|t| has(t));
+        let sum = || {
+            sum_all(
+                parts
+                    .iter()
+                    .map(|t| self.with_dims(t, || self.level(ind, area, p, false))),
+                Flags::AGGREGATED | Flags::DERIVED,
+                |missing| Why::Incomplete { missing },
+            )
+        };
+        let a = self.area(area);
+        // an area with no series of its own total, only of its parts: their
+        // sum for the period asked (not month by month)
+        if covered && !has("") && a.level != Level::Region && a.accepts(p) {
+            if !skip_stored {
+                if let Some(v) = self.stored_alias(ind, area, Measure::Level, p) {
+                    return Ok(v);
+                }
+            }
+            return sum();
         }
-        let sum = sum_all(
-            parts
-                .iter()
-                .map(|t| self.with_dims(t, || self.level(ind, area, p, false))),
-            Flags::AGGREGATED | Flags::DERIVED,
-            |missing| Why::Incomplete { missing },
-        );
-        sum.or(r)
+        let r = self.level_own(ind, area, p, skip_stored);
+        if r.is_err() && covered {
+            return sum().or(r);
+        }
+        r
     }
 
     fn level_own(&self, ind: &str, area: &str, p: Period, skip_stored: bool) -> Val {

@@ -57,7 +57,7 @@ pub const XLSX_MEDIA_TYPE: &str =
 /// Rows per worksheet (Excel's limit is 1,048,576).
 pub const SHEET_ROWS: usize = 1_000_000;
 
-const HEADERS: [&str; 11] = [
+const HEADERS: [&str; 13] = [
     "Mã chỉ tiêu",
     "Chỉ tiêu",
     "Mã địa bàn",
@@ -69,6 +69,8 @@ const HEADERS: [&str; 11] = [
     "Trạng thái",
     "Nguồn",
     "Ghi chú",
+    "Mã phân tổ",
+    "Phân tổ",
 ];
 
 fn status_vi(code: &str) -> &'static str {
@@ -89,17 +91,23 @@ pub struct XlsxSink<'a> {
     row: u32,
     areas: &'a AreaRegistry,
     inds: std::collections::HashMap<&'a str, &'a Indicator>,
+    lists: solieu_model::CodeLists,
 }
 
 impl<'a> XlsxSink<'a> {
-    /// A workbook with its first sheet.
-    pub fn new(areas: &'a AreaRegistry, inds: &'a [Indicator]) -> Result<Self> {
+    /// A workbook with its first sheet; `lists` label the breakdown codes.
+    pub fn new(
+        areas: &'a AreaRegistry,
+        inds: &'a [Indicator],
+        lists: solieu_model::CodeLists,
+    ) -> Result<Self> {
         let mut sink = XlsxSink {
             wb: rust_xlsxwriter::Workbook::new(),
             sheet: 0,
             row: 0,
             areas,
             inds: inds.iter().map(|i| (i.code.as_str(), i)).collect(),
+            lists,
         };
         sink.add_sheet()?;
         Ok(sink)
@@ -154,6 +162,23 @@ impl<'a> XlsxSink<'a> {
         ws.write_string(r, 8, status_vi(o.status.code()))?;
         ws.write_string(r, 9, inert(&o.source))?;
         ws.write_string(r, 10, inert(&o.note))?;
+        if !o.dims.is_empty() {
+            // the breakdown: its codes, and their labels ("Nhóm hàng: Hạt điều")
+            let label = o
+                .dims
+                .split(';')
+                .filter_map(|p| p.split_once('='))
+                .map(|(n, c)| {
+                    self.lists
+                        .get(n)
+                        .and_then(|l| l.get(c))
+                        .map_or(c.to_string(), |code| code.label_vi.clone())
+                })
+                .collect::<Vec<_>>()
+                .join(" · ");
+            ws.write_string(r, 11, inert(&o.dims))?;
+            ws.write_string(r, 12, inert(&label))?;
+        }
         Ok(())
     }
 
@@ -195,7 +220,7 @@ pub fn stream(
             n
         }
         Format::Xlsx => {
-            let mut w = XlsxSink::new(areas, inds)?;
+            let mut w = XlsxSink::new(areas, inds, store.code_lists()?)?;
             let n = store.each_observation(q, false, &mut |v| w.row(&v).map_err(io))?;
             w.finish(out)?;
             n

@@ -62,11 +62,22 @@ const COLUMNS: [(&str, &str); 20] = [
 /// Partition columns of the directory layout.
 const PARTITIONS: [&str; 2] = ["indicator", "year"];
 
-fn schema(skip: &[&str]) -> String {
+/// The schema: [`COLUMNS`] but those in `skip`, then a column per
+/// breakdown of the catalogue (`product`, `market` …: the code, null for a
+/// total), after `dims`.
+fn schema(skip: &[&str], breakdowns: &[String]) -> String {
     let mut s = String::from("message solieu {\n");
     for (name, decl) in COLUMNS {
         if !skip.contains(&name) {
             s.push_str(&format!("  {decl};\n"));
+        }
+        if name == "dims" {
+            for b in breakdowns {
+                s.push_str(&format!(
+                    "  optional binary {} (STRING);\n",
+                    b.to_ascii_lowercase()
+                ));
+            }
         }
     }
     s.push('}');
@@ -116,7 +127,7 @@ fn resolve<'a>(
 /// is full, then written, so memory stays at one row group.
 pub struct ParquetSink<'a, W: Write + Send> {
     w: SerializedFileWriter<W>,
-    cols: Vec<&'static str>,
+    cols: Vec<String>,
     buf: Vec<Vintage>,
     areas: &'a AreaRegistry,
     inds: std::collections::HashMap<&'a str, &'a Indicator>,
@@ -130,7 +141,9 @@ impl<'a, W: Write + Send> ParquetSink<'a, W> {
         inds: &'a [Indicator],
         skip: &[&str],
     ) -> Result<Self> {
-        let schema = Arc::new(parse_message_type(&schema(skip)).context("the Parquet schema")?);
+        let breakdowns = solieu_sdmx::breakdowns(inds);
+        let schema =
+            Arc::new(parse_message_type(&schema(skip, &breakdowns)).context("the Parquet schema")?);
         let props = Arc::new(
             WriterProperties::builder()
                 .set_compression(Compression::SNAPPY)
@@ -146,6 +159,13 @@ impl<'a, W: Write + Send> ParquetSink<'a, W> {
                 .iter()
                 .map(|c| c.0)
                 .filter(|c| !skip.contains(c))
+                .flat_map(|c| {
+                    let mut v = vec![c.to_string()];
+                    if c == "dims" {
+                        v.extend(breakdowns.iter().map(|b| b.to_ascii_lowercase()));
+                    }
+                    v
+                })
                 .collect(),
             buf: Vec::with_capacity(ROW_GROUP.min(1 << 16)),
             areas,
@@ -183,13 +203,13 @@ impl<'a, W: Write + Send> ParquetSink<'a, W> {
 
 fn write_group<W: Write + Send>(
     w: &mut SerializedFileWriter<W>,
-    cols: &[&str],
+    cols: &[String],
     chunk: &[Row<'_>],
 ) -> Result<()> {
     let mut rg = w.next_row_group()?;
     let mut k = 0;
     while let Some(mut col) = rg.next_column()? {
-        let name = cols[k];
+        let name = cols[k].as_str();
         k += 1;
         let text = |f: &dyn Fn(&Row<'_>) -> String| -> Vec<ByteArray> {
             chunk
@@ -197,6 +217,31 @@ fn write_group<W: Write + Send>(
                 .map(|r| ByteArray::from(f(r).as_str()))
                 .collect()
         };
+        if !COLUMNS.iter().any(|c| c.0 == name) {
+            // a breakdown: its code, null for the total
+            let upper = name.to_ascii_uppercase();
+            let codes: Vec<Option<String>> = chunk
+                .iter()
+                .map(|r| {
+                    r.v.obs
+                        .dims
+                        .split(';')
+                        .filter_map(|p| p.split_once('='))
+                        .find(|(n, _)| *n == upper)
+                        .map(|(_, c)| c.to_string())
+                })
+                .collect();
+            let values: Vec<ByteArray> = codes
+                .iter()
+                .flatten()
+                .map(|c| ByteArray::from(c.as_str()))
+                .collect();
+            let def: Vec<i16> = codes.iter().map(|c| i16::from(c.is_some())).collect();
+            col.typed::<ByteArrayType>()
+                .write_batch(&values, Some(&def), None)?;
+            col.close()?;
+            continue;
+        }
         match name {
             "year" => {
                 let v: Vec<i32> = chunk

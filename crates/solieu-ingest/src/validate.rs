@@ -153,8 +153,9 @@ pub struct Validated {
     pub observations: Vec<Observation>,
     /// Errors; when not empty, nothing may be written.
     pub errors: Vec<Diagnostic>,
-    /// Where each observation's value was read, in the same order.
-    pub locs: Vec<Loc>,
+    /// The record each observation was read from (its index in the records
+    /// validated), in the same order: where its value is, for a later error.
+    pub from: Vec<usize>,
 }
 
 fn decimal_of(v: &RawValue) -> Result<Decimal, String> {
@@ -175,7 +176,7 @@ pub fn validate(records: &[RawRecord], cat: &Catalog<'_>, default_source: &str) 
     type Seen = HashMap<(usize, usize, Period, Measure, String), (usize, Option<String>)>;
     let mut seen: Seen = HashMap::new();
     let default_source = nfc(default_source);
-    for r in records {
+    for (ri, r) in records.iter().enumerate() {
         let at = |column: &str| Loc {
             file: r.file.to_string(),
             sheet: r.sheet.clone(),
@@ -369,7 +370,7 @@ pub fn validate(records: &[RawRecord], cat: &Catalog<'_>, default_source: &str) 
             continue;
         }
         seen.insert(key, (r.row, r.sheet.clone()));
-        out.locs.push(at(&r.value.column));
+        out.from.push(ri);
         let source = nfc(&r.source.text);
         out.observations.push(Observation {
             indicator: ind.code.clone(),
@@ -387,7 +388,7 @@ pub fn validate(records: &[RawRecord], cat: &Catalog<'_>, default_source: &str) 
             note: nfc(&r.note.text),
         });
     }
-    let mismatches = check_breakdowns(&out, cat);
+    let mismatches = check_breakdowns(&out, records, cat);
     out.errors.extend(mismatches);
     out
 }
@@ -395,6 +396,9 @@ pub fn validate(records: &[RawRecord], cat: &Catalog<'_>, default_source: &str) 
 /// A figure's key with one breakdown's code taken out: what its parts and
 /// its whole share.
 type Whole<'o> = (&'o str, &'o str, Period, Measure, String);
+
+/// A figure's key, borrowed: indicator, area, period, measure, breakdown.
+type FigureKey<'o> = (&'o str, &'o str, Period, Measure, &'o str);
 
 /// The parts of a whole, by the breakdown that splits it: (code, value,
 /// the observation's index).
@@ -407,25 +411,83 @@ type Parts<'o> = HashMap<(Whole<'o>, usize), Vec<(&'o str, f64, usize)>>;
 /// where the import gives every part the indicator uses under that figure,
 /// or the list's residual code `OTHER` ("Hàng hóa khác"), which says the
 /// form's rows are the whole. Levels and plans only.
-fn check_breakdowns(v: &Validated, cat: &Catalog<'_>) -> Vec<Diagnostic> {
+fn check_breakdowns(v: &Validated, records: &[RawRecord], cat: &Catalog<'_>) -> Vec<Diagnostic> {
     let mut errors = vec![];
-    // (whole key, dimension) → parts: (code, value, index)
-    let mut by_whole: Parts<'_> = HashMap::new();
-    let mut figures: HashMap<Whole<'_>, (f64, usize)> = HashMap::new();
+    // most imports have no breakdown at all: nothing to build
+    if v.observations.iter().all(|o| o.dims.is_empty()) {
+        return errors;
+    }
+    let loc_of = |i: usize| {
+        let r = &records[v.from[i]];
+        Loc {
+            file: r.file.to_string(),
+            sheet: r.sheet.clone(),
+            row: r.row,
+            column: r.value.column.to_string(),
+        }
+    };
+    // every figure of the import that could be a whole, by its key (borrowed: no copy per row)
+    let mut figures: HashMap<FigureKey<'_>, (f64, usize)> = HashMap::new();
+    // per figure key, the fewest codes a figure of it has: a part can have a
+    // whole in the import only when a figure with fewer codes is there, or a
+    // code of the import is the parent of others
+    let mut fewest: HashMap<(&str, &str, Period, Measure), usize> = HashMap::new();
+    let parents: std::collections::HashSet<(&str, &str)> = cat
+        .lists
+        .all()
+        .flat_map(|l| {
+            l.codes()
+                .iter()
+                .filter_map(move |c| c.parent.as_deref().map(|p| (l.name.as_str(), p)))
+        })
+        .collect();
+    let mut any_parts = false;
+    let mut any_parent = false;
+    let codes_of = |dims: &str| {
+        if dims.is_empty() {
+            0
+        } else {
+            dims.split(';').count()
+        }
+    };
     for (i, o) in v.observations.iter().enumerate() {
-        if !matches!(o.measure, Measure::Level | Measure::Plan) {
+        if matches!(o.measure, Measure::Level | Measure::Plan) {
+            figures.insert(
+                (&o.indicator, &o.area, o.period, o.measure, &o.dims),
+                (o.value, i),
+            );
+            let n = codes_of(&o.dims);
+            let f = fewest
+                .entry((&o.indicator, &o.area, o.period, o.measure))
+                .or_insert(n);
+            *f = (*f).min(n);
+            any_parts |= n > 0;
+            any_parent |= n > 0
+                && o.dims
+                    .split(';')
+                    .filter_map(|p| p.split_once('='))
+                    .any(|x| parents.contains(&x));
+        }
+    }
+    if !any_parts {
+        return errors;
+    }
+    // (whole key, dimension) → parts: (code, value, index), for the wholes the import gives
+    let mut by_whole: Parts<'_> = HashMap::new();
+    let mut rest: Vec<String> = vec![];
+    for (i, o) in v.observations.iter().enumerate() {
+        if o.dims.is_empty() || !matches!(o.measure, Measure::Level | Measure::Plan) {
             continue;
+        }
+        if !any_parent
+            && fewest.get(&(o.indicator.as_str(), o.area.as_str(), o.period, o.measure))
+                == Some(&codes_of(&o.dims))
+        {
+            continue; // nothing in the import it could be a part of
         }
         let Some(ind) = cat.indicators.get(&o.indicator) else {
             continue;
         };
-        figures.insert(
-            (&o.indicator, &o.area, o.period, o.measure, o.dims.clone()),
-            (o.value, i),
-        );
-        if o.dims.is_empty() {
-            continue;
-        }
         let parts: Vec<&str> = o.dims.split(';').collect();
         for (k, part) in parts.iter().enumerate() {
             let Some((name, code)) = part.split_once('=') else {
@@ -440,18 +502,26 @@ fn check_breakdowns(v: &Validated, cat: &Catalog<'_>) -> Vec<Diagnostic> {
                 .get(name)
                 .and_then(|l| l.get(code))
                 .and_then(|c| c.parent.clone());
-            let mut rest: Vec<String> = parts.iter().map(|p| (*p).to_string()).collect();
+            rest.clear();
+            rest.extend(parts.iter().map(|p| (*p).to_string()));
             match &parent {
                 Some(p) => rest[k] = format!("{name}={p}"),
                 None => {
                     rest.remove(k);
                 }
             }
+            let whole = rest.join(";");
+            if !figures.contains_key(&(
+                o.indicator.as_str(),
+                o.area.as_str(),
+                o.period,
+                o.measure,
+                whole.as_str(),
+            )) {
+                continue;
+            }
             by_whole
-                .entry((
-                    (&o.indicator, &o.area, o.period, o.measure, rest.join(";")),
-                    d,
-                ))
+                .entry(((&o.indicator, &o.area, o.period, o.measure, whole), d))
                 .or_default()
                 .push((code, o.value, i));
         }
@@ -459,7 +529,9 @@ fn check_breakdowns(v: &Validated, cat: &Catalog<'_>) -> Vec<Diagnostic> {
     let mut wholes: Vec<_> = by_whole.into_iter().collect();
     wholes.sort_by_key(|(_, parts)| parts.iter().map(|p| p.2).min());
     for ((whole, d), parts) in wholes {
-        let Some(&(total, ti)) = figures.get(&whole) else {
+        let Some(&(total, ti)) =
+            figures.get(&(whole.0, whole.1, whole.2, whole.3, whole.4.as_str()))
+        else {
             continue;
         };
         let ind = cat.indicators[whole.0];
@@ -493,7 +565,7 @@ fn check_breakdowns(v: &Validated, cat: &Catalog<'_>) -> Vec<Diagnostic> {
             let tolerance = 0.5 * 10f64.powi(-i32::from(ind.decimals)) * (parts.len() + 1) as f64;
             if (sum - total).abs() > tolerance + 1e-9 * total.abs() {
                 errors.push(Diagnostic {
-                    loc: v.locs[ti].clone(),
+                    loc: loc_of(ti),
                     value: solieu_model::text::fmt_value(total),
                     message: format!(
                         "{} {} {} {}: {} is {} but its {} parts by {} add up to {} (a difference of {}); expected the parts to add up to it",
@@ -514,7 +586,7 @@ fn check_breakdowns(v: &Validated, cat: &Catalog<'_>) -> Vec<Diagnostic> {
             for (code, value, i) in &parts {
                 if *value > total + 1e-9 * total.abs() {
                     errors.push(Diagnostic {
-                        loc: v.locs[*i].clone(),
+                        loc: loc_of(*i),
                         value: solieu_model::text::fmt_value(*value),
                         message: format!(
                             "{} {} by {}: {} ({}) is {} but the figure it is part of is {} (at {}); expected a part ('trong đó') not above its whole",
@@ -525,7 +597,7 @@ fn check_breakdowns(v: &Validated, cat: &Catalog<'_>) -> Vec<Diagnostic> {
                             name_of(code),
                             solieu_model::text::fmt_value(*value),
                             solieu_model::text::fmt_value(total),
-                            v.locs[ti].column,
+                            loc_of(ti).column,
                         ),
                     });
                 }
