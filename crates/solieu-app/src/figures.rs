@@ -75,7 +75,7 @@ pub fn evaluate(engine: &Engine, grid: &Grid, opts: &Options) -> Result<Vec<Row>
         bail!("derived figures need --indicator, --area and --period");
     }
     for i in &grid.indicators {
-        if engine.indicator(i).is_none() {
+        if engine.indicator_or_alias(i).is_none() {
             bail!("unknown indicator '{i}' (see `solieu indicators`)");
         }
     }
@@ -125,7 +125,7 @@ pub fn breakdowns(engine: &Engine, indicator: &str, filters: &[String]) -> Resul
     if filters.is_empty() {
         return Ok(vec![String::new()]);
     }
-    let Some(ind) = engine.indicator(indicator) else {
+    let Some(ind) = engine.indicator_or_alias(indicator) else {
         bail!("unknown indicator '{indicator}' (see `solieu indicators`)");
     };
     // per dimension of the indicator: None (total), Some(None) every code, Some(Some(code))

@@ -123,6 +123,12 @@ pub fn parse_catalog(
             Ok(i) if !seen.insert(i.code.clone()) => {
                 errors.push(format!("{file}:{row}:code: {} is defined twice", i.code))
             }
+            Ok(i) if solieu_model::indicator::alias(&i.code).is_some() => errors.push(format!(
+                "{file}:{row}:code: {} is now {} broken down by {} (an old code kept as an alias); define it no more",
+                i.code,
+                solieu_model::indicator::alias(&i.code).map_or("", |a| a.0),
+                solieu_model::indicator::alias(&i.code).map_or("", |a| a.1)
+            )),
             Ok(i) if breakdown_error(&i, lists).is_some() => errors.push(format!(
                 "{file}:{row}:dimensions: {} (value: '{}')",
                 breakdown_error(&i, lists).unwrap_or_default(),

@@ -527,7 +527,11 @@ impl Engine {
             let run = rest
                 .iter()
                 .take(BULK)
-                .take_while(|q| q.measure == Derived::CumulativeYoyPct)
+                .take_while(|q| {
+                    q.measure == Derived::CumulativeYoyPct
+                        && self.ind_ix.contains_key(q.indicator)
+                        && (q.dims.is_empty() || self.cube.dims.get(q.dims).is_some())
+                })
                 .count();
             if run > 1 && !o.explain && o.as_of.is_none() {
                 let ids = rest[..run]
@@ -540,7 +544,17 @@ impl Engine {
                 continue;
             }
             let q = &rest[0];
-            let (ind, area, dims) = resolve(q)?;
+            let (ind, area, dims) = match resolve(q) {
+                Ok(x) => x,
+                // a breakdown nothing is stored under: no figure, not an error
+                Err(EngineError::UnknownDims(_)) => {
+                    out[at] = Figure::absent(Why::NoData);
+                    rest = &rest[1..];
+                    at += 1;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             ev.dims = dims;
             ev.trace.clear();
             let mut f = ev.measure(ind, area, q.period, q.measure);

@@ -699,21 +699,40 @@ impl Engine {
     }
 
     pub(crate) fn resolve(&self, q: &Query<'_>) -> Result<(u16, u32, u32), EngineError> {
-        let ind = *self
-            .ind_ix
-            .get(q.indicator)
-            .ok_or_else(|| EngineError::UnknownIndicator(q.indicator.to_string()))?;
+        // an old indicator code that is now a breakdown code (EXPORTS_FDI)
+        let (ind, merged) = match self.ind_ix.get(q.indicator) {
+            Some(i) => (*i, None),
+            None => {
+                let (code, dims) = solieu_model::indicator::alias(q.indicator)
+                    .ok_or_else(|| EngineError::UnknownIndicator(q.indicator.to_string()))?;
+                let i = *self
+                    .ind_ix
+                    .get(code)
+                    .ok_or_else(|| EngineError::UnknownIndicator(q.indicator.to_string()))?;
+                let merged =
+                    solieu_model::indicator::merge_dims(&self.indicators[i as usize], dims, q.dims);
+                (i, Some(merged))
+            }
+        };
         let area = *self
             .area_ix
             .get(q.area)
             .ok_or_else(|| EngineError::UnknownArea(q.area.to_string()))?;
-        let dims = if q.dims.is_empty() {
+        let text = merged.as_deref().unwrap_or(q.dims);
+        let dims = if text.is_empty() {
             Some(0)
         } else {
-            self.cube.dims.get(q.dims)
+            self.cube.dims.get(text)
         };
-        let dims = dims.ok_or_else(|| EngineError::UnknownDims(q.dims.to_string()))?;
+        let dims = dims.ok_or_else(|| EngineError::UnknownDims(text.to_string()))?;
         Ok((ind, area, dims))
+    }
+
+    /// The indicator a code names, or the one an old code is now a
+    /// breakdown of (`EXPORTS_FDI` → `EXPORTS`).
+    pub fn indicator_or_alias(&self, code: &str) -> Option<&Indicator> {
+        self.indicator(code)
+            .or_else(|| solieu_model::indicator::alias(code).and_then(|(c, _)| self.indicator(c)))
     }
 
     pub(crate) fn key(&self, ind: u16, area: u32, measure: Measure, dims: u32) -> SeriesKey {

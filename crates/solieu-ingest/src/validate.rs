@@ -192,10 +192,25 @@ pub fn validate(records: &[RawRecord], cat: &Catalog<'_>, default_source: &str) 
             })
         };
         let code = r.indicator.text.trim();
-        let indicator = match cat.indicators.get(code) {
+        let mut indicator = match cat.indicators.get(code) {
             Some(i) => Some(*i),
             None => cat.indicators.get(&code.to_ascii_uppercase()).copied(),
         };
+        // an old code that is now a breakdown code (EXPORTS_FDI: EXPORTS, SECTOR=FDI)
+        let mut alias_dims: Vec<Field<(String, String)>> = vec![];
+        if indicator.is_none() {
+            if let Some((to, dims)) = solieu_model::indicator::alias(code) {
+                indicator = cat.indicators.get(to).copied();
+                for part in dims.split(';') {
+                    if let Some((n, c)) = part.split_once('=') {
+                        alias_dims.push(Field {
+                            text: (n.to_string(), c.to_string()),
+                            column: r.indicator.column.clone(),
+                        });
+                    }
+                }
+            }
+        }
         if indicator.is_none() {
             err(
                 &r.indicator.column,
@@ -289,9 +304,9 @@ pub fn validate(records: &[RawRecord], cat: &Catalog<'_>, default_source: &str) 
         if let (Some(ind), Some(p)) = (indicator, period) {
             let mut parts = vec![];
             for d in &ind.dimensions {
-                let given = r
-                    .dims
+                let given = alias_dims
                     .iter()
+                    .chain(r.dims.iter().filter(|f| !f.text.1.trim().is_empty()))
                     .find(|f| f.text.0.eq_ignore_ascii_case(&d.name));
                 let text = given.map_or("", |f| f.text.1.as_str());
                 match d.resolve(cat.lists, text, p) {

@@ -841,6 +841,15 @@ pub fn read(
         names.insert(fold(&ind.name_en), ind.code.clone());
         names.insert(ind.code.to_lowercase(), ind.code.clone());
     }
+    // the names of old indicators that are now breakdown codes (validation maps them)
+    for (code, name_vi, _, _) in solieu_model::indicator::ALIASES {
+        names
+            .entry(fold(name_vi))
+            .or_insert_with(|| code.to_string());
+        names
+            .entry(code.to_lowercase())
+            .or_insert_with(|| code.to_string());
+    }
     let code_col = cols.iter().find(|(_, k)| **k == Col::Code).map(|(c, _)| *c);
     let unit_col = cols.iter().find(|(_, k)| **k == Col::Unit).map(|(c, _)| *c);
     let mut value_cols: Vec<(usize, Role)> = cols

@@ -212,6 +212,52 @@ pub struct Indicator {
     pub dimensions: Vec<Dimension>,
 }
 
+/// Indicator codes of earlier catalogues that are now a code of another
+/// indicator's breakdown: (old code, its Vietnamese name, the indicator,
+/// the breakdown). Imports, queries and forms still accept them.
+pub const ALIASES: [(&str, &str, &str, &str); 2] = [
+    (
+        "EXPORTS_FDI",
+        "Kim ngạch xuất khẩu của khu vực có vốn đầu tư nước ngoài",
+        "EXPORTS",
+        "SECTOR=FDI",
+    ),
+    (
+        "EXPORTS_DOMESTIC",
+        "Kim ngạch xuất khẩu của khu vực kinh tế trong nước",
+        "EXPORTS",
+        "SECTOR=DOMESTIC",
+    ),
+];
+
+/// What an old indicator code now is: (indicator, breakdown).
+pub fn alias(code: &str) -> Option<(&'static str, &'static str)> {
+    let c = code.trim();
+    ALIASES
+        .iter()
+        .find(|a| a.0.eq_ignore_ascii_case(c))
+        .map(|a| (a.2, a.3))
+}
+
+/// A breakdown text with another one's codes added, in the indicator's
+/// order of dimensions (`SECTOR=FDI` and `PRODUCT=RICE`).
+pub fn merge_dims(ind: &Indicator, a: &str, b: &str) -> String {
+    let all: Vec<&str> = a
+        .split(';')
+        .chain(b.split(';'))
+        .filter(|p| !p.is_empty())
+        .collect();
+    ind.dimensions
+        .iter()
+        .filter_map(|d| {
+            all.iter()
+                .find(|p| p.split_once('=').is_some_and(|(n, _)| n == d.name))
+                .map(|p| (*p).to_string())
+        })
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
 /// Whether a text is a valid indicator or dimension code: 1–40 of
 /// `A-Z a-z 0-9 _`, starting with a letter.
 pub fn is_valid_code(c: &str) -> bool {

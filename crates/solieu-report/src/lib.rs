@@ -80,8 +80,6 @@ pub const SECTIONS: &[(&str, &str, &str, &[&str])] = &[
             "TOURISM_REVENUE",
             "EXPORTS",
             "EXPORTS_EXCL_CRUDE",
-            "EXPORTS_FDI",
-            "EXPORTS_DOMESTIC",
             "IMPORTS",
         ],
     ),

@@ -35,6 +35,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "code lists of breakdowns",
         include_str!("../migrations/sqlite/0005_code_lists.sql"),
     ),
+    (
+        6,
+        "EXPORTS_FDI and EXPORTS_DOMESTIC as codes of EXPORTS' SECTOR breakdown",
+        include_str!("../migrations/sqlite/0006_sector_breakdown.sql"),
+    ),
 ];
 
 /// (version, name, SQL) for PostgreSQL: the same versions as [`MIGRATIONS`].
@@ -63,6 +68,11 @@ pub const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "code lists of breakdowns",
         include_str!("../migrations/postgres/0005_code_lists.sql"),
+    ),
+    (
+        6,
+        "EXPORTS_FDI and EXPORTS_DOMESTIC as codes of EXPORTS' SECTOR breakdown",
+        include_str!("../migrations/postgres/0006_sector_breakdown.sql"),
     ),
 ];
 

@@ -530,3 +530,79 @@ fn a_store_copied_between_backends_is_the_same_store() {
         assert_eq!(t, 3, "{}", hop.kind());
     }
 }
+
+#[test]
+fn the_old_sector_indicators_become_codes_of_exports_with_their_history() {
+    for f in common::backends() {
+        // a store as schema 5 left it: EXPORTS_FDI an indicator of its own, revised once
+        let mut store = f.reopen();
+        let old = solieu_model::Indicator::parse(&solieu_model::IndicatorFields {
+            code: "EXPORTS_FDI",
+            name_vi: "Kim ngạch xuất khẩu của khu vực có vốn đầu tư nước ngoài",
+            name_en: "Exports of the foreign-invested sector",
+            unit: "triệu USD",
+            time_aggregation: "flow",
+            area_aggregation: "sum",
+            decimals: "1",
+            ..Default::default()
+        })
+        .unwrap();
+        store.upsert_indicators(&[old], "test").unwrap();
+        for value in [2700.0, 2800.0] {
+            let o = Observation {
+                indicator: "EXPORTS_FDI".into(),
+                area: "79".into(),
+                period: Period::Month(2020, 10),
+                measure: Measure::Level,
+                dims: String::new(),
+                value,
+                status: Status::Estimate,
+                source: "Sở Công Thương".into(),
+                note: String::new(),
+            };
+            store
+                .commit_import(
+                    &ImportBatch {
+                        observations: vec![o],
+                        submitter: "test".into(),
+                        origin: "test".into(),
+                        ..Default::default()
+                    },
+                    &mut |_| {},
+                )
+                .unwrap();
+        }
+        drop(store);
+        // the first start of this version applies migration 6
+        f.raw_sql("DELETE FROM schema_migrations WHERE version = 6")
+            .unwrap();
+        let store = f.reopen();
+        let history = store
+            .history(&ObsQuery {
+                indicators: vec!["EXPORTS".into()],
+                ..Default::default()
+            })
+            .unwrap();
+        let fdi: Vec<(f64, &str)> = history
+            .iter()
+            .filter(|v| v.obs.dims == "SECTOR=FDI")
+            .map(|v| (v.obs.value, v.submitter.as_str()))
+            .collect();
+        assert_eq!(
+            fdi,
+            vec![(2700.0, "test"), (2800.0, "test")],
+            "{}",
+            f.kind()
+        );
+        assert!(
+            !store
+                .indicators()
+                .unwrap()
+                .iter()
+                .any(|i| i.code == "EXPORTS_FDI"),
+            "{}",
+            f.kind()
+        );
+        assert_eq!(store.stats().unwrap().vintages, 2, "{}", f.kind());
+    }
+}

@@ -110,8 +110,17 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<ExitCode> {
     }
     let areas = store.areas()?;
     let periods = service::parse_periods(&a.period)?;
+    // old codes that are now breakdown codes (EXPORTS_FDI: EXPORTS, SECTOR=FDI)
+    let asked = codes(&a.indicator);
+    let wanted: Vec<(String, Option<&str>)> = asked
+        .iter()
+        .map(|c| match solieu_model::indicator::alias(c) {
+            Some((to, dims)) => (to.to_string(), Some(dims)),
+            None => (c.clone(), None),
+        })
+        .collect();
     let q = ObsQuery {
-        indicators: codes(&a.indicator),
+        indicators: wanted.iter().map(|w| w.0.clone()).collect(),
         areas: service::area_keys(&areas, &a.area, &periods)?,
         periods,
         measures: service::parse_measures(&a.measure)?,
@@ -122,6 +131,15 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<ExitCode> {
     } else {
         store.observations(&q)?
     };
+    if wanted.iter().any(|w| w.1.is_some()) {
+        rows.retain(|v| {
+            wanted.iter().any(|(ind, dims)| {
+                *ind == v.obs.indicator
+                    && dims
+                        .is_none_or(|d| d.split(';').all(|p| v.obs.dims.split(';').any(|x| x == p)))
+            })
+        });
+    }
     if !a.dim.is_empty() {
         let fits = figures::dims_match(&store.code_lists()?, &a.dim)?;
         rows.retain(|v| fits(&v.obs.dims));

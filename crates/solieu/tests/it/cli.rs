@@ -1765,3 +1765,74 @@ fn hostile_text_files_are_refused_cleanly_and_nothing_is_written() {
         "{rows:?}"
     );
 }
+
+#[test]
+fn the_old_sector_codes_still_import_and_answer_as_codes_of_exports() {
+    let env = Env::new();
+    // a department's file of the first release, and a form row by the old name
+    let old = env.file(
+        "old.csv",
+        "indicator,area,period,value\nEXPORTS_FDI,79,2020-10,2800\nEXPORTS_DOMESTIC,79,2020-10,1100\n"
+            .as_bytes(),
+    );
+    env.ok(&["import", &old]);
+    let rows = env.query_csv(&["--indicator", "EXPORTS", "--dim", "SECTOR=*"]);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    // the old codes answer: stored and derived
+    let rows = env.query_csv(&["--indicator", "EXPORTS_FDI"]);
+    assert_eq!(
+        (rows.len(), rows[0][4].as_str(), rows[0][10].as_str()),
+        (1, "2800", "SECTOR=FDI"),
+        "{rows:?}"
+    );
+    let rows = derived(
+        &env,
+        &[
+            "--indicator",
+            "EXPORTS_FDI",
+            "--area",
+            "79",
+            "--period",
+            "2020-10",
+            "--measure",
+            "value",
+        ],
+    );
+    assert_eq!(rows[0].0, "2800");
+    // the total is their sum, and the same figure twice is refused
+    let rows = derived(
+        &env,
+        &[
+            "--indicator",
+            "EXPORTS",
+            "--area",
+            "79",
+            "--period",
+            "2020-10",
+            "--measure",
+            "value",
+        ],
+    );
+    assert_eq!(rows[0].0, "3900");
+    let twice = env.file(
+        "twice.csv",
+        "indicator,area,period,value,sector\nEXPORTS_FDI,79,2020-11,1,\nEXPORTS,79,2020-11,2,FDI\n"
+            .as_bytes(),
+    );
+    let err = stderr(&env.run(&["import", &twice]));
+    assert!(
+        err.contains("twice.csv:3:value") && err.contains("duplicate"),
+        "{err}"
+    );
+    // the old code cannot be defined again
+    let cat = env.file(
+        "cat.csv",
+        "code,name_vi,name_en,unit,time_aggregation,area_aggregation,decimals\nEXPORTS_FDI,X,X,triệu USD,flow,sum,1\n"
+            .as_bytes(),
+    );
+    let err = stderr(&env.run(&["catalog", "import", &cat]));
+    assert!(
+        err.contains("EXPORTS_FDI is now EXPORTS broken down by SECTOR=FDI"),
+        "{err}"
+    );
+}
