@@ -33,6 +33,27 @@ impl std::hash::Hasher for Fnv {
     }
 }
 
+/// The breakdowns a breakdown text is part of: every proper, non-empty
+/// subset of its codes, in order (`A=1;B=2` → `A=1`, `B=2`); none for a
+/// single code or for more than six.
+fn wholes(text: &str) -> Vec<String> {
+    let parts: Vec<&str> = text.split(';').collect();
+    if !(2..=6).contains(&parts.len()) {
+        return vec![];
+    }
+    (1..(1u32 << parts.len()) - 1)
+        .map(|mask| {
+            parts
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| mask & (1 << k) != 0)
+                .map(|(_, p)| *p)
+                .collect::<Vec<_>>()
+                .join(";")
+        })
+        .collect()
+}
+
 /// Indicator codes and area keys to numbers.
 pub(crate) type NameMap<V> = HashMap<String, V, std::hash::BuildHasherDefault<Fnv>>;
 
@@ -295,20 +316,10 @@ impl Engine {
         if let Some(d) = self.cube.dims.get(text) {
             return d;
         }
-        let parts: Vec<&str> = text.split(';').collect();
-        if (2..=6).contains(&parts.len()) {
-            for mask in 1..(1u32 << parts.len()) - 1 {
-                let sub: Vec<&str> = parts
-                    .iter()
-                    .enumerate()
-                    .filter(|(k, _)| mask & (1 << k) != 0)
-                    .map(|(_, p)| *p)
-                    .collect();
-                let sub = sub.join(";");
-                if self.cube.dims.get(&sub).is_none() {
-                    self.cube.dims.intern(&sub);
-                    self.index_children(&sub);
-                }
+        for sub in wholes(text) {
+            if self.cube.dims.get(&sub).is_none() {
+                self.cube.dims.intern(&sub);
+                self.index_children(&sub);
             }
         }
         let d = self.cube.dims.intern(text);
@@ -357,18 +368,8 @@ impl Engine {
             return;
         }
         let text = self.cube.dims.resolve(dims).to_string();
-        let parts: Vec<&str> = text.split(';').collect();
-        if !(2..=6).contains(&parts.len()) {
-            return;
-        }
-        for mask in 1..(1u32 << parts.len()) - 1 {
-            let sub: Vec<&str> = parts
-                .iter()
-                .enumerate()
-                .filter(|(k, _)| mask & (1 << k) != 0)
-                .map(|(_, p)| *p)
-                .collect();
-            if let Some(d) = self.cube.dims.get(&sub.join(";")) {
+        for sub in wholes(&text) {
+            if let Some(d) = self.cube.dims.get(&sub) {
                 self.below.insert((ind, area, d));
             }
         }

@@ -83,6 +83,20 @@ pub enum Found<'a> {
     Nothing,
 }
 
+/// What the codes of a built-in list are called: (Vietnamese, English
+/// singular, English plural); a list of a department's own is its name.
+pub fn list_names(name: &str) -> (String, String, String) {
+    let (vi, en, ens) = match name {
+        "PRODUCT" => ("nhóm hàng", "product group", "product groups"),
+        "MARKET" => ("thị trường", "market", "markets"),
+        "SECTOR" => ("khu vực kinh tế", "economic sector", "sectors"),
+        "INDUSTRY" => ("ngành kinh tế", "industry", "industries"),
+        "REVENUE_SOURCE" => ("nguồn thu", "revenue source", "revenue sources"),
+        other => (other, other, other),
+    };
+    (vi.to_string(), en.to_string(), ens.to_string())
+}
+
 /// The key a label is looked up by: accent-, case- and punctuation-folded,
 /// a trailing colon dropped ("Trong đó:").
 pub fn label_key(label: &str) -> String {

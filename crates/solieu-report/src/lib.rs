@@ -219,19 +219,12 @@ pub struct Part {
     pub cumulative_yoy: Option<Num>,
 }
 
-/// What the codes of a list are called in a report.
+/// What the codes of a list are called in a report ("nhóm hàng", "product groups").
 fn noun(list: &str, lang: Lang) -> String {
-    let (vi, en) = match list {
-        "PRODUCT" => ("nhóm hàng", "product groups"),
-        "MARKET" => ("thị trường", "markets"),
-        "SECTOR" => ("khu vực kinh tế", "sectors"),
-        "INDUSTRY" => ("ngành", "industries"),
-        "REVENUE_SOURCE" => ("nguồn thu", "revenue sources"),
-        other => (other, other),
-    };
+    let (vi, _, en) = solieu_model::codelist::list_names(list);
     match lang {
-        Lang::Vi => vi.to_string(),
-        Lang::En => en.to_string(),
+        Lang::Vi => vi,
+        Lang::En => en,
     }
 }
 

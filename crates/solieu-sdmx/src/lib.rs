@@ -85,17 +85,16 @@ pub fn dimensions(inds: &[Indicator]) -> Vec<(String, String)> {
     out
 }
 
-/// The names of a breakdown's concept (Vietnamese, English).
+/// The names of a breakdown's concept (Vietnamese, English): "Nhóm hàng", "Product group".
 fn breakdown_names(name: &str) -> (String, String) {
-    let (vi, en) = match name {
-        "PRODUCT" => ("Nhóm hàng", "Product group"),
-        "MARKET" => ("Thị trường", "Market"),
-        "SECTOR" => ("Khu vực kinh tế", "Economic sector"),
-        "INDUSTRY" => ("Ngành kinh tế", "Industry"),
-        "REVENUE_SOURCE" => ("Nguồn thu", "Revenue source"),
-        other => (other, other),
+    let (vi, en, _) = solieu_model::codelist::list_names(name);
+    let upper = |s: String| {
+        let mut c = s.chars();
+        c.next()
+            .map(|f| f.to_uppercase().chain(c).collect())
+            .unwrap_or_default()
     };
-    (vi.to_string(), en.to_string())
+    (upper(vi), upper(en))
 }
 
 /// The code of each breakdown of a stored figure (`_T`: the total).
