@@ -228,20 +228,58 @@ fn structure(
     headers: &HeaderMap,
 ) -> Response {
     let references = q.get("references").unwrap_or("none");
-    if !matches!(
-        references,
-        "none"
-            | "parents"
-            | "parentsandsiblings"
-            | "ancestors"
-            | "children"
-            | "descendants"
-            | "all"
-            | "codelist"
-            | "conceptscheme"
-            | "datastructure"
-            | "dataflow"
-    ) {
+    // every value of the SDMX 2.1 and 3.0 REST documents: a kind of
+    // structure solieu has none of references nothing more
+    const REFERENCES: [&str; 37] = [
+        "none",
+        "parents",
+        "parentsandsiblings",
+        "ancestors",
+        "children",
+        "descendants",
+        "all",
+        "datastructure",
+        "metadatastructure",
+        "categoryscheme",
+        "conceptscheme",
+        "codelist",
+        "hierarchicalcodelist",
+        "hierarchy",
+        "hierarchyassociation",
+        "valuelist",
+        "organisationscheme",
+        "agencyscheme",
+        "dataproviderscheme",
+        "dataconsumerscheme",
+        "organisationunitscheme",
+        "metadataproviderscheme",
+        "dataflow",
+        "metadataflow",
+        "reportingtaxonomy",
+        "provisionagreement",
+        "metadataprovisionagreement",
+        "structureset",
+        "structuremap",
+        "process",
+        "categorisation",
+        "contentconstraint",
+        "dataconstraint",
+        "metadataconstraint",
+        "actualconstraint",
+        "allowedconstraint",
+        "attachmentconstraint",
+    ];
+    const MORE: [&str; 5] = [
+        "transformationscheme",
+        "rulesetscheme",
+        "userdefinedoperatorscheme",
+        "customtypescheme",
+        "namepersonalisationscheme",
+    ];
+    if !REFERENCES.contains(&references)
+        && !MORE.contains(&references)
+        && references != "namealiasscheme"
+    {
         return error(
             StatusCode::BAD_REQUEST,
             140,

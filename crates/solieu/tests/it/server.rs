@@ -1816,6 +1816,21 @@ fn sdmx_v1_structures_data_and_errors() {
             "code=\"140\"",
         ),
     ];
+    // every `references` value of the official 2.1 document is accepted (a
+    // kind of structure solieu has none of adds nothing)
+    for r in [
+        "namealiasscheme",
+        "hierarchicalcodelist",
+        "structureset",
+        "process",
+    ] {
+        let (st, body) = get(
+            &format!("/sdmx/v1/dataflow/SOLIEU/DF_SOLIEU/latest?references={r}"),
+            "*/*",
+        );
+        assert_eq!(st, 200, "references={r}: {body}");
+        assert!(body.contains("DF_SOLIEU"), "{body}");
+    }
     for (path, accept, want, code) in cases {
         let (st, body) = get(path, accept);
         assert_eq!(st, want, "{path}: {body}");
