@@ -14,11 +14,16 @@
 //! unary   := "-" unary | atom
 //! atom    := NUMBER | "(" or ")" | INDICATOR
 //!          | MEASURE "(" INDICATOR ("," PERIOD)? ")"      -- value, cumulative, yoy_pct, …
+//! INDICATOR := CODE ("[" LIST "=" (CODE | "*") ("," LIST "=" (CODE | "*"))* "]")?
+//!                                                   -- a breakdown code; * = the sum of the list's codes
 //!          | ("abs") "(" sum ")" | ("min" | "max") "(" sum "," sum ")"
 //! PERIOD  := "m" (("+" | "-") INTEGER)?                  -- the period checked, shifted
 //! ```
 //!
-//! A bare indicator code is its `value` for the period checked. `=` holds
+//! A bare indicator code is its `value` for the period checked;
+//! `EXPORTS[SECTOR=FDI]` is a code of its breakdown and `EXPORTS[PRODUCT=*]`
+//! the sum of the top-level codes stored (`EXPORTS[PRODUCT=*] = EXPORTS`:
+//! the product groups add up to the total). `=` holds
 //! within 0,1 % (published parts are rounded; write `abs(A - B) <= 1` for an
 //! explicit tolerance). A rule whose figures are not all available is not
 //! applicable (not violated): missing data is the completeness report's
@@ -42,6 +47,8 @@ pub enum Expr {
         measure: Derived,
         /// Indicator code.
         indicator: String,
+        /// Breakdown codes (list, code; `*` = the sum of the list's codes).
+        dims: Vec<(String, String)>,
         /// Shift in periods of the checked period's kind.
         shift: i32,
     },
@@ -183,6 +190,8 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
                 '/' => "/",
                 '(' => "(",
                 ')' => ")",
+                '[' => "[",
+                ']' => "]",
                 ',' => ",",
                 _ => {
                     return Err(ParseError {
@@ -349,6 +358,44 @@ impl Parser {
         }
     }
 
+    /// `[LIST=CODE, LIST=*]` after an indicator, if there.
+    fn breakdown(&mut self) -> Result<Vec<(String, String)>, ParseError> {
+        let mut out: Vec<(String, String)> = vec![];
+        if !self.eat("[") {
+            return Ok(out);
+        }
+        loop {
+            let list = match self.peek().clone() {
+                Tok::Ident(s) => {
+                    self.pos += 1;
+                    s.to_ascii_uppercase()
+                }
+                _ => return self.err("a breakdown's list (PRODUCT, SECTOR …)"),
+            };
+            self.expect("=")?;
+            let code = match self.peek().clone() {
+                Tok::Ident(s) => {
+                    self.pos += 1;
+                    s.to_ascii_uppercase()
+                }
+                Tok::Op("*") => {
+                    self.pos += 1;
+                    "*".to_string()
+                }
+                _ => return self.err("a code of the list, or * for all of them"),
+            };
+            if out.iter().any(|(l, _)| *l == list) {
+                return self.err(&format!("{list} once"));
+            }
+            out.push((list, code));
+            if !self.eat(",") {
+                break;
+            }
+        }
+        self.expect("]")?;
+        Ok(out)
+    }
+
     fn period(&mut self) -> Result<i32, ParseError> {
         if !self.eat_word("m") {
             return self.err("the period 'm' (the period checked), 'm-1', 'm-12' …");
@@ -389,9 +436,11 @@ impl Parser {
                         return self.err("an indicator, a number or '('");
                     }
                     self.pos += 1;
+                    let dims = self.breakdown()?;
                     return Ok(Expr::Fig {
                         measure: Derived::Value,
                         indicator: name.to_ascii_uppercase(),
+                        dims,
                         shift: 0,
                     });
                 }
@@ -420,11 +469,13 @@ impl Parser {
                 };
                 self.pos += 2;
                 let indicator = self.indicator()?;
+                let dims = self.breakdown()?;
                 let shift = if self.eat(",") { self.period()? } else { 0 };
                 self.expect(")")?;
                 Ok(Expr::Fig {
                     measure,
                     indicator,
+                    dims,
                     shift,
                 })
             }
@@ -612,19 +663,30 @@ impl Ctx<'_> {
             Expr::Fig {
                 measure,
                 indicator,
+                dims,
                 shift: n,
             } => {
+                let named = format!("{indicator}{}", breakdown_text(dims));
                 let p = if *measure == Derived::Cumulative {
                     // a year-to-date never crosses January
                     match shift(self.period, *n) {
                         Some(p) if p.year() == self.period.year() => p,
-                        _ => return Err(format!("{measure}({indicator}) before January")),
+                        _ => return Err(format!("{measure}({named}) before January")),
                     }
                 } else {
-                    shift(self.period, *n).ok_or_else(|| format!("{indicator}: no such period"))?
+                    shift(self.period, *n).ok_or_else(|| format!("{named}: no such period"))?
                 };
-                if self.engine.indicator(indicator).is_none() {
+                let Some(ind) = self.engine.indicator_or_alias(indicator) else {
                     return Err(format!("unknown indicator {indicator}"));
+                };
+                for (list, _) in dims {
+                    if !ind.dimensions.iter().any(|d| d.name == *list) {
+                        return Err(format!("{indicator} is not broken down by {list}"));
+                    }
+                }
+                let texts = breakdowns_asked(self.engine, ind, dims);
+                if texts.is_empty() {
+                    return Err(format!("{named}: no code of the breakdown is stored"));
                 }
                 let area = self
                     .engine
@@ -632,25 +694,41 @@ impl Ctx<'_> {
                     .version_for(self.area, p)
                     .map(|a| a.key.clone())
                     .unwrap_or_else(|| self.area.to_string());
-                let f = self
-                    .engine
-                    .eval(
-                        &Query {
-                            indicator,
-                            area: &area,
-                            dims: "",
-                            period: p,
-                            measure: *measure,
-                        },
-                        self.opts,
-                    )
-                    .map_err(|e| e.to_string())?;
-                let Some(v) = f.value else {
-                    return Err(format!(
-                        "{measure}({indicator}) for {p}: {}",
-                        f.why.map(|w| w.to_string()).unwrap_or_default()
-                    ));
+                let mut v = 0.0;
+                let mut status = Status::Final;
+                for t in &texts {
+                    let f = self
+                        .engine
+                        .eval(
+                            &Query {
+                                indicator,
+                                area: &area,
+                                dims: t,
+                                period: p,
+                                measure: *measure,
+                            },
+                            self.opts,
+                        )
+                        .map_err(|e| e.to_string())?;
+                    let Some(x) = f.value else {
+                        return Err(format!(
+                            "{measure}({indicator}{}) for {p}: {}",
+                            if t.is_empty() {
+                                String::new()
+                            } else {
+                                format!("[{t}]")
+                            },
+                            f.why.map(|w| w.to_string()).unwrap_or_default()
+                        ));
+                    };
+                    v += x;
+                    status = status.weakest(f.status);
+                }
+                let f = crate::Figure {
+                    status,
+                    ..crate::Figure::absent(crate::Why::NoData)
                 };
+                let indicator = &named;
                 self.used.push(Used {
                     indicator: indicator.clone(),
                     measure: *measure,
@@ -845,6 +923,73 @@ impl Expr {
     }
 }
 
+/// The breakdown texts a figure of a rule reads: one for codes named
+/// (`SECTOR=FDI`, in the indicator's order), or for a `*` every top-level code
+/// of that list stored or derivable for the indicator (with the other codes
+/// named), whose values are summed.
+fn breakdowns_asked(
+    engine: &Engine,
+    ind: &solieu_model::Indicator,
+    dims: &[(String, String)],
+) -> Vec<String> {
+    let fixed: Vec<String> = dims
+        .iter()
+        .filter(|(_, c)| c != "*")
+        .map(|(l, c)| format!("{l}={c}"))
+        .collect();
+    if dims.iter().all(|(_, c)| c != "*") {
+        return vec![solieu_model::indicator::merge_dims(
+            ind,
+            "",
+            &fixed.join(";"),
+        )];
+    }
+    let names: Vec<&str> = dims.iter().map(|(l, _)| l.as_str()).collect();
+    let top = |list: &str, code: &str| {
+        engine
+            .code_lists()
+            .get(list)
+            .and_then(|l| l.get(code))
+            .is_none_or(|c| c.parent.is_none())
+    };
+    let mut out: Vec<String> = vec![];
+    for t in engine.breakdowns_of(&ind.code) {
+        let parts: Vec<(&str, &str)> = t.split(';').filter_map(|p| p.split_once('=')).collect();
+        let cut: Vec<(&str, &str)> = parts
+            .iter()
+            .copied()
+            .filter(|(n, _)| names.contains(n))
+            .collect();
+        let fits = dims.iter().all(|(l, c)| {
+            cut.iter().find(|(n, _)| n == l).is_some_and(|(n, got)| {
+                if c == "*" {
+                    top(n, got)
+                } else {
+                    got == c
+                }
+            })
+        });
+        let text = cut
+            .iter()
+            .map(|(n, c)| format!("{n}={c}"))
+            .collect::<Vec<_>>()
+            .join(";");
+        if fits && cut.len() == dims.len() && !out.contains(&text) {
+            out.push(text);
+        }
+    }
+    out
+}
+
+/// `[SECTOR=FDI, PRODUCT=*]`, or nothing for no breakdown.
+fn breakdown_text(dims: &[(String, String)]) -> String {
+    if dims.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = dims.iter().map(|(l, c)| format!("{l}={c}")).collect();
+    format!("[{}]", parts.join(", "))
+}
+
 /// Writes `e`, in parentheses when it binds less tightly than `min`.
 fn operand(f: &mut fmt::Formatter<'_>, e: &Expr, min: u8) -> fmt::Result {
     if e.precedence() < min {
@@ -871,12 +1016,14 @@ impl fmt::Display for Expr {
             Expr::Fig {
                 measure,
                 indicator,
+                dims,
                 shift,
             } => {
+                let dims = breakdown_text(dims);
                 if *measure == Derived::Value && *shift == 0 {
-                    return write!(f, "{indicator}");
+                    return write!(f, "{indicator}{dims}");
                 }
-                write!(f, "{measure}({indicator}")?;
+                write!(f, "{measure}({indicator}{dims}")?;
                 match shift {
                     0 => {}
                     s if *s > 0 => write!(f, ", m+{s}")?,
@@ -931,6 +1078,82 @@ mod tests {
         let e = parse("abs(yoy_pct(X)) <= 50").unwrap();
         assert_eq!(e.to_string(), "abs(yoy_pct(X)) <= 50");
         parse("not (A > 0 and B > 0) or value(C, m-12) * 2 < 1.5").unwrap();
+    }
+
+    #[test]
+    fn breakdowns_in_rules_parse_print_and_evaluate() {
+        for text in [
+            "EXPORTS[PRODUCT=*] = EXPORTS and EXPORTS[SECTOR=FDI] <= EXPORTS",
+            "value(EXPORTS[SECTOR=FDI, PRODUCT=RICE], m-1) >= 0",
+        ] {
+            let e = parse(text).unwrap();
+            assert_eq!(e.to_string(), text);
+            assert_eq!(parse(&e.to_string()).unwrap(), e);
+        }
+        assert!(parse("EXPORTS[PRODUCT] > 0").is_err());
+        assert!(parse("EXPORTS[PRODUCT=A, PRODUCT=B] > 0").is_err());
+        // exports of Ho Chi Minh City by product and sector, October 2020
+        let mut engine = Engine::new(
+            solieu_model::reference::areas(),
+            solieu_model::reference::indicators(),
+        );
+        let o = |dims: &str, value: f64| solieu_model::Observation {
+            indicator: "EXPORTS".into(),
+            area: "79".into(),
+            period: Period::Month(2020, 10),
+            measure: solieu_model::Measure::Level,
+            dims: dims.into(),
+            value,
+            status: Status::Estimate,
+            source: "test".into(),
+            note: String::new(),
+        };
+        let obs = vec![
+            o("", 100.0),
+            o("PRODUCT=RICE", 40.0),
+            o("PRODUCT=OTHER", 60.0),
+            o("SECTOR=FDI", 70.0),
+        ];
+        engine.apply(
+            &obs,
+            &solieu_store::ImportSummary {
+                import_id: 1,
+                rows: 4,
+                new_vintages: 4,
+                revisions: 0,
+                recorded_at: 1,
+            },
+        );
+        let run = |rule: &str| {
+            check(
+                &engine,
+                &parse(rule).unwrap(),
+                "79",
+                Period::Month(2020, 10),
+                &Options::default(),
+            )
+        };
+        assert!(matches!(
+            run("EXPORTS[PRODUCT=*] = EXPORTS"),
+            Outcome::Holds(_)
+        ));
+        assert!(matches!(
+            run("EXPORTS[SECTOR=FDI] <= 50"),
+            Outcome::Violated(_)
+        ));
+        // the old code is the same figure
+        assert!(matches!(
+            run("EXPORTS_FDI = EXPORTS[SECTOR=FDI]"),
+            Outcome::Holds(_)
+        ));
+        match run("EXPORTS[MARKET=US] > 0") {
+            Outcome::NotApplicable(m) => assert!(m.contains("EXPORTS[MARKET=US]"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        match run("IIP[PRODUCT=RICE] > 0") {
+            Outcome::NotApplicable(m) => assert!(m.contains("not broken down by PRODUCT"), "{m}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
