@@ -211,7 +211,7 @@ fn read_xlsx(
             }
         } else if wide::find_label_header(sheet).is_some() {
             used += 1;
-            match wide::read(sheet, input.name, &opts.wide, cat) {
+            match wide::read(sheet, input.name, &opts.wide, cat, notes) {
                 Ok(r) => out.extend(r),
                 Err(e) => errors.extend(e),
             }

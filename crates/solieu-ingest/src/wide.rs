@@ -23,6 +23,8 @@ pub struct WideOptions {
     /// The indicators of a sheet whose rows are a breakdown (product
     /// groups, markets) when its title does not say (`EXPORTS,EXPORTS_VOLUME`).
     pub indicators: Vec<String>,
+    /// Say how the sheet was understood (its area, its rows, each column).
+    pub describe: bool,
 }
 
 const LABEL_HEADERS: &[&str] = &[
@@ -63,6 +65,8 @@ struct Role {
     status: Status,
     unit: Option<String>,
     index_form: bool,
+    /// The header's text, as read (for `--dry-run`'s account).
+    header: String,
 }
 
 /// What a header text says, before the report month is known.
@@ -658,12 +662,14 @@ fn breakdown_sheet<'c>(
     Ok(Some(Breakdown { list, columns }))
 }
 
-/// Reads one wide sheet.
+/// Reads one wide sheet; with [`WideOptions::describe`], says in `notes`
+/// how it understood the sheet.
 pub fn read(
     sheet: &Sheet,
     file: &str,
     opts: &WideOptions,
     cat: &Catalog<'_>,
+    notes: &mut Vec<String>,
 ) -> Result<Vec<RawRecord>, Vec<Diagnostic>> {
     let loc = |r: usize, c: usize| Loc {
         file: file.to_string(),
@@ -820,6 +826,7 @@ pub fn read(
                 status,
                 unit,
                 index_form,
+                header: text.split_whitespace().collect::<Vec<_>>().join(" "),
             }),
         );
     }
@@ -905,6 +912,49 @@ pub fn read(
         };
         breakdown_sheet(&at, &rows, &value_cols, opts, cat)?
     };
+    if opts.describe {
+        let at = format!("{file}[{}]", sheet.name);
+        notes.push(format!(
+            "{at}: area {area}{}; the table from row {} to row {}{}",
+            if opts.area.is_some() {
+                " (--area)"
+            } else {
+                " (named by the sheet)"
+            },
+            first_data + 1,
+            rows.last().map_or(first_data + 1, |r| r + 1),
+            breakdown.as_ref().map_or(String::new(), |b| format!(
+                "; its rows are codes of {}",
+                b.list.name
+            ))
+        ));
+        for (c, role) in &value_cols {
+            let ind = breakdown
+                .as_ref()
+                .and_then(|b| b.columns.get(c).cloned())
+                .unwrap_or_else(|| "the row's indicator".to_string());
+            notes.push(format!(
+                "{at} column {} '{}': {ind}, {} {}, {}{}{}",
+                cell_ref(he, *c).trim_end_matches(char::is_numeric),
+                role.header,
+                role.measure.as_str(),
+                role.period,
+                match role.status {
+                    Status::Estimate => "ước tính",
+                    Status::Preliminary => "sơ bộ",
+                    Status::Final => "chính thức",
+                },
+                role.unit
+                    .as_ref()
+                    .map_or(String::new(), |u| format!(", in {u}")),
+                if role.index_form {
+                    ", index form (105,5 = +5,5 %)"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
     let mut out = vec![];
     let mut current: Option<String> = None;
     for r in rows {

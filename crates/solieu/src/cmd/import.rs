@@ -13,7 +13,8 @@ pub struct Args {
     /// Files to import together.
     #[arg(required = true)]
     files: Vec<PathBuf>,
-    /// Validate and report, write nothing.
+    /// Validate and report, write nothing; for a form, say how each column
+    /// was understood (indicator, measure, period, status, unit).
     #[arg(long)]
     dry_run: bool,
     /// Source recorded for rows that give none.
@@ -49,6 +50,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<ExitCode> {
             area: a.area,
             year: a.year,
             indicators: a.indicator,
+            describe: a.dry_run,
         },
         default_source: a.source,
     };

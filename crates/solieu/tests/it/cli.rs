@@ -911,6 +911,30 @@ fn the_departments_export_form_by_product_imports_and_every_cell_reads_back() {
     );
     assert_eq!(env.counts(), before);
 
+    // --dry-run says how each column was understood, and writes nothing
+    let out = env.run(&[
+        "import",
+        EXPORT_FORM,
+        "--area",
+        "74",
+        "--year",
+        "2020",
+        "--indicator",
+        "EXPORTS,EXPORTS_VOLUME",
+        "--dry-run",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let told = stderr(&out);
+    for line in [
+        "its rows are codes of PRODUCT",
+        "column C 'Tháng 02 Sản lượng (Nghìn tấn)': EXPORTS_VOLUME, level 2020-02",
+        "column D 'Tháng 02 Trị giá (Triệu USD)': EXPORTS, level 2020-02",
+        "column E 'Tháng 02 ƯTH so cùng kỳ': EXPORTS, yoy_pct 2020-02",
+        "column J '02 Tháng ƯTH so KH năm': EXPORTS, plan_pct 2020-01/2020-02",
+    ] {
+        assert!(told.contains(line), "{line}: {told}");
+    }
+    assert_eq!(env.counts(), before);
     let said = env.ok(&[
         "import",
         EXPORT_FORM,
