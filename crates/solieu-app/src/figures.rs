@@ -195,26 +195,19 @@ pub fn breakdowns(engine: &Engine, indicator: &str, filters: &[String]) -> Resul
             .join(";");
         return Ok(vec![text]);
     }
-    // every stored breakdown cut down to the dimensions asked for (exports by
-    // product × market give the product groups), in the lists' order
-    let mut out: Vec<String> = vec![];
-    for t in engine.breakdowns_of(&ind.code) {
-        let cut: Vec<&str> = t
-            .split(';')
-            .filter(|p| {
-                p.split_once('=').is_some_and(|(n, _)| {
-                    names
-                        .iter()
-                        .position(|x| *x == n)
-                        .is_some_and(|k| wanted[k].is_some())
-                })
-            })
-            .collect();
-        let cut = cut.join(";");
-        if fits(&cut) && !out.contains(&cut) {
-            out.push(cut);
-        }
-    }
+    // every breakdown over the lists asked for, stored or derivable (exports
+    // by product × market give the product groups), that the codes named fit
+    let asked: Vec<&str> = names
+        .iter()
+        .zip(&wanted)
+        .filter(|(_, w)| w.is_some())
+        .map(|(n, _)| *n)
+        .collect();
+    let out: Vec<String> = engine
+        .breakdowns_over(&ind.code, &asked)
+        .into_iter()
+        .filter(|t| fits(t))
+        .collect();
     Ok(out)
 }
 

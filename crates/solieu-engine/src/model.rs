@@ -380,6 +380,27 @@ impl Engine {
         &self.lists
     }
 
+    /// The breakdowns of an indicator over exactly the lists `names`: every
+    /// breakdown stored or derivable, cut down to those lists (exports stored
+    /// by product × market give the product groups for `["PRODUCT"]`), once
+    /// each, in the order of the code lists.
+    pub fn breakdowns_over(&self, indicator: &str, names: &[&str]) -> Vec<String> {
+        let mut out: Vec<String> = vec![];
+        for t in self.breakdowns_of(indicator) {
+            let cut: Vec<&str> = t
+                .split(';')
+                .filter(|p| p.split_once('=').is_some_and(|(n, _)| names.contains(&n)))
+                .collect();
+            if cut.len() == names.len() {
+                let cut = cut.join(";");
+                if !out.contains(&cut) {
+                    out.push(cut);
+                }
+            }
+        }
+        out
+    }
+
     /// Every breakdown (dimension text, `PRODUCT=ELECTRONICS`) stored for
     /// an indicator, in any area, or derivable from those stored (the
     /// product groups of exports stored by product × market), in the order

@@ -945,6 +945,7 @@ fn breakdowns_asked(
         )];
     }
     let names: Vec<&str> = dims.iter().map(|(l, _)| l.as_str()).collect();
+    // a `*` sums the list's top-level codes (a parent's children are in it already)
     let top = |list: &str, code: &str| {
         engine
             .code_lists()
@@ -952,33 +953,23 @@ fn breakdowns_asked(
             .and_then(|l| l.get(code))
             .is_none_or(|c| c.parent.is_none())
     };
-    let mut out: Vec<String> = vec![];
-    for t in engine.breakdowns_of(&ind.code) {
-        let parts: Vec<(&str, &str)> = t.split(';').filter_map(|p| p.split_once('=')).collect();
-        let cut: Vec<(&str, &str)> = parts
-            .iter()
-            .copied()
-            .filter(|(n, _)| names.contains(n))
-            .collect();
-        let fits = dims.iter().all(|(l, c)| {
-            cut.iter().find(|(n, _)| n == l).is_some_and(|(n, got)| {
-                if c == "*" {
-                    top(n, got)
-                } else {
-                    got == c
-                }
-            })
-        });
-        let text = cut
-            .iter()
-            .map(|(n, c)| format!("{n}={c}"))
-            .collect::<Vec<_>>()
-            .join(";");
-        if fits && cut.len() == dims.len() && !out.contains(&text) {
-            out.push(text);
-        }
-    }
-    out
+    engine
+        .breakdowns_over(&ind.code, &names)
+        .into_iter()
+        .filter(|t| {
+            t.split(';')
+                .filter_map(|p| p.split_once('='))
+                .all(|(n, got)| {
+                    dims.iter().find(|(l, _)| l == n).is_some_and(|(_, c)| {
+                        if c == "*" {
+                            top(n, got)
+                        } else {
+                            got == c
+                        }
+                    })
+                })
+        })
+        .collect()
 }
 
 /// `[SECTOR=FDI, PRODUCT=*]`, or nothing for no breakdown.

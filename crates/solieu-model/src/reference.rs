@@ -106,11 +106,18 @@ pub fn areas() -> AreaRegistry {
 
 /// The built-in code lists: product groups, markets, ownership sectors,
 /// industries (VSIC 2018) and budget revenue sources.
+/// Parsed once per process: every import and every engine start asks.
 pub fn code_lists() -> CodeLists {
-    let rows = CodeLists::parse_csv(CODELISTS_CSV, None).expect("built-in code lists are valid");
-    CodeLists::default()
-        .with(&rows)
-        .expect("built-in code lists are consistent")
+    static LISTS: std::sync::OnceLock<CodeLists> = std::sync::OnceLock::new();
+    LISTS
+        .get_or_init(|| {
+            let rows =
+                CodeLists::parse_csv(CODELISTS_CSV, None).expect("built-in code lists are valid");
+            CodeLists::default()
+                .with(&rows)
+                .expect("built-in code lists are consistent")
+        })
+        .clone()
 }
 
 /// The built-in indicator catalogue.

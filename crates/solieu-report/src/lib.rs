@@ -240,17 +240,13 @@ pub fn breakdowns(
     opts: &Options,
 ) -> Result<Vec<Breakdown>, ReportError> {
     let mut out = vec![];
-    let stored = engine.breakdowns_of(&ind.code);
     let ytd = match p {
         Period::Month(y, m) => Period::Cumulative(y, m),
         other => other,
     };
     for d in &ind.dimensions {
         let prefix = format!("{}=", d.name);
-        let texts: Vec<&String> = stored
-            .iter()
-            .filter(|t| t.starts_with(&prefix) && !t.contains(';'))
-            .collect();
+        let texts = engine.breakdowns_over(&ind.code, &[d.name.as_str()]);
         if texts.is_empty() {
             continue;
         }
