@@ -845,8 +845,12 @@ impl<'e> Ev<'e> {
             (TimeAggregation::Stock, _) => None,
             (_, Period::Month(y, 1)) => Some(Period::Cumulative(y, 1)),
             (_, Period::Cumulative(y, 1)) => Some(Period::Month(y, 1)),
-            (TimeAggregation::Flow, Period::Year(y)) => Some(Period::Cumulative(y, 12)),
-            (TimeAggregation::Flow, Period::Cumulative(y, 12)) => Some(Period::Year(y)),
+            (TimeAggregation::Flow | TimeAggregation::Mean, Period::Year(y)) => {
+                Some(Period::Cumulative(y, 12))
+            }
+            (TimeAggregation::Flow | TimeAggregation::Mean, Period::Cumulative(y, 12)) => {
+                Some(Period::Year(y))
+            }
             _ => None,
         };
         alias.and_then(|a| self.stored(ind, area, m, a))
@@ -1060,11 +1064,43 @@ impl<'e> Ev<'e> {
             }
             (TimeAggregation::Stock, Period::Month(..)) => Err(Why::NoData),
             (TimeAggregation::Stock, _) => self.level(ind, area, Period::Month(y, last)),
-            (TimeAggregation::Index, Period::Month(..)) => Err(Why::NoData),
+            (TimeAggregation::Index | TimeAggregation::Mean, Period::Month(..)) => Err(Why::NoData),
             (TimeAggregation::Index, _) => {
                 let s = self.sum_months(ind, area, y, first, last)?;
                 Ok(V {
                     v: s.v / f64::from(last - first + 1),
+                    flags: s.flags | Flags::DERIVED,
+                    ..s
+                })
+            }
+            (TimeAggregation::Mean, _) => {
+                let months = self.sum_months(ind, area, y, first, last);
+                let m = match months {
+                    Ok(s) => s.v / f64::from(last - first + 1),
+                    // a quarterly series: the mean of the quarters
+                    Err(e) if first % 3 == 1 && last % 3 == 0 && last - first > 2 => {
+                        let mut acc = V {
+                            v: 0.0,
+                            status: Status::Final,
+                            flags: 0,
+                        };
+                        for q in (first + 2) / 3..=last / 3 {
+                            let v = self
+                                .level(ind, area, Period::Quarter(y, q))
+                                .map_err(|_| e)?;
+                            acc = join(acc, v, acc.v + v.v);
+                        }
+                        return Ok(V {
+                            v: acc.v / f64::from((last - first + 1) / 3),
+                            flags: acc.flags | Flags::DERIVED,
+                            ..acc
+                        });
+                    }
+                    Err(e) => return Err(e),
+                };
+                let s = months?;
+                Ok(V {
+                    v: m,
                     flags: s.flags | Flags::DERIVED,
                     ..s
                 })
@@ -1283,7 +1319,7 @@ impl<'e> Ev<'e> {
         let computed = (|| {
             let actual = match self.e.ind_info[ind as usize].time {
                 TimeAggregation::Flow => self.level(ind, area, ytd(p))?,
-                TimeAggregation::Stock => self.level(ind, area, p)?,
+                TimeAggregation::Stock | TimeAggregation::Mean => self.level(ind, area, p)?,
                 TimeAggregation::Index => {
                     return Err(Why::NotApplicable(
                         "an index has no plan level; use target_gap_pp",

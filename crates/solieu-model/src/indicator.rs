@@ -17,6 +17,11 @@ pub enum TimeAggregation {
     /// An index or rate: neither summed nor carried; its year-to-date is
     /// reported or averaged by its own rule (CPI, IIP).
     Index,
+    /// A level whose longer periods are the mean of their months (or
+    /// quarters): an index on a fixed base year, a rate, an average. Its
+    /// growth rates are ratios of these means, as for a flow ("bình quân
+    /// 10 tháng, CPI tăng 3,71% so với cùng kỳ").
+    Mean,
 }
 
 impl TimeAggregation {
@@ -26,6 +31,7 @@ impl TimeAggregation {
             Self::Flow => "flow",
             Self::Stock => "stock",
             Self::Index => "index",
+            Self::Mean => "mean",
         }
     }
     /// Parses [`TimeAggregation::as_str`].
@@ -34,6 +40,7 @@ impl TimeAggregation {
             "flow" => Self::Flow,
             "stock" => Self::Stock,
             "index" => Self::Index,
+            "mean" => Self::Mean,
             _ => return None,
         })
     }
@@ -361,7 +368,10 @@ impl Indicator {
         let time_aggregation = TimeAggregation::parse(f.time_aggregation).ok_or_else(|| {
             err(
                 "time_aggregation",
-                format!("'{}'; expected flow, stock or index", f.time_aggregation),
+                format!(
+                    "'{}'; expected flow, stock, index or mean",
+                    f.time_aggregation
+                ),
             )
         })?;
         let area_aggregation = AreaAggregation::parse(f.area_aggregation).ok_or_else(|| {
