@@ -194,13 +194,19 @@ pub fn import_csv_stream(
     let name = file.display().to_string();
     let mut f = std::fs::File::open(file).with_context(|| format!("{name}: cannot read"))?;
     let total = f.metadata()?.len();
-    // SDMX-CSV or the canonical layout, by the first column of the header
-    let sdmx = {
+    // the layout by the first bytes; an SDMX-ML message's figures are
+    // recorded at its Prepared time
+    let (layout, prepared) = {
         use std::io::{Read, Seek};
-        let mut head = vec![0u8; 4096];
+        let mut head = vec![0u8; 64 << 10];
         let n = f.read(&mut head)?;
         f.rewind()?;
-        solieu_ingest::sdmx_csv::is_sdmx_csv(&String::from_utf8_lossy(&head[..n]))
+        let layout = solieu_ingest::Layout::of(&head[..n]);
+        let prepared = (layout == solieu_ingest::Layout::SdmxMl)
+            .then(|| solieu_ingest::sdmx_ml::peek_header(&head[..n]))
+            .flatten()
+            .and_then(|h| h.prepared_micros());
+        (layout, prepared)
     };
     let indicators = store.indicators()?;
     let areas = store.areas()?;
@@ -225,7 +231,7 @@ pub fn import_csv_stream(
         submitter: submitter.to_string(),
         origin: name.clone(),
         sha256: String::new(),
-        recorded_at: None,
+        recorded_at: prepared,
     };
     let bar = indicatif::ProgressBar::new(total);
     bar.set_style(
@@ -244,7 +250,7 @@ pub fn import_csv_stream(
                 bytes: &read_bytes,
             };
             let chunks =
-                solieu_ingest::CsvChunks::new(&mut counting, &name, &cat, opts, chunk_rows, sdmx);
+                solieu_ingest::CsvChunks::new(&mut counting, &name, &cat, opts, chunk_rows, layout);
             match chunks {
                 Err(d) => {
                     let _ = tx.send(Err(d.iter().map(Detail::from).collect()));
@@ -488,7 +494,7 @@ pub fn commit_read(
         submitter: submitter.to_string(),
         origin: origin.to_string(),
         sha256: read.sha256,
-        recorded_at: None,
+        recorded_at: read.recorded_at,
     };
     let bar = (batch.observations.len() >= 50_000).then(|| {
         let b = indicatif::ProgressBar::new(batch.observations.len() as u64);

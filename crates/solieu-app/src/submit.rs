@@ -303,5 +303,6 @@ pub fn validate_records(
         observations: v.observations,
         notes: vec![],
         sha256: hash.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+        recorded_at: None,
     }))
 }

@@ -1084,7 +1084,7 @@ impl<'e> Ev<'e> {
                             status: Status::Final,
                             flags: 0,
                         };
-                        for q in (first + 2) / 3..=last / 3 {
+                        for q in first.div_ceil(3)..=last / 3 {
                             let v = self
                                 .level(ind, area, Period::Quarter(y, q))
                                 .map_err(|_| e)?;

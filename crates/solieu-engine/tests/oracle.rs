@@ -548,7 +548,7 @@ impl<'a> Oracle<'a> {
             (TimeAggregation::Mean, _) => match sum_months(self) {
                 Ok((v, s, f)) => Ok((v / f64::from(last - first + 1), s, f | Flags::DERIVED)),
                 Err(e) if first % 3 == 1 && last % 3 == 0 && last - first > 2 => {
-                    let quarters = ((first + 2) / 3..=last / 3)
+                    let quarters = (first.div_ceil(3)..=last / 3)
                         .map(|q| self.level(ind, area, Period::Quarter(y, q), false));
                     let n = f64::from((last - first + 1) / 3);
                     sum_all(quarters, 0, |_| e).map(|(v, s, f)| (v / n, s, f | Flags::DERIVED))

@@ -7,6 +7,7 @@
 pub mod csv_long;
 pub mod legacy;
 pub mod sdmx_csv;
+pub mod sdmx_ml;
 pub mod validate;
 pub mod wide;
 pub mod xlsx;
@@ -28,6 +29,9 @@ pub struct ReadOptions {
     pub wide: WideOptions,
     /// Source recorded where a row gives none.
     pub default_source: String,
+    /// How the series of an SDMX-ML message of a foreign structure map to
+    /// the catalogue (`None`: the built-in mappings).
+    pub sdmx_mapping: Option<sdmx_ml::Mapping>,
 }
 
 /// What was read.
@@ -39,6 +43,10 @@ pub struct ReadOutcome {
     pub notes: Vec<String>,
     /// SHA-256 of all inputs, hex.
     pub sha256: String,
+    /// When what was read was published: the latest `Prepared` time of
+    /// the SDMX-ML messages read (µs), the recording time of their
+    /// figures; `None`: now.
+    pub recorded_at: Option<i64>,
 }
 
 /// One input file.
@@ -87,9 +95,26 @@ pub fn read_files(
     let mut errors = vec![];
     let mut notes = vec![];
     let mut hash = Sha256::new();
+    let mut recorded_at = None;
+    if let Some(m) = &opts.sdmx_mapping {
+        let unknown = m.unknown_indicators(&|c| {
+            cat.indicators.contains_key(c) || solieu_model::indicator::alias(c).is_some()
+        });
+        if !unknown.is_empty() {
+            return Err(unknown);
+        }
+    }
     for input in inputs {
         hash.update(input.bytes);
-        if is_xlsx(input) {
+        if sdmx_ml::is_sdmx_ml(input.bytes) {
+            match read_sdmx_ml(input, opts, &mut notes) {
+                Ok((r, at)) => {
+                    records.extend(r);
+                    recorded_at = recorded_at.max(at);
+                }
+                Err(e) => errors.extend(e),
+            }
+        } else if is_xlsx(input) {
             match read_xlsx(input, cat, opts, &dims, &mut notes) {
                 Ok(r) => records.extend(r),
                 Err(e) => errors.extend(e),
@@ -126,7 +151,74 @@ pub fn read_files(
         observations: v.observations,
         notes,
         sha256: hash.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+        recorded_at,
     })
+}
+
+/// An SDMX-ML data message: its records, and its `Prepared` time.
+fn read_sdmx_ml(
+    input: &Input<'_>,
+    opts: &ReadOptions,
+    notes: &mut Vec<String>,
+) -> Result<(Vec<RawRecord>, Option<i64>), Vec<Diagnostic>> {
+    let mut s = sdmx_ml::SdmxMlStream::new(input.bytes, input.name, opts.sdmx_mapping.clone())?;
+    let records = s.next_records(usize::MAX)?.unwrap_or_default();
+    notes.extend(sdmx_ml_notes(
+        input.name,
+        &s.header,
+        &s.skipped,
+        records.len(),
+    ));
+    Ok((records, s.header.prepared_micros()))
+}
+
+/// What an import of an SDMX-ML message tells the user: the message, and
+/// what was left out and why.
+pub fn sdmx_ml_notes(
+    name: &str,
+    h: &sdmx_ml::Header,
+    skipped: &sdmx_ml::Skipped,
+    read: usize,
+) -> Vec<String> {
+    let mut notes = vec![format!(
+        "{name}: SDMX-ML message {} of {}{}, structure {}: {read} observations read{}",
+        if h.id.is_empty() { "-" } else { &h.id },
+        if h.sender.is_empty() {
+            "an unnamed sender"
+        } else {
+            &h.sender
+        },
+        if h.prepared.is_empty() {
+            String::new()
+        } else {
+            format!(", prepared {} (their recording time)", h.prepared)
+        },
+        h.structure,
+        if skipped.missing > 0 {
+            format!("; {} without a value (NaN, na) left out", skipped.missing)
+        } else {
+            String::new()
+        }
+    )];
+    if !skipped.unmapped.is_empty() {
+        let n: usize = skipped.unmapped.values().sum();
+        let list: Vec<String> = skipped
+            .unmapped
+            .iter()
+            .map(|(k, c)| format!("{k} ({c})"))
+            .collect();
+        notes.push(format!(
+            "{name}: {} series ({n} observations) not imported: no mapping row covers them (add rows to a mapping file and import with --mapping FILE): {}",
+            skipped.unmapped.len(),
+            solieu_model::text::clip(&list.join(", "), 600)
+        ));
+    }
+    for (ind, um) in &skipped.unit_mult_ignored {
+        notes.push(format!(
+            "{name}: UNIT_MULT {um} not applied to {ind}: a rate or an index is not scaled"
+        ));
+    }
+    notes
 }
 
 fn read_xlsx(
@@ -235,8 +327,8 @@ fn read_xlsx(
     }
 }
 
-/// A canonical CSV (UTF-8) read and validated a chunk at a time, for files
-/// too large to hold. Duplicate keys are found within a chunk here and
+/// A canonical CSV (UTF-8), an SDMX-CSV file or an SDMX-ML message read
+/// and validated a chunk at a time, for files too large to hold. Duplicate keys are found within a chunk here and
 /// across chunks by the store, which refuses the whole import.
 pub struct CsvChunks<'c, R: std::io::Read> {
     stream: Rows<R>,
@@ -249,27 +341,55 @@ pub struct CsvChunks<'c, R: std::io::Read> {
 enum Rows<R: std::io::Read> {
     Canonical(csv_long::CsvStream<R>),
     Sdmx(sdmx_csv::SdmxCsvStream<R>),
+    SdmxMl(Box<sdmx_ml::SdmxMlStream<std::io::BufReader<R>>>),
+}
+
+/// The layout of a file read in chunks, told by its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// The canonical long CSV.
+    Canonical,
+    /// SDMX-CSV 1.0 or 2.0.
+    SdmxCsv,
+    /// An SDMX-ML 2.1 data message.
+    SdmxMl,
+}
+
+impl Layout {
+    /// The layout of a file that starts with `head`.
+    pub fn of(head: &[u8]) -> Layout {
+        if sdmx_ml::is_sdmx_ml(head) {
+            Layout::SdmxMl
+        } else if sdmx_csv::is_sdmx_csv(&String::from_utf8_lossy(head)) {
+            Layout::SdmxCsv
+        } else {
+            Layout::Canonical
+        }
+    }
 }
 
 impl<'c, R: std::io::Read> CsvChunks<'c, R> {
-    /// Opens the stream and reads its header: SDMX-CSV (1.0 or 2.0) with
-    /// `sdmx`, else the canonical layout.
+    /// Opens the stream in its layout and reads its header.
     pub fn new(
         reader: R,
         name: &str,
         cat: &'c Catalog<'c>,
         opts: &ReadOptions,
         chunk_rows: usize,
-        sdmx: bool,
+        layout: Layout,
     ) -> Result<Self, Vec<Diagnostic>> {
-        let stream = if sdmx {
-            Rows::Sdmx(sdmx_csv::SdmxCsvStream::new(reader, name)?)
-        } else {
-            Rows::Canonical(csv_long::CsvStream::new(
+        let stream = match layout {
+            Layout::SdmxCsv => Rows::Sdmx(sdmx_csv::SdmxCsvStream::new(reader, name)?),
+            Layout::SdmxMl => Rows::SdmxMl(Box::new(sdmx_ml::SdmxMlStream::new(
+                std::io::BufReader::with_capacity(1 << 20, reader),
+                name,
+                opts.sdmx_mapping.clone(),
+            )?)),
+            Layout::Canonical => Rows::Canonical(csv_long::CsvStream::new(
                 reader,
                 name,
                 &dimension_names(cat),
-            )?)
+            )?),
         };
         Ok(CsvChunks {
             stream,
@@ -284,6 +404,7 @@ impl<'c, R: std::io::Read> CsvChunks<'c, R> {
         let next = match &mut self.stream {
             Rows::Canonical(s) => s.next_records(self.chunk_rows)?,
             Rows::Sdmx(s) => s.next_records(self.chunk_rows)?,
+            Rows::SdmxMl(s) => s.next_records(self.chunk_rows)?,
         };
         let Some(records) = next else {
             return Ok(None);

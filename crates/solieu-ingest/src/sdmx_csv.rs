@@ -28,7 +28,7 @@ pub fn is_sdmx_csv(text: &str) -> bool {
 }
 
 /// The measure and whether the period is a year-to-date one.
-fn measure_of(code: &str) -> Option<(&'static str, bool)> {
+pub(crate) fn measure_of(code: &str) -> Option<(&'static str, bool)> {
     let (base, ytd) = match code.strip_suffix("_YTD") {
         Some(b) => (b, true),
         None => (code, false),
@@ -83,6 +83,18 @@ const FIXED: [&str; 14] = [
     "UNIT_MULT",
     "DECIMALS",
 ];
+
+/// The period of a `TIME_PERIOD` as the canonical files write it: a
+/// year-to-date measure's month is the range from January.
+pub(crate) fn period_text(t: &str, ytd: bool) -> Result<String, String> {
+    if !ytd {
+        return Ok(t.replace("-M", "-"));
+    }
+    match t.replace("-M", "-").split_once('-') {
+        Some((y, mm)) if mm.len() == 2 => Ok(format!("{y}-01/{y}-{mm}")),
+        _ => Err("a year-to-date figure needs a month: 2020-10".into()),
+    }
+}
 
 /// SDMX-CSV read a number of rows at a time, for files too large to hold
 /// (the same checks as [`read`], which is this stream read to its end).
@@ -239,22 +251,8 @@ impl<R: std::io::Read> SdmxCsvStream<R> {
             return Err(Box::new(diag(file, row, "MEASURE", &m, "expected VALUE, YOY_PCT, MOM_PCT, PLAN, PLAN_PCT, PLAN_YOY_PCT or one of them with _YTD".into())));
         };
         let t = cell(c.time);
-        let period = if ytd {
-            match t.split_once('-') {
-                Some((y, mm)) if mm.len() == 2 => format!("{y}-01/{y}-{mm}"),
-                _ => {
-                    return Err(Box::new(diag(
-                        file,
-                        row,
-                        "TIME_PERIOD",
-                        &t,
-                        "a year-to-date figure needs a month: 2020-10".into(),
-                    )));
-                }
-            }
-        } else {
-            t.replace("-M", "-")
-        };
+        let period =
+            period_text(&t, ytd).map_err(|m| Box::new(diag(file, row, "TIME_PERIOD", &t, m)))?;
         Ok(RawRecord {
             file: self.file.clone(),
             sheet: None,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use solieu_model::text::{clip, nfc, parse_decimal, Decimal, NumberStyle};
 use solieu_model::{
-    AreaRegistry, CodeLists, Indicator, Measure, Observation, Period, Status, Unit,
+    AreaRegistry, CodeLists, Indicator, Measure, Observation, Period, Status, TimeAggregation, Unit,
 };
 
 /// Where a value was found.
@@ -503,6 +503,14 @@ fn check_breakdowns(v: &Validated, records: &[RawRecord], cat: &Catalog<'_>) -> 
         let Some(ind) = cat.indicators.get(&o.indicator) else {
             continue;
         };
+        // an index or a mean of a part is no share of its whole's: a group's
+        // price index may well be above the general one
+        if matches!(
+            ind.time_aggregation,
+            TimeAggregation::Index | TimeAggregation::Mean
+        ) {
+            continue;
+        }
         let parts: Vec<&str> = o.dims.split(';').collect();
         for (k, part) in parts.iter().enumerate() {
             let Some((name, code)) = part.split_once('=') else {

@@ -92,6 +92,11 @@ pub fn list_names(name: &str) -> (String, String, String) {
         "SECTOR" => ("khu vực kinh tế", "economic sector", "sectors"),
         "INDUSTRY" => ("ngành kinh tế", "industry", "industries"),
         "REVENUE_SOURCE" => ("nguồn thu", "revenue source", "revenue sources"),
+        "CPI_GROUP" => (
+            "nhóm hàng hóa và dịch vụ",
+            "group of goods and services",
+            "groups of goods and services",
+        ),
         other => (other, other, other),
     };
     (vi.to_string(), en.to_string(), ens.to_string())

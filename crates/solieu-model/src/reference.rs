@@ -144,7 +144,14 @@ mod tests {
     #[test]
     fn the_built_in_code_lists_load_and_every_breakdown_names_one() {
         let lists = code_lists();
-        for name in ["PRODUCT", "MARKET", "SECTOR", "INDUSTRY", "REVENUE_SOURCE"] {
+        for name in [
+            "PRODUCT",
+            "MARKET",
+            "SECTOR",
+            "INDUSTRY",
+            "REVENUE_SOURCE",
+            "CPI_GROUP",
+        ] {
             assert!(lists.get(name).is_some(), "{name}");
         }
         assert!(lists.get("MARKET").unwrap().codes().len() > 249);

@@ -31,6 +31,11 @@ pub struct Args {
     /// EXPORTS,EXPORTS_VOLUME.
     #[arg(long, value_delimiter = ',')]
     indicator: Vec<String>,
+    /// How the series of an SDMX-ML message map to the catalogue, for a
+    /// structure the built-in mappings do not cover (CSV:
+    /// structure,series,indicator,dims,measure,unit_power,area,source).
+    #[arg(long)]
+    mapping: Option<PathBuf>,
     /// Who submits (recorded with every vintage).
     #[arg(long, env = "USER", default_value = "cli")]
     submitter: String,
@@ -45,6 +50,28 @@ const SHOWN: usize = 200;
 
 pub fn run(ctx: &Ctx, a: Args) -> Result<ExitCode> {
     let mut store = ctx.open()?;
+    let sdmx_mapping = match &a.mapping {
+        None => None,
+        Some(f) => {
+            let text = std::fs::read_to_string(f)
+                .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", f.display()))?;
+            match solieu_ingest::sdmx_ml::Mapping::parse(&text, &f.display().to_string()) {
+                Ok(m) => Some(m),
+                Err(errors) => {
+                    for e in &errors {
+                        eprintln!("{e}");
+                    }
+                    eprintln!(
+                        "import refused: {} error(s) in the mapping; nothing was written",
+                        errors.len()
+                    );
+                    return Ok(ExitCode::from(
+                        solieu_app::Code::InvalidSubmission.exit_code(),
+                    ));
+                }
+            }
+        }
+    };
     let opts = solieu_ingest::ReadOptions {
         wide: solieu_ingest::WideOptions {
             area: a.area,
@@ -53,6 +80,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<ExitCode> {
             describe: a.dry_run,
         },
         default_source: a.source,
+        sdmx_mapping,
     };
     let result = service::import(
         &mut *store,

@@ -1860,3 +1860,224 @@ fn the_old_sector_codes_still_import_and_answer_as_codes_of_exports() {
         "{err}"
     );
 }
+
+/// The statistics office's SDMX-ML messages (data/gso-nsdp/README.md).
+const GSO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/data/gso-nsdp");
+
+/// The value of one figure in `query --format csv` output, by indicator,
+/// period, measure and breakdown.
+fn figure(rows: &[Vec<String>], ind: &str, period: &str, measure: &str, dims: &str) -> f64 {
+    let hits: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|r| {
+            r[0] == ind
+                && r[2] == period
+                && r[3] == measure
+                && r.get(9).map_or("", String::as_str) == dims
+        })
+        .collect();
+    assert_eq!(hits.len(), 1, "{ind} {period} {measure} {dims}: {hits:?}");
+    hits[0][4]
+        .parse()
+        .unwrap_or_else(|_| panic!("{ind} {period} {measure}: {:?}", hits[0]))
+}
+
+#[test]
+fn the_statistics_offices_sdmx_ml_messages_import_with_the_built_in_mapping() {
+    let env = Env::new();
+    // every message imports; what no mapping row covers is said, not hidden
+    for (file, read) in [
+        ("CPIVNM.xml", 918),
+        ("GDPVNM.xml", 4434),
+        ("IIPVNM.xml", 470),
+        ("LMIVNM.xml", 141),
+        ("POPVNM.xml", 15),
+        ("PPIVNM.xml", 729),
+    ] {
+        let out = env.run(&["import", &format!("{GSO}/{file}")]);
+        assert!(out.status.success(), "{file}: {}", stderr(&out));
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            said.contains(&format!("{read} observations, {read} new vintages")),
+            "{file}: {said}"
+        );
+        assert!(stderr(&out).contains("structure IMF:ECOFIN_DSD(1.0)"));
+    }
+    let notes = stderr(&env.run(&["import", &format!("{GSO}/LMIVNM.xml")]));
+    assert!(notes.contains("INDICATOR=LUR15O_PT (31)"), "{notes}");
+    assert!(
+        notes.contains("UNIT_MULT 3 not applied to UNEMPLOYMENT_RATE"),
+        "{notes}"
+    );
+
+    // a figure of each message reads back as the file gives it (OBS_VALUE ×
+    // 10^(UNIT_MULT − the catalogue unit's power): 9 for tỷ đồng, 3 for nghìn người)
+    let q = |ind: &str, period: &str, measure: &str, dim: Option<&str>| {
+        let mut a = vec![
+            "--indicator",
+            ind,
+            "--area",
+            "VN",
+            "--period",
+            period,
+            "--measure",
+            measure,
+        ];
+        if let Some(d) = dim {
+            a.extend(["--dim", d]);
+        }
+        env.query_csv(&a)
+    };
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-6 * b.abs().max(1.0);
+    for (ind, period, dim, dims, want) in [
+        ("CPI_FIXED", "2020-08", None, "", 102.8928),
+        ("IIP_FIXED", "2017-01", None, "", 96.8),
+        ("GRDP_CURRENT", "2004", None, "", 779_337.670_445_457_8),
+        ("LABOUR_FORCE", "2012-Q1", None, "", 51_978.4),
+        ("POPULATION", "2020", None, "", 97_582.693),
+        (
+            "PPI",
+            "2011-Q1",
+            Some("INDUSTRY=A"),
+            "INDUSTRY=A",
+            117.872_062_953_239,
+        ),
+    ] {
+        let rows = q(ind, period, "value", dim);
+        let got = figure(&rows, ind, period, "value", dims);
+        assert!(close(got, want), "{ind} {period}: {got} ≠ {want}");
+    }
+    // what the office published from the same index: CPI of October 2024
+    // up 0,33% on September, 2,89% on October 2023, and 3,78% on average
+    // over ten months; agriculture 11,96% of GDP in 2023
+    let rows = q(
+        "CPI_FIXED",
+        "2024-10",
+        "mom_pct,yoy_pct,cumulative_yoy_pct",
+        None,
+    );
+    for (m, want) in [
+        ("mom_pct", 0.33),
+        ("yoy_pct", 2.89),
+        ("cumulative_yoy_pct", 3.78),
+    ] {
+        let got = figure(&rows, "CPI_FIXED", "2024-10", m, "");
+        assert!((got - want).abs() < 0.005, "{m}: {got}");
+    }
+    let rows = q("GRDP_CURRENT", "2023", "share_pct", Some("INDUSTRY=A"));
+    let got = figure(&rows, "GRDP_CURRENT", "2023", "share_pct", "INDUSTRY=A");
+    assert!((got - 11.96).abs() < 0.005, "{got}");
+
+    // the same message again adds nothing; a later one with one revised
+    // value adds exactly that vintage, recorded at its Prepared time
+    let again = env.ok(&["import", &format!("{GSO}/POPVNM.xml")]);
+    assert!(again.contains("15 observations, 0 new vintages"), "{again}");
+    let pop = std::fs::read_to_string(format!("{GSO}/POPVNM.xml")).unwrap();
+    let later = pop
+        .replace("2024-10-09T01:24:42Z", "2025-03-01T02:00:00Z")
+        .replace(
+            r#"TIME_PERIOD="2020" OBS_VALUE="97582.693""#,
+            r#"TIME_PERIOD="2020" OBS_VALUE="97582.7""#,
+        );
+    assert_ne!(later, pop);
+    let later = env.file("POPVNM-2025.xml", later.as_bytes());
+    let said = env.ok(&["import", &later]);
+    assert!(said.contains("1 new vintages (1 revisions)"), "{said}");
+    let rows = q("POPULATION", "2020", "value", None);
+    assert!(close(
+        figure(&rows, "POPULATION", "2020", "value", ""),
+        97_582.7
+    ));
+    // the earlier message after the later one is a back-dated revision: refused
+    let before = env.counts();
+    let out = env.run(&["import", &format!("{GSO}/POPVNM.xml")]);
+    assert!(!out.status.success(), "accepted: {}", stderr(&out));
+    assert_eq!(env.counts(), before);
+}
+
+#[test]
+fn a_bad_sdmx_ml_message_or_mapping_is_located_and_writes_nothing() {
+    let env = Env::new();
+    let before = env.counts();
+    let pop = std::fs::read_to_string(format!("{GSO}/POPVNM.xml")).unwrap();
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "value.xml",
+            pop.replace(r#"OBS_VALUE="97582.693""#, r#"OBS_VALUE="97.582,693""#),
+            "OBS_VALUE of 2020",
+        ),
+        (
+            "mult.xml",
+            pop.replacen(r#"UNIT_MULT="3""#, r#"UNIT_MULT="thousand""#, 1),
+            "expected an integer power of ten",
+        ),
+        (
+            "other.xml",
+            pop.replace(r#"id="ECOFIN_DSD""#, r#"id="BOP_DSD""#),
+            "IMF:BOP_DSD(1.0), which built-in ECOFIN mapping does not map",
+        ),
+        (
+            "broken.xml",
+            pop[..pop.len() / 2].to_string(),
+            "not well-formed XML",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let f = env.file(name, text.as_bytes());
+        let out = env.run(&["import", &f]);
+        let err = stderr(&out);
+        assert!(!out.status.success(), "{name} accepted: {err}");
+        assert!(err.contains(expected), "{name}: {err}");
+        assert!(err.contains(name), "{name} not named: {err}");
+    }
+    // the located value: file, series and period
+    let f = env.file(
+        "value.xml",
+        pop.replace(r#"OBS_VALUE="97582.693""#, r#"OBS_VALUE="n/a?""#)
+            .as_bytes(),
+    );
+    let err = stderr(&env.run(&["import", &f]));
+    assert!(err.contains("INDICATOR=LP_PE_NUM"), "{err}");
+    // a mapping naming an indicator the catalogue lacks, or with a column it does not know
+    let bad = env.file(
+        "map.csv",
+        b"structure,series,indicator,unit_power\nIMF:ECOFIN_DSD(1.0),INDICATOR=LP_PE_NUM,PEOPLE,3\n",
+    );
+    let err = stderr(&env.run(&["import", &format!("{GSO}/POPVNM.xml"), "--mapping", &bad]));
+    assert!(
+        err.contains("map.csv:2:indicator") && err.contains("PEOPLE"),
+        "{err}"
+    );
+    let bad = env.file(
+        "map2.csv",
+        b"structure,series,indicator,colour\nX,A=B,POPULATION,red\n",
+    );
+    let err = stderr(&env.run(&["import", &format!("{GSO}/POPVNM.xml"), "--mapping", &bad]));
+    assert!(err.contains("unknown column"), "{err}");
+    assert_eq!(env.counts(), before);
+
+    // a mapping of one's own: the population in persons (UNIT_MULT 3 read
+    // into a catalogue unit of one person is × 1000), exactly
+    let own = env.file(
+        "own.csv",
+        "structure,series,indicator,dims,measure,unit_power,area,source\nIMF:ECOFIN_DSD,INDICATOR=LP_PE_NUM,POPULATION,,,3,,Tổng cục Thống kê\n".as_bytes(),
+    );
+    let said = env.ok(&["import", &format!("{GSO}/POPVNM.xml"), "--mapping", &own]);
+    assert!(said.contains("15 observations"), "{said}");
+    let shifted = env.file(
+        "persons.xml",
+        pop.replace(r#"UNIT_MULT="3""#, r#"UNIT_MULT="0""#)
+            .as_bytes(),
+    );
+    let fresh = Env::new();
+    fresh.ok(&["import", &shifted, "--mapping", &own]);
+    let rows = fresh.query_csv(&[
+        "--indicator",
+        "POPULATION",
+        "--area",
+        "VN",
+        "--period",
+        "2020",
+    ]);
+    assert_eq!(rows[0][4], "97.582693", "{rows:?}");
+}
