@@ -149,13 +149,13 @@ fn the_sdmx_structures_and_a_data_message() {
     assert!(body.contains("<str:Codelist"), "{body}");
     insta::assert_snapshot!("sdmx21_dataflow_all", without_prepared(&body));
     let (status, body) = get(
-        "/sdmx/v1/data/DF_SOLIEU/M.RETAIL_GOODS+EXPORTS.79.VALUE._T._T._T._T._T?startPeriod=2020-08&endPeriod=2020-10",
+        "/sdmx/v1/data/DF_SOLIEU/M.RETAIL_GOODS+EXPORTS.79.VALUE._T._T._T._T._T._T?startPeriod=2020-08&endPeriod=2020-10",
         "application/vnd.sdmx.genericdata+xml;version=2.1",
     );
     assert_eq!(status, StatusCode::OK, "{body}");
     insta::assert_snapshot!("sdmx21_generic_data_79", without_prepared(&body));
     let (status, body) = get(
-        "/sdmx/v1/data/DF_SOLIEU/M.RETAIL_GOODS+EXPORTS.79.VALUE._T._T._T._T._T?startPeriod=2020-08&endPeriod=2020-10",
+        "/sdmx/v1/data/DF_SOLIEU/M.RETAIL_GOODS+EXPORTS.79.VALUE._T._T._T._T._T._T?startPeriod=2020-08&endPeriod=2020-10",
         "application/vnd.sdmx.data+csv;version=2.0.0",
     );
     assert_eq!(status, StatusCode::OK, "{body}");

@@ -1111,7 +1111,7 @@ fn a_breakdown_must_add_up_and_its_parts_make_the_total() {
     ]);
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(
-        text.contains(",VALUE,FDI,_T,_T,_T,_T,2020-10,2800,"),
+        text.contains(",VALUE,FDI,_T,_T,_T,_T,_T,2020-10,2800,"),
         "{text}"
     );
     let other = Env::new();
@@ -1594,17 +1594,17 @@ fn xlsx_and_sdmx_csv_exports_hold_numbers_and_inert_text() {
     let text = std::fs::read_to_string(&c).unwrap();
     assert!(
         text.starts_with(
-            "DATAFLOW,FREQ,INDICATOR,REF_AREA,MEASURE,SECTOR,PRODUCT,MARKET,INDUSTRY,REVENUE_SOURCE,TIME_PERIOD,OBS_VALUE,OBS_STATUS"
+            "DATAFLOW,FREQ,INDICATOR,REF_AREA,MEASURE,SECTOR,PRODUCT,MARKET,INDUSTRY,REVENUE_SOURCE,CPI_GROUP,TIME_PERIOD,OBS_VALUE,OBS_STATUS"
         ),
         "{text}"
     );
     assert!(
-        text.contains("SOLIEU:DF_SOLIEU(1.0),M,EXPORTS,79,VALUE,_T,_T,_T,_T,_T,2020-10,3924.7,E,TRIEU_USD,0,1"),
+        text.contains("SOLIEU:DF_SOLIEU(1.0),M,EXPORTS,79,VALUE,_T,_T,_T,_T,_T,_T,2020-10,3924.7,E,TRIEU_USD,0,1"),
         "{text}"
     );
     assert!(
         text.contains(
-            "SOLIEU:DF_SOLIEU(1.0),M,EXPORTS,79,YOY_PCT_YTD,_T,_T,_T,_T,_T,2020-10,5.5,A,PCT,0,1"
+            "SOLIEU:DF_SOLIEU(1.0),M,EXPORTS,79,YOY_PCT_YTD,_T,_T,_T,_T,_T,_T,2020-10,5.5,A,PCT,0,1"
         ),
         "{text}"
     );

@@ -1421,7 +1421,7 @@ fn figures_page_and_download_as_csv_xlsx_and_the_report() {
     );
     assert!(
         r.body.contains(
-            "SOLIEU:DF_SOLIEU(1.0),M,RETAIL_GOODS,79,VALUE,_T,_T,_T,_T,_T,2020-10,72212.8,A,TY_DONG,0,0"
+            "SOLIEU:DF_SOLIEU(1.0),M,RETAIL_GOODS,79,VALUE,_T,_T,_T,_T,_T,_T,2020-10,72212.8,A,TY_DONG,0,0"
         ),
         "{}",
         r.body
@@ -1712,7 +1712,7 @@ fn sdmx_v1_structures_data_and_errors() {
     assert_eq!(st, 200, "{body}");
     assert!(
         body.contains(
-            "SOLIEU:DF_SOLIEU(1.0),M,RETAIL_GOODS,79,VALUE,_T,_T,_T,_T,_T,2020-10,72212.8,A,TY_DONG,0,0"
+            "SOLIEU:DF_SOLIEU(1.0),M,RETAIL_GOODS,79,VALUE,_T,_T,_T,_T,_T,_T,2020-10,72212.8,A,TY_DONG,0,0"
         ),
         "{body}"
     );
@@ -1723,7 +1723,7 @@ fn sdmx_v1_structures_data_and_errors() {
     assert_eq!(st, 200, "{body}");
     assert!(body.contains("structurespecificdata+xml;version=2.1"));
     assert!(
-        body.contains("<Series FREQ=\"M\" INDICATOR=\"RETAIL_GOODS\" REF_AREA=\"79\" MEASURE=\"VALUE\" SECTOR=\"_T\" PRODUCT=\"_T\" MARKET=\"_T\" INDUSTRY=\"_T\" REVENUE_SOURCE=\"_T\" UNIT_MEASURE=\"TY_DONG\"")
+        body.contains("<Series FREQ=\"M\" INDICATOR=\"RETAIL_GOODS\" REF_AREA=\"79\" MEASURE=\"VALUE\" SECTOR=\"_T\" PRODUCT=\"_T\" MARKET=\"_T\" INDUSTRY=\"_T\" REVENUE_SOURCE=\"_T\" CPI_GROUP=\"_T\" UNIT_MEASURE=\"TY_DONG\"")
             && body.contains("<Obs TIME_PERIOD=\"2020-10\" OBS_VALUE=\"72212.8\" OBS_STATUS=\"A\"/>"),
         "{body}"
     );
@@ -1771,7 +1771,7 @@ fn sdmx_v1_structures_data_and_errors() {
         ),
         ("/sdmx/v1/data/DF_OTHER", "*/*", 404, "code=\"100\""),
         (
-            "/sdmx/v1/data/DF_SOLIEU/A.B.C.D.E.F.G.H.I.J",
+            "/sdmx/v1/data/DF_SOLIEU/A.B.C.D.E.F.G.H.I.J.K",
             "*/*",
             400,
             "code=\"140\"",
@@ -1886,8 +1886,8 @@ fn sdmx_v2_json_structures_filters_as_of_and_204() {
     let dims = &v["data"]["dataStructures"][0]["dataStructureComponents"]["dimensionList"];
     assert_eq!(dims["dimensions"][2]["id"], "REF_AREA");
     assert_eq!(dims["timeDimension"]["id"], "TIME_PERIOD");
-    // the six of every data structure and one per breakdown (SECTOR, PRODUCT, MARKET, INDUSTRY, REVENUE_SOURCE)
-    assert_eq!(v["data"]["codelists"].as_array().unwrap().len(), 11);
+    // the six of every data structure and one per breakdown (SECTOR, PRODUCT, MARKET, INDUSTRY, REVENUE_SOURCE, CPI_GROUP)
+    assert_eq!(v["data"]["codelists"].as_array().unwrap().len(), 12);
     assert_eq!(dims["dimensions"][5]["id"], "PRODUCT");
     assert_eq!(v["data"]["conceptSchemes"][0]["id"], "CS_SOLIEU");
     // names in the language asked for, and in both
@@ -1919,12 +1919,12 @@ fn sdmx_v2_json_structures_filters_as_of_and_204() {
     assert!(head.contains("data+csv;version=2.0.0"));
     assert_eq!(
         body,
-        "STRUCTURE,STRUCTURE_ID,ACTION,FREQ,INDICATOR,REF_AREA,MEASURE,SECTOR,PRODUCT,MARKET,INDUSTRY,REVENUE_SOURCE,TIME_PERIOD,OBS_VALUE,OBS_STATUS,UNIT_MEASURE,UNIT_MULT,DECIMALS\n\
-         dataflow,SOLIEU:DF_SOLIEU(1.0),I,M,RETAIL_GOODS,79,VALUE,_T,_T,_T,_T,_T,2020-10,72212.8,A,TY_DONG,0,0\n"
+        "STRUCTURE,STRUCTURE_ID,ACTION,FREQ,INDICATOR,REF_AREA,MEASURE,SECTOR,PRODUCT,MARKET,INDUSTRY,REVENUE_SOURCE,CPI_GROUP,TIME_PERIOD,OBS_VALUE,OBS_STATUS,UNIT_MEASURE,UNIT_MULT,DECIMALS\n\
+         dataflow,SOLIEU:DF_SOLIEU(1.0),I,M,RETAIL_GOODS,79,VALUE,_T,_T,_T,_T,_T,_T,2020-10,72212.8,A,TY_DONG,0,0\n"
     );
     // SDMX-JSON 2.0 data; several keys; a filter on the indicator
     let (st, _, body) = get(
-        &format!("/sdmx/v2/data/dataflow/SOLIEU/DF_SOLIEU/~/M.RETAIL_GOODS.79.VALUE._T._T._T._T._T,M.EXPORTS.79.VALUE._T._T._T._T._T?{oct}"),
+        &format!("/sdmx/v2/data/dataflow/SOLIEU/DF_SOLIEU/~/M.RETAIL_GOODS.79.VALUE._T._T._T._T._T._T,M.EXPORTS.79.VALUE._T._T._T._T._T._T?{oct}"),
         "application/vnd.sdmx.data+json;version=2.0.0",
         "vi",
     );
@@ -1938,8 +1938,8 @@ fn sdmx_v2_json_structures_filters_as_of_and_204() {
         .iter()
         .position(|c| c["id"] == "RETAIL_GOODS")
         .unwrap();
-    // the key: a position per dimension, the five breakdowns at their total
-    let series = &v["data"]["dataSets"][0]["series"][format!("0:{k}:0:0:0:0:0:0:0")];
+    // the key: a position per dimension, the six breakdowns at their total
+    let series = &v["data"]["dataSets"][0]["series"][format!("0:{k}:0:0:0:0:0:0:0:0")];
     assert_eq!(series["observations"]["0"][0], "72212.8", "{series}");
     let (_, _, body) = get(
         &format!("/sdmx/v2/data/dataflow/SOLIEU/DF_SOLIEU/~/M..79.VALUE?{oct}&c%5BINDICATOR%5D=RETAIL_GOODS%2CEXPORTS&c%5BPRODUCT%5D=_T"),
