@@ -9,6 +9,7 @@ pub mod demo;
 pub mod error;
 pub mod figures;
 pub mod locks;
+pub mod pull;
 pub mod relocate;
 pub mod reports;
 pub mod rounds;

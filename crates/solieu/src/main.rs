@@ -41,8 +41,13 @@ enum Command {
         #[command(subcommand)]
         action: cmd::catalog::Action,
     },
-    /// Import observation files (CSV, .xlsx long or wide), all or nothing.
+    /// Import observation files (CSV, .xlsx long or wide, SDMX-CSV,
+    /// SDMX-ML), all or nothing.
     Import(cmd::import::Args),
+    /// Pull figures from an SDMX REST endpoint (the statistics office's,
+    /// another solieu server's) and import them; a repeated pull asks only
+    /// for what changed since the last one.
+    Pull(cmd::pull::Args),
     /// Read stored figures.
     Query(cmd::query::Args),
     /// Export stored figures as canonical CSV (re-importable), XLSX, SDMX-CSV or Parquet.
@@ -123,6 +128,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo => cmd::demo::run(&ctx),
         Command::Catalog { action } => cmd::catalog::run(&ctx, action),
         Command::Import(a) => cmd::import::run(&ctx, a),
+        Command::Pull(a) => cmd::pull::run(&ctx, a),
         Command::Query(a) => cmd::query::run(&ctx, a),
         Command::Export(a) => cmd::export::run(&ctx, a),
         Command::Report(a) => cmd::report::run(&ctx, a),

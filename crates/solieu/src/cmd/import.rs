@@ -50,27 +50,9 @@ const SHOWN: usize = 200;
 
 pub fn run(ctx: &Ctx, a: Args) -> Result<ExitCode> {
     let mut store = ctx.open()?;
-    let sdmx_mapping = match &a.mapping {
-        None => None,
-        Some(f) => {
-            let text = std::fs::read_to_string(f)
-                .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", f.display()))?;
-            match solieu_ingest::sdmx_ml::Mapping::parse(&text, &f.display().to_string()) {
-                Ok(m) => Some(m),
-                Err(errors) => {
-                    for e in &errors {
-                        eprintln!("{e}");
-                    }
-                    eprintln!(
-                        "import refused: {} error(s) in the mapping; nothing was written",
-                        errors.len()
-                    );
-                    return Ok(ExitCode::from(
-                        solieu_app::Code::InvalidSubmission.exit_code(),
-                    ));
-                }
-            }
-        }
+    let sdmx_mapping = match read_mapping(a.mapping.as_deref())? {
+        Ok(m) => m,
+        Err(code) => return Ok(code),
     };
     let opts = solieu_ingest::ReadOptions {
         wide: solieu_ingest::WideOptions {
@@ -127,4 +109,31 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reads a mapping file (`--mapping`): the mapping, or the exit code after
+/// its located errors were printed.
+pub fn read_mapping(
+    file: Option<&std::path::Path>,
+) -> Result<std::result::Result<Option<solieu_ingest::sdmx_ml::Mapping>, ExitCode>> {
+    let Some(f) = file else {
+        return Ok(Ok(None));
+    };
+    let text = std::fs::read_to_string(f)
+        .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", f.display()))?;
+    match solieu_ingest::sdmx_ml::Mapping::parse(&text, &f.display().to_string()) {
+        Ok(m) => Ok(Ok(Some(m))),
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            eprintln!(
+                "refused: {} error(s) in the mapping; nothing was written",
+                errors.len()
+            );
+            Ok(Err(ExitCode::from(
+                solieu_app::Code::InvalidSubmission.exit_code(),
+            )))
+        }
+    }
 }

@@ -14,6 +14,7 @@ pub mod import;
 pub mod indicators;
 pub mod init;
 pub mod migrate;
+pub mod pull;
 pub mod query;
 pub mod report;
 pub mod restore;

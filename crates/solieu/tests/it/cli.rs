@@ -2081,3 +2081,105 @@ fn a_bad_sdmx_ml_message_or_mapping_is_located_and_writes_nothing() {
     ]);
     assert_eq!(rows[0][4], "97.582693", "{rows:?}");
 }
+
+/// A one-page HTTP server: each connection gets `status`, `ctype` and
+/// `body` (or nothing at all when `status` is 0, until the client gives
+/// up). Returns its address and the request lines it saw.
+fn stub_http(
+    answers: Vec<(u16, &'static str, Vec<u8>)>,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(vec![]));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for (stream, (status, ctype, body)) in listener.incoming().zip(answers) {
+            let mut stream = stream.unwrap();
+            let mut first = String::new();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            reader.read_line(&mut first).unwrap();
+            loop {
+                let mut l = String::new();
+                if reader.read_line(&mut l).unwrap() == 0 || l == "\r\n" {
+                    break;
+                }
+            }
+            log.lock().unwrap().push(first.trim().to_string());
+            if status == 0 {
+                std::thread::sleep(std::time::Duration::from_millis(1500));
+                continue;
+            }
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\ncontent-type: {ctype}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(&body);
+        }
+    });
+    (addr, seen)
+}
+
+#[test]
+fn a_pull_reads_a_real_endpoints_answer_and_refuses_what_is_not_data() {
+    let env = Env::new();
+    let cpi = std::fs::read(format!("{GSO}/CPIVNM.xml")).unwrap();
+    let (addr, seen) = stub_http(vec![
+        (500, "text/plain", b"internal error".to_vec()),
+        (
+            200,
+            "text/html",
+            b"<!DOCTYPE html><html><body>Portal</body></html>".to_vec(),
+        ),
+        (0, "", vec![]),
+        (200, "application/xml", cpi),
+    ]);
+    let url = format!("http://{addr}/rest");
+    let before = env.counts();
+    for (expected, extra) in [
+        ("HTTP 500", vec![]),
+        ("an HTML page, not SDMX data", vec![]),
+        ("no answer within 1 s", vec!["--timeout", "1"]),
+    ] {
+        let mut args = vec![
+            "pull",
+            "--url",
+            &url,
+            "--flow",
+            "IMF,ECOFIN_DSD,1.0",
+            "--key",
+            "M.VN.PCPI_IX",
+        ];
+        args.extend(extra);
+        let out = env.run(&args);
+        assert!(!out.status.success());
+        assert!(
+            stderr(&out).contains(expected),
+            "{expected}: {}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(env.counts(), before);
+    // the stored answer of the real endpoint, through the built-in mapping
+    let said = env.ok(&[
+        "pull",
+        "--url",
+        &url,
+        "--flow",
+        "IMF,ECOFIN_DSD,1.0",
+        "--key",
+        "M.VN.PCPI_IX",
+    ]);
+    assert!(
+        said.contains("918 observations, 918 new vintages"),
+        "{said}"
+    );
+    assert!(seen
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|l| l.starts_with("GET /rest/data/IMF,ECOFIN_DSD,1.0/M.VN.PCPI_IX HTTP/1.1")));
+    let audit = env.ok(&["audit"]);
+    assert_eq!(audit.matches("pull.failed").count(), 3, "{audit}");
+}

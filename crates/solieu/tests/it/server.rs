@@ -2083,3 +2083,133 @@ fn slow_loris_clients_are_cut_off_and_others_still_served() {
         }
     }
 }
+
+#[test]
+fn a_pull_from_a_second_server_then_an_incremental_pull_brings_the_changed_figures() {
+    let remote = Server::start(&[]);
+    let admin = remote.account("quantri", "admin", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let local = dir.path().join("local");
+    solieu(&local, &["init"], None);
+    let url = format!("http://{}/sdmx/v1", remote.addr);
+    let key = "M.RETAIL_GOODS.79.VALUE......";
+    let pull = |extra: &[&str]| -> (bool, String, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_solieu"))
+            .arg("--data")
+            .arg(&local)
+            .args(["pull", "--url", &url, "--flow", "SOLIEU,DF_SOLIEU,1.0"])
+            .args(["--key", key, "--token", &admin])
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let count = |data: &Path| -> usize {
+        solieu(
+            data,
+            &[
+                "query",
+                "--format",
+                "csv",
+                "--indicator",
+                "RETAIL_GOODS",
+                "--area",
+                "79",
+                "--measure",
+                "value",
+            ],
+            None,
+        )
+        .lines()
+        .filter(|l| l.starts_with("RETAIL_GOODS,79,"))
+        .count()
+    };
+    // the first pull: every monthly figure of the series, as the remote has it
+    let (ok, said, err) = pull(&[]);
+    assert!(ok, "{said}{err}");
+    assert!(said.contains("pull (every figure)"), "{said}");
+    assert!(err.contains("structure SOLIEU:DSD_SOLIEU(1.0)"), "{err}");
+    let n = count(&local);
+    assert!(n > 30, "{n}");
+    let value = |data: &Path| {
+        solieu(
+            data,
+            &[
+                "query",
+                "--format",
+                "csv",
+                "--indicator",
+                "RETAIL_GOODS",
+                "--area",
+                "79",
+                "--period",
+                "2020-10",
+                "--measure",
+                "value",
+            ],
+            None,
+        )
+    };
+    assert_eq!(
+        value(&local).lines().nth(1).unwrap().split(',').nth(4),
+        value(&remote.data)
+            .lines()
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .nth(4)
+    );
+    // a revision on the remote; the next pull asks only for what changed
+    // since the last one and brings that one new vintage
+    let r = remote.csv(
+        "POST",
+        "/api/v1/submissions",
+        Some(&admin),
+        b"indicator,area,period,value\nRETAIL_GOODS,79,2020-10,80123.4\n",
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let (ok, said, err) = pull(&[]);
+    assert!(ok, "{said}{err}");
+    assert!(said.contains("figures updated after"), "{said}");
+    assert!(said.contains("1 new vintages (1 revisions)"), "{said}");
+    assert!(value(&local).contains(",80123.4,"), "{}", value(&local));
+    assert_eq!(count(&local), n);
+    // the pulls are in the audit log, with what they asked
+    let log = solieu(&local, &["audit"], None);
+    assert_eq!(log.matches("pull.ok").count(), 2, "{log}");
+    // a remote that is not an SDMX endpoint, or not there: refused, said, audited, nothing written
+    let before = solieu(&local, &["check"], None);
+    for bad in [
+        format!("http://{}/nothing", remote.addr),
+        "http://127.0.0.1:9".to_string(),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_solieu"))
+            .arg("--data")
+            .arg(&local)
+            .args([
+                "pull",
+                "--url",
+                &bad,
+                "--flow",
+                "SOLIEU,DF_SOLIEU,1.0",
+                "--timeout",
+                "5",
+            ])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("pull failed:"), "{err}");
+    }
+    assert_eq!(solieu(&local, &["check"], None), before);
+    assert_eq!(
+        solieu(&local, &["audit"], None)
+            .matches("pull.failed")
+            .count(),
+        2
+    );
+}
