@@ -1052,10 +1052,76 @@ pub fn read(
             });
         }
     }
+    growth_columns(&mut out, file, sheet, notes, &mut errors);
     if errors.is_empty() {
         Ok(out)
     } else {
         Err(errors)
+    }
+}
+
+/// A comparison column read as an index (same period = 100) whose figures
+/// cannot be indices — one at or below zero — or are all small (below 50
+/// in magnitude) gives growth rates ("So cùng kỳ (%)": -2,1): it is read
+/// so, and the notes say it. A column with both (105,5 and -2,1) is
+/// ambiguous: a located error.
+fn growth_columns(
+    out: &mut [RawRecord],
+    file: &str,
+    sheet: &Sheet,
+    notes: &mut Vec<String>,
+    errors: &mut Vec<Diagnostic>,
+) {
+    let number = |v: &RawValue| match v {
+        RawValue::Number(n) => Some(*n),
+        RawValue::Text(t, style) => solieu_model::text::parse_decimal(t, *style)
+            .ok()
+            .map(|d| d.to_f64()),
+    };
+    let mut by_col: Vec<(std::sync::Arc<str>, Vec<usize>)> = vec![];
+    for (i, r) in out.iter().enumerate().filter(|(_, r)| r.index_form) {
+        match by_col.iter_mut().find(|(c, _)| *c == r.period.column) {
+            Some((_, v)) => v.push(i),
+            None => by_col.push((r.period.column.clone(), vec![i])),
+        }
+    }
+    for (col, rows) in by_col {
+        let vals: Vec<(usize, f64)> = rows
+            .iter()
+            .filter_map(|&i| number(&out[i].value.text).map(|v| (i, v)))
+            .collect();
+        let Some(&(first_low, low)) = vals.iter().find(|(_, v)| *v <= 0.0) else {
+            if !vals.is_empty() && vals.iter().all(|(_, v)| v.abs() < 50.0) {
+                rows.iter().for_each(|&i| out[i].index_form = false);
+                notes.push(format!(
+                    "{file}[{}] column {col}: every figure is below 50, read as growth rates (%), not as an index",
+                    sheet.name
+                ));
+            }
+            continue;
+        };
+        if let Some(&(high, hv)) = vals.iter().find(|(_, v)| *v >= 50.0) {
+            let r = &out[first_low];
+            errors.push(Diagnostic {
+                loc: Loc {
+                    file: file.to_string(),
+                    sheet: Some(sheet.name.clone()),
+                    row: r.row,
+                    column: r.value.column.to_string(),
+                },
+                value: low.to_string(),
+                message: format!(
+                    "column {col} mixes indices (same period = 100, e.g. {hv} in row {}) and growth rates ({low}); expected one form per column: an index such as 105,5 or a rate such as 5,5 (write 'Tăng/giảm (%)' in the header for rates)",
+                    out[high].row
+                ),
+            });
+        } else {
+            rows.iter().for_each(|&i| out[i].index_form = false);
+            notes.push(format!(
+                "{file}[{}] column {col}: a figure at or below zero cannot be an index: the column is read as growth rates (%)",
+                sheet.name
+            ));
+        }
     }
 }
 

@@ -2183,3 +2183,83 @@ fn a_pull_reads_a_real_endpoints_answer_and_refuses_what_is_not_data() {
     let audit = env.ok(&["audit"]);
     assert_eq!(audit.matches("pull.failed").count(), 3, "{audit}");
 }
+
+/// A small form whose "So cùng kỳ (%)" column holds `yoy` for the two rows.
+fn comparison_form(path: &Path, yoy: [f64; 2]) {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "UBND THÀNH PHỐ HỒ CHÍ MINH").unwrap();
+    ws.write_string(2, 0, "MỘT SỐ CHỈ TIÊU KINH TẾ THÁNG 10 NĂM 2020")
+        .unwrap();
+    for (c, h) in [
+        "STT",
+        "Chỉ tiêu",
+        "Đơn vị tính",
+        "Ước tính tháng 10",
+        "So cùng kỳ (%)",
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write_string(4, c as u16, *h).unwrap();
+    }
+    for (i, (label, unit, v)) in [
+        ("Doanh thu bán lẻ hàng hóa", "tỷ đồng", 71234.5),
+        ("Kim ngạch xuất khẩu hàng hóa", "triệu USD", 3812.6),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let r = 5 + i as u32;
+        ws.write_string(r, 0, (i + 1).to_string()).unwrap();
+        ws.write_string(r, 1, *label).unwrap();
+        ws.write_string(r, 2, *unit).unwrap();
+        ws.write_number(r, 3, *v).unwrap();
+        ws.write_number(r, 4, yoy[i]).unwrap();
+    }
+    wb.save(path).unwrap();
+}
+
+#[test]
+fn a_comparison_column_of_growth_rates_is_not_read_as_an_index() {
+    let env = Env::new();
+    // 105,5 is an index (+5,5 %); -2,1 and 3,4 cannot be: they are rates
+    let rates = env.dir.path().join("rates.xlsx");
+    comparison_form(&rates, [-2.1, 3.4]);
+    let out = env.run(&["import", rates.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("read as growth rates"),
+        "{}",
+        stderr(&out)
+    );
+    let rows = env.query_csv(&["--indicator", "RETAIL_GOODS,EXPORTS", "--area", "79"]);
+    let yoy: Vec<(&str, &str)> = rows
+        .iter()
+        .filter(|r| r[3] == "yoy_pct")
+        .map(|r| (r[0].as_str(), r[4].as_str()))
+        .collect();
+    assert_eq!(yoy, [("EXPORTS", "3.4"), ("RETAIL_GOODS", "-2.1")]);
+    // an index column stays an index
+    let env = Env::new();
+    let index = env.dir.path().join("index.xlsx");
+    comparison_form(&index, [97.9, 105.5]);
+    env.ok(&["import", index.to_str().unwrap()]);
+    let rows = env.query_csv(&["--indicator", "EXPORTS", "--area", "79"]);
+    assert!(
+        rows.iter().any(|r| r[3] == "yoy_pct" && r[4] == "5.5"),
+        "{rows:?}"
+    );
+    // both forms in one column: refused, located, nothing written
+    let mixed = env.dir.path().join("mixed.xlsx");
+    comparison_form(&mixed, [-2.1, 105.5]);
+    let before = env.counts();
+    let out = env.run(&["import", mixed.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("mixed.xlsx[Sheet1]:6:E6") && err.contains("mixes indices"),
+        "{err}"
+    );
+    assert_eq!(env.counts(), before);
+}
