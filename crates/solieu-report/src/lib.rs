@@ -178,6 +178,12 @@ pub struct Item {
     pub previous_cumulative_yoy: Option<Num>,
     /// Year-to-date as % of the annual plan.
     pub plan_pct: Option<Num>,
+    /// The country's growth of the same indicator on the same month of
+    /// the previous year, % (the nation's own figure, as the statistics
+    /// office publishes it; none for the nation's report).
+    pub national_yoy: Option<Num>,
+    /// The country's year-to-date growth, %.
+    pub national_cumulative_yoy: Option<Num>,
     /// Its breakdowns with figures for the area (product groups, markets …).
     pub breakdowns: Vec<Breakdown>,
 }
@@ -440,6 +446,11 @@ pub fn build(engine: &Engine, req: &Request) -> Result<Report, ReportError> {
         Period::Month(req.year, req.month - 1)
     };
     let (key, area_name) = area_key(engine, &req.area, p)?;
+    // the country, for "cả nước tăng …" beside the area's growth
+    let nation = area_key(engine, "VN", p)
+        .ok()
+        .map(|(k, _)| k)
+        .filter(|k| *k != key);
     let opts = Options {
         as_of: req.as_of,
         explain: req.sources,
@@ -510,6 +521,8 @@ pub fn build(engine: &Engine, req: &Request) -> Result<Report, ReportError> {
                 },
                 previous_cumulative_yoy: num(&f[6], true),
                 plan_pct: num(&f[7], true),
+                national_yoy: None,
+                national_cumulative_yoy: None,
                 breakdowns: if ind.dimensions.is_empty() {
                     vec![]
                 } else {
@@ -526,6 +539,25 @@ pub fn build(engine: &Engine, req: &Request) -> Result<Report, ReportError> {
                     )?
                 },
             };
+            let mut item = item;
+            if let Some(vn) = &nation {
+                let ask = |measure| Query {
+                    indicator: code,
+                    area: vn,
+                    dims: "",
+                    period: p,
+                    measure,
+                };
+                let n = engine.eval_many(
+                    &[ask(Derived::YoyPct), ask(Derived::CumulativeYoyPct)],
+                    &Options {
+                        explain: false,
+                        ..opts
+                    },
+                )?;
+                item.national_yoy = item.yoy.as_ref().and(num(&n[0], true));
+                item.national_cumulative_yoy = item.cumulative_yoy.as_ref().and(num(&n[1], true));
+            }
             // an indicator without a figure for the period is left out, not printed as zero
             let has_data = item.month.is_some()
                 || item.cumulative.is_some()
