@@ -474,7 +474,8 @@ pub fn read_inputs(
     let indicators = store.indicators()?;
     let areas = store.areas()?;
     let lists = store.code_lists()?;
-    let cat = Catalog::new(&indicators, &areas, &lists);
+    let mut cat = Catalog::new(&indicators, &areas, &lists);
+    cat.labels = solieu_model::labels::Labels::new(&store.label_mappings()?);
     Ok(solieu_ingest::read_files(&inputs, &cat, opts)
         .map_err(|diags| diags.iter().map(Detail::from).collect()))
 }

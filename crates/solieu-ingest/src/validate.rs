@@ -133,6 +133,8 @@ pub struct Catalog<'a> {
     pub areas: &'a AreaRegistry,
     /// Code lists of the breakdowns.
     pub lists: &'a CodeLists,
+    /// A department's own row labels (none unless set).
+    pub labels: solieu_model::labels::Labels,
 }
 
 impl<'a> Catalog<'a> {
@@ -142,6 +144,7 @@ impl<'a> Catalog<'a> {
             indicators: indicators.iter().map(|i| (i.code.clone(), i)).collect(),
             areas,
             lists,
+            labels: Default::default(),
         }
     }
 }

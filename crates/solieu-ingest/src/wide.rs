@@ -893,15 +893,35 @@ pub fn read(
                     .get(&t.to_ascii_uppercase())
                     .map(|i| i.code.clone())
             });
-        by_code.or_else(|| {
-            names
-                .get(&fold(row_label(sheet.get(r, lc).text())))
-                .cloned()
-        })
+        by_code
+            .or_else(|| {
+                names
+                    .get(&fold(row_label(sheet.get(r, lc).text())))
+                    .cloned()
+            })
+            .or_else(|| {
+                // the department's own label for an indicator's total
+                cat.labels
+                    .find(&area, row_label(sheet.get(r, lc).text()))
+                    .filter(|(_, dims)| dims.is_empty())
+                    .map(|(i, _)| i.to_string())
+            })
+    };
+    // the department's own label for a breakdown code of an indicator
+    let mapped_part = |r: usize| -> Option<(String, (String, String))> {
+        let (ind, dims) = cat.labels.find(&area, row_label(sheet.get(r, lc).text()))?;
+        let (d, c) = dims.split_once('=')?;
+        Some((
+            ind.to_string(),
+            (d.trim().to_string(), c.trim().to_string()),
+        ))
     };
     // a sheet whose rows are the codes of one breakdown (product groups,
     // markets): its columns say which indicator each holds
-    let breakdown = if rows.iter().any(|r| indicator_of(*r).is_some()) {
+    let breakdown = if rows
+        .iter()
+        .any(|r| indicator_of(*r).is_some() || mapped_part(*r).is_some())
+    {
         None
     } else {
         let at = TableAt {
@@ -964,6 +984,8 @@ pub fn read(
         let (code, part) = if let Some(code) = indicator_of(r) {
             current = Some(code.clone());
             (Some(code), None)
+        } else if let Some((ind, part)) = mapped_part(r) {
+            (Some(ind), Some(part))
         } else if let Some(b) = &breakdown {
             match b.list.find(row_label(&label)) {
                 Found::One(c) => (None, Some((b.list.name.clone(), c.code.clone()))),
@@ -995,7 +1017,21 @@ pub fn read(
                         i.dimensions.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", "),
                         i.dimensions.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(" or ")
                     ),
-                    _ => "row label is not an indicator of the catalogue; expected its Vietnamese name or a code in a 'Mã số' column".into(),
+                    _ => {
+                        let near = solieu_model::labels::nearest(
+                            row_label(&label),
+                            cat.indicators.values().map(|i| i.name_vi.as_str()),
+                            3,
+                        );
+                        format!(
+                            "row label is not an indicator of the catalogue; expected its Vietnamese name{}, a code in a 'Mã số' column, or a mapping of this label (`solieu mapping import`, for unit {area})",
+                            if near.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" (nearest: {})", near.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", "))
+                            }
+                        )
+                    }
                 },
             ));
             continue;

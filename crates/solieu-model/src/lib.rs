@@ -9,6 +9,7 @@
 pub mod area;
 pub mod codelist;
 pub mod indicator;
+pub mod labels;
 pub mod names;
 pub mod observation;
 pub mod period;

@@ -126,6 +126,18 @@ pub const TABLES: &[Table] = &[
         id: None,
     },
     Table {
+        name: "label_map",
+        columns: &[
+            ("unit", T),
+            ("label_key", T),
+            ("label", T),
+            ("indicator", T),
+            ("dims", T),
+        ],
+        ordered: false,
+        id: None,
+    },
+    Table {
         name: "series",
         columns: &[
             ("id", I),

@@ -17,6 +17,7 @@
 pub mod accounts;
 mod codes;
 pub mod copy;
+mod labels;
 mod migrations;
 mod pg;
 mod sql;
@@ -304,6 +305,15 @@ pub trait Store {
     /// they join, and audited, in one transaction.
     fn upsert_codes(&mut self, rows: &[(String, solieu_model::Code)], actor: &str)
         -> Result<usize>;
+    /// A department's own row labels mapped to the catalogue.
+    fn label_mappings(&self) -> Result<Vec<solieu_model::labels::LabelMapping>>;
+    /// Adds or replaces label mappings (by unit and label), audited, in one
+    /// transaction; a mapping to an indicator the catalogue lacks is refused.
+    fn upsert_label_mappings(
+        &mut self,
+        rows: &[solieu_model::labels::LabelMapping],
+        actor: &str,
+    ) -> Result<usize>;
     /// Writes a batch all or nothing: [`Store::commit_stream`] of its
     /// observations in chunks.
     fn commit_import(

@@ -40,6 +40,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "EXPORTS_FDI and EXPORTS_DOMESTIC as codes of EXPORTS' SECTOR breakdown",
         include_str!("../migrations/sqlite/0006_sector_breakdown.sql"),
     ),
+    (
+        7,
+        "a department's own row labels mapped to the catalogue",
+        include_str!("../migrations/sqlite/0007_label_mappings.sql"),
+    ),
 ];
 
 /// (version, name, SQL) for PostgreSQL: the same versions as [`MIGRATIONS`].
@@ -73,6 +78,11 @@ pub const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
         6,
         "EXPORTS_FDI and EXPORTS_DOMESTIC as codes of EXPORTS' SECTOR breakdown",
         include_str!("../migrations/postgres/0006_sector_breakdown.sql"),
+    ),
+    (
+        7,
+        "a department's own row labels mapped to the catalogue",
+        include_str!("../migrations/postgres/0007_label_mappings.sql"),
     ),
 ];
 

@@ -529,6 +529,18 @@ impl Store for PgStore {
         crate::codes::upsert_codes(self, rows, actor)
     }
 
+    fn label_mappings(&self) -> Result<Vec<solieu_model::labels::LabelMapping>> {
+        crate::labels::label_mappings(self)
+    }
+
+    fn upsert_label_mappings(
+        &mut self,
+        rows: &[solieu_model::labels::LabelMapping],
+        actor: &str,
+    ) -> Result<usize> {
+        crate::labels::upsert_label_mappings(self, rows, actor)
+    }
+
     fn areas(&self) -> Result<AreaRegistry> {
         self.with(|c| {
             let mut tx = c.build_transaction().read_only(true).isolation_level(postgres::IsolationLevel::RepeatableRead).start()?;

@@ -406,6 +406,18 @@ impl Store for SqliteStore {
         crate::codes::upsert_codes(self, rows, actor)
     }
 
+    fn label_mappings(&self) -> Result<Vec<solieu_model::labels::LabelMapping>> {
+        crate::labels::label_mappings(self)
+    }
+
+    fn upsert_label_mappings(
+        &mut self,
+        rows: &[solieu_model::labels::LabelMapping],
+        actor: &str,
+    ) -> Result<usize> {
+        crate::labels::upsert_label_mappings(self, rows, actor)
+    }
+
     fn areas(&self) -> Result<AreaRegistry> {
         let mut areas = vec![];
         let mut st = self

@@ -48,6 +48,9 @@ enum Command {
     /// another solieu server's) and import them; a repeated pull asks only
     /// for what changed since the last one.
     Pull(cmd::pull::Args),
+    /// A department's own row labels mapped to catalogue indicators and
+    /// breakdown codes (import a CSV, list them).
+    Mapping(cmd::mapping::Args),
     /// Read stored figures.
     Query(cmd::query::Args),
     /// Export stored figures as canonical CSV (re-importable), XLSX, SDMX-CSV or Parquet.
@@ -129,6 +132,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Catalog { action } => cmd::catalog::run(&ctx, action),
         Command::Import(a) => cmd::import::run(&ctx, a),
         Command::Pull(a) => cmd::pull::run(&ctx, a),
+        Command::Mapping(a) => cmd::mapping::run(&ctx, a),
         Command::Query(a) => cmd::query::run(&ctx, a),
         Command::Export(a) => cmd::export::run(&ctx, a),
         Command::Report(a) => cmd::report::run(&ctx, a),

@@ -13,6 +13,7 @@ pub mod export;
 pub mod import;
 pub mod indicators;
 pub mod init;
+pub mod mapping;
 pub mod migrate;
 pub mod pull;
 pub mod query;

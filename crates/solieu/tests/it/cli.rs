@@ -2263,3 +2263,99 @@ fn a_comparison_column_of_growth_rates_is_not_read_as_an_index() {
     );
     assert_eq!(env.counts(), before);
 }
+
+/// A form whose row labels are the department's own words.
+fn own_labels_form(path: &Path) {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "SỞ CÔNG THƯƠNG TỈNH ĐỒNG NAI")
+        .unwrap();
+    ws.write_string(2, 0, "BÁO CÁO THÁNG 10 NĂM 2020").unwrap();
+    for (c, h) in ["STT", "Chỉ tiêu", "Đơn vị tính", "Ước tính tháng 10"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string(4, c as u16, *h).unwrap();
+    }
+    for (i, (label, unit, v)) in [
+        ("Tổng mức bán lẻ HH và DTDV", "tỷ đồng", 15234.5),
+        ("Kim ngạch XK", "triệu USD", 1712.3),
+        ("- XK gạo", "triệu USD", 12.5),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let r = 5 + i as u32;
+        ws.write_string(r, 0, (i + 1).to_string()).unwrap();
+        ws.write_string(r, 1, *label).unwrap();
+        ws.write_string(r, 2, *unit).unwrap();
+        ws.write_number(r, 3, *v).unwrap();
+    }
+    wb.save(path).unwrap();
+}
+
+#[test]
+fn a_departments_own_row_labels_map_to_the_catalogue() {
+    let env = Env::new();
+    let form = env.dir.path().join("own.xlsx");
+    own_labels_form(&form);
+    let form = form.to_str().unwrap();
+    // unmapped: located, with the nearest catalogue names when there are some
+    let before = env.counts();
+    let out = env.run(&["import", form]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("own.xlsx[Sheet1]:6:B6") && err.contains("solieu mapping import"),
+        "{err}"
+    );
+    assert!(err.contains("for unit 75"), "{err}");
+    // a mapping file with mistakes changes nothing and says each one
+    let bad = env.file(
+        "bad.csv",
+        "source_label,indicator,dims,unit\nTổng mức bán lẻ HH và DTDV,RETAIL_TOTL,,\nXK gạo,EXPORTS,PRODUCT=CAVIAR,75\nKim ngạch XK,EXPORTS,,99\n".as_bytes(),
+    );
+    let out = env.run(&["mapping", "import", &bad]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    for part in [
+        "bad.csv:2:indicator: 'RETAIL_TOTL' is not an indicator of the catalogue (nearest: RETAIL_TOTAL",
+        "bad.csv:3:dims: 'CAVIAR'",
+        "bad.csv:4:unit: '99' is not an area code",
+    ] {
+        assert!(err.contains(part), "{part}: {err}");
+    }
+    assert_eq!(env.counts(), before);
+    assert!(!env.ok(&["mapping", "list"]).contains("RETAIL"));
+    // the unit's own mappings, and one for every unit
+    let good = env.file(
+        "labels.csv",
+        "source_label,indicator,dims,unit\nTổng mức bán lẻ HH và DTDV,RETAIL_TOTAL,,\nKim ngạch XK,EXPORTS,,75\nXK gạo,EXPORTS,PRODUCT=RICE,75\n".as_bytes(),
+    );
+    let said = env.ok(&["mapping", "import", &good]);
+    assert!(said.contains("3 label mappings"), "{said}");
+    let listed = env.ok(&["mapping", "list", "--unit", "75"]);
+    assert!(
+        listed.contains("XK gạo") && listed.contains("PRODUCT=RICE"),
+        "{listed}"
+    );
+    env.ok(&["import", form]);
+    let rows = env.query_csv(&["--indicator", "RETAIL_TOTAL,EXPORTS", "--area", "75"]);
+    let got: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r[0].as_str(),
+                r[4].as_str(),
+                r.get(10).map_or("", String::as_str),
+            )
+        })
+        .collect();
+    assert!(got.contains(&("RETAIL_TOTAL", "15234.5", "")), "{got:?}");
+    assert!(got.contains(&("EXPORTS", "1712.3", "")), "{got:?}");
+    assert!(
+        got.contains(&("EXPORTS", "12.5", "PRODUCT=RICE")),
+        "{got:?}"
+    );
+    assert!(env.ok(&["audit"]).contains("labels.upsert"));
+}
