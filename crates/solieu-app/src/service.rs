@@ -410,9 +410,11 @@ pub fn import_files(
 ) -> Result<ImportResult> {
     if let [f] = files {
         let meta = std::fs::metadata(f).with_context(|| format!("{}: cannot read", f.display()))?;
-        let xlsx = f
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("xlsx") || e.eq_ignore_ascii_case("xls"));
+        let xlsx = f.extension().is_some_and(|e| {
+            ["xlsx", "xls", "ods"]
+                .iter()
+                .any(|x| e.eq_ignore_ascii_case(x))
+        });
         if meta.len() > STREAM_FROM_BYTES && !xlsx && !dry_run {
             return import_csv_stream(store, f, opts, submitter, CHUNK_ROWS, locks);
         }

@@ -59,7 +59,10 @@ pub struct Input<'a> {
 
 fn is_xlsx(i: &Input<'_>) -> bool {
     let name = i.name.to_ascii_lowercase();
-    xlsx::is_workbook(i.bytes) || name.ends_with(".xlsx") || name.ends_with(".xls")
+    xlsx::is_workbook(i.bytes)
+        || name.ends_with(".xlsx")
+        || name.ends_with(".xls")
+        || name.ends_with(".ods")
 }
 
 fn file_error(name: &str, message: String) -> Diagnostic {

@@ -218,8 +218,8 @@ fn sheet_span(r: &mut dyn Read) -> Result<(u64, u64, u64), String> {
 /// The first bytes of an Excel 97-2003 (`.xls`) file: an OLE2 compound file.
 const OLE2: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
 
-/// Whether bytes are a workbook this reader takes: `.xlsx` (a ZIP package)
-/// or `.xls` (Excel 97-2003).
+/// Whether bytes are a workbook this reader takes: `.xlsx` or `.ods` (a
+/// ZIP package) or `.xls` (Excel 97-2003).
 pub fn is_workbook(bytes: &[u8]) -> bool {
     bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(OLE2)
 }
@@ -240,6 +240,9 @@ pub fn read_workbook(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
     let head = head.trim_start_matches('\u{feff}').trim_start();
     if head.starts_with('<') && (head.contains("<html") || head.contains("<table")) {
         return Err("an HTML page saved with a spreadsheet's name (a web portal's \"export to Excel\"), not a workbook: open it in Excel and save it as .xlsx, or export it as CSV".into());
+    }
+    if is_ods(bytes) {
+        return read_ods(bytes);
     }
     check_package(bytes)?;
     let mut wb: Xlsx<_> =
@@ -298,6 +301,107 @@ fn read_xls(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
         });
     }
     Ok(sheets)
+}
+
+/// The media type an OpenDocument spreadsheet (`.ods`) stores first in
+/// its package.
+const ODS_MIME: &[u8] = b"application/vnd.oasis.opendocument.spreadsheet";
+
+/// Whether bytes are an OpenDocument spreadsheet (`.ods`, LibreOffice's).
+pub fn is_ods(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04")
+        && bytes[..bytes.len().min(256)]
+            .windows(ODS_MIME.len())
+            .any(|w| w == ODS_MIME)
+}
+
+/// Reads an OpenDocument spreadsheet: values through calamine, merged
+/// regions from one pass over its `content.xml` (calamine does not give
+/// them), within the same size limits as a workbook.
+fn read_ods(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
+    check_package(bytes)?;
+    let mut wb = calamine::Ods::new(Cursor::new(bytes))
+        .map_err(|e| format!("not a readable .ods spreadsheet: {e}"))?;
+    let mut spans = ods_merges(bytes).unwrap_or_default();
+    let mut sheets = vec![];
+    for name in wb.sheet_names() {
+        let range = wb
+            .worksheet_range(&name)
+            .map_err(|e| format!("sheet '{name}': {e}"))?;
+        if range.get_size().0 as u64 * range.get_size().1 as u64 > MAX_CELLS {
+            return Err(format!(
+                "sheet '{name}': more than {MAX_CELLS} cells; expected a form or a table"
+            ));
+        }
+        sheets.push(Sheet {
+            rows: grid(&range),
+            merges: spans.remove(&name).unwrap_or_default(),
+            name,
+            legacy: HashMap::new(),
+        });
+    }
+    Ok(sheets)
+}
+
+/// The merged regions of each sheet of an `.ods`: cells with
+/// `number-columns-spanned` or `number-rows-spanned`, placed by counting
+/// cells, covered cells and their repetitions.
+fn ods_merges(bytes: &[u8]) -> Option<HashMap<String, Vec<Merge>>> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
+    let xml = part(&mut zip, "content.xml")?;
+    let mut r = quick_xml::Reader::from_reader(&xml[..]);
+    let mut buf = vec![];
+    let mut out: HashMap<String, Vec<Merge>> = HashMap::new();
+    let mut sheet: Option<String> = None;
+    let (mut row, mut col, mut repeat) = (0usize, 0usize, 1usize);
+    let num = |e: &quick_xml::events::BytesStart<'_>, name: &str| -> usize {
+        attr(e, name)
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(1)
+            .max(1)
+    };
+    loop {
+        let ev = r.read_event_into(&mut buf).ok()?;
+        let empty = matches!(ev, Event::Empty(_));
+        match ev {
+            Event::Eof => break,
+            Event::Start(e) | Event::Empty(e) => match e.local_name().as_ref() {
+                "table" => {
+                    sheet = attr(&e, "table:name");
+                    row = 0;
+                }
+                "table-row" => {
+                    col = 0;
+                    repeat = num(&e, "table:number-rows-repeated");
+                    if empty {
+                        row = row.saturating_add(repeat);
+                    }
+                }
+                "table-cell" | "covered-table-cell" => {
+                    let cs = num(&e, "table:number-columns-spanned");
+                    let rs = num(&e, "table:number-rows-spanned");
+                    if (cs > 1 || rs > 1) && e.local_name().as_ref() == "table-cell" {
+                        if let Some(s) = &sheet {
+                            out.entry(s.clone()).or_default().push(Merge {
+                                start: (row, col),
+                                end: (row + rs - 1, col + cs - 1),
+                            });
+                        }
+                    }
+                    col = col.saturating_add(num(&e, "table:number-columns-repeated"));
+                }
+                _ => {}
+            },
+            Event::End(e) => match e.local_name().as_ref() {
+                "table-row" => row = row.saturating_add(repeat),
+                "table" => sheet = None,
+                _ => {}
+            },
+            _ => {}
+        }
+        buf.clear();
+    }
+    Some(out)
 }
 
 /// A worksheet's values as cells from A1, text in NFC.

@@ -2359,3 +2359,37 @@ fn a_departments_own_row_labels_map_to_the_catalogue() {
     );
     assert!(env.ok(&["audit"]).contains("labels.upsert"));
 }
+
+#[test]
+fn the_same_form_as_an_opendocument_spreadsheet_imports() {
+    // tests/it/data/office_form.ods is office_form() written by odfpy
+    // (data/office_form_ods.py), with merged header bands, covered cells and
+    // LibreOffice's repeated empty cells and rows
+    let env = Env::new();
+    let ods = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/data/office_form.ods");
+    let out = env.run(&["import", ods, "--dry-run"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "column G 'So với cùng kỳ (%) Tháng 10': the row's indicator, yoy_pct 2020-10"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let said = env.ok(&["import", ods]);
+    assert!(said.contains("10 observations"), "{said}");
+    let rows = env.query_csv(&["--indicator", "RETAIL_GOODS", "--period", "2020-01/2020-10"]);
+    assert!(
+        rows.iter()
+            .any(|r| r[1] == "79" && r[3] == "level" && r[4] == "698765.4"),
+        "{rows:?}"
+    );
+    // a damaged one: refused, nothing written
+    let before = env.counts();
+    let bytes = std::fs::read(ods).unwrap();
+    let cut = env.file("cut.ods", &bytes[..bytes.len() / 2]);
+    let out = env.run(&["import", &cut]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("cut.ods"), "{}", stderr(&out));
+    assert_eq!(env.counts(), before);
+}
