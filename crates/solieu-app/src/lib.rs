@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod demo;
 pub mod error;
 pub mod figures;
+pub mod forms;
 pub mod locks;
 pub mod pull;
 pub mod relocate;

@@ -9,6 +9,7 @@
 pub mod canonical;
 pub mod files;
 pub mod parquet;
+pub mod template;
 
 use anyhow::Result;
 use solieu_model::{AreaRegistry, Indicator, Vintage};

@@ -753,7 +753,11 @@ pub fn read(
             cols.insert(c, Col::Code);
         } else if ["don vi tinh", "dvt", "don vi", "unit"].contains(&f.as_str()) {
             cols.insert(c, Col::Unit);
-        } else if ["stt", "so tt", "tt", "ghi chu", "note"].contains(&f.as_str()) {
+        } else if ["stt", "so tt", "tt", "ghi chu", "note"].contains(&f.as_str())
+            || f.contains("tham khao")
+        {
+            // a column "(tham khảo)" gives figures for reference only (last
+            // year's, in a template solieu wrote): not the unit's report
             cols.insert(c, Col::Ignore);
         } else {
             parsed.push((c, text, parse_header(&parts.join(" "))));

@@ -253,7 +253,12 @@ fn query_figures(state: &AppState, p: &Principal, q: FiguresQuery) -> Result<Res
     }
 }
 
-fn file_response(media: &str, name: &str, bytes: Vec<u8>, next: Option<usize>) -> Response {
+pub(crate) fn file_response(
+    media: &str,
+    name: &str,
+    bytes: Vec<u8>,
+    next: Option<usize>,
+) -> Response {
     let mut res = (
         [
             (header::CONTENT_TYPE, media.to_string()),

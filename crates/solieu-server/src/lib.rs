@@ -442,6 +442,7 @@ pub fn api(state: Arc<AppState>) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(data::export))
         .routes(routes!(work::forms))
         .routes(routes!(work::put_form))
+        .routes(routes!(work::form_template))
         .routes(routes!(work::rounds))
         .routes(routes!(work::round_action))
         .routes(routes!(work::rules))

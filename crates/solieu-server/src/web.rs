@@ -104,6 +104,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("deadline", "Hạn nộp", "Due"),
     ("enter", "Nhập số liệu", "Enter figures"),
     ("save_draft", "Lưu nháp", "Save draft"),
+    (
+        "download_form",
+        "Tải biểu mẫu Excel để điền",
+        "Download the form as an Excel workbook to fill in",
+    ),
     ("submit", "Gửi báo cáo", "Submit"),
     ("approve", "Phê duyệt", "Approve"),
     ("return", "Trả lại", "Return"),

@@ -858,3 +858,61 @@ pub async fn latest_release(
         at: solieu_app::timefmt::format_micros(at),
     })))
 }
+
+/// The unit and month of a form template.
+#[derive(Deserialize, IntoParams)]
+pub struct TemplateQuery {
+    /// The reporting unit (area code).
+    unit: String,
+    /// The month (2020-10).
+    period: String,
+}
+
+/// A unit's form as the Excel workbook it fills in and sends back (to
+/// `POST /api/v1/submissions`): laid out like the office's form, last year's
+/// figures for reference, the cells to fill, the rest protected. Staff, and
+/// reporters of the unit.
+#[utoipa::path(get, path = "/api/v1/forms/{code}/template", tag = "reporting",
+    params(("code" = String, Path, description = "Form code"), TemplateQuery), security(("token" = []), ("session" = [])),
+    responses((status = 200, description = "The workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 400, description = "Malformed request", body = super::ErrorBody),
+        (status = 401, description = "No or unknown credentials", body = super::ErrorBody),
+        (status = 403, description = "Not allowed for this account", body = super::ErrorBody)))]
+pub async fn form_template(
+    State(state): State<Arc<AppState>>,
+    Caller(p): Caller,
+    Path(code): Path<String>,
+    Query(q): Query<TemplateQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let account = need(
+        &state,
+        &p,
+        &[Role::Admin, Role::Analyst, Role::Reporter],
+        "downloading a form",
+    )?
+    .clone();
+    if !solieu_app::scope::may_write(&account, &q.unit, &[]) {
+        return Err(state.fail(
+            solieu_app::Code::Forbidden,
+            format!(
+                "account {} does not report for unit {}",
+                account.name, q.unit
+            ),
+        ));
+    }
+    let period = Period::parse(&q.period).map_err(|e| state.bad(e.to_string()))?;
+    let (name, bytes) = state
+        .blocking(move |st| {
+            let store = st.store()?;
+            let engine = st.engine()?;
+            solieu_app::forms::template(&**store, &engine, &code, &q.unit, period)
+                .map_err(|e| st.bad(e.to_string()))
+        })
+        .await?;
+    Ok(super::data::file_response(
+        solieu_export::XLSX_MEDIA_TYPE,
+        &name,
+        bytes,
+        None,
+    ))
+}

@@ -51,6 +51,8 @@ enum Command {
     /// A department's own row labels mapped to catalogue indicators and
     /// breakdown codes (import a CSV, list them).
     Mapping(cmd::mapping::Args),
+    /// A unit's form as the Excel workbook it fills in and sends back.
+    Form(cmd::form::Args),
     /// Read stored figures.
     Query(cmd::query::Args),
     /// Export stored figures as canonical CSV (re-importable), XLSX, SDMX-CSV or Parquet.
@@ -133,6 +135,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(a) => cmd::import::run(&ctx, a),
         Command::Pull(a) => cmd::pull::run(&ctx, a),
         Command::Mapping(a) => cmd::mapping::run(&ctx, a),
+        Command::Form(a) => cmd::form::run(&ctx, a),
         Command::Query(a) => cmd::query::run(&ctx, a),
         Command::Export(a) => cmd::export::run(&ctx, a),
         Command::Report(a) => cmd::report::run(&ctx, a),

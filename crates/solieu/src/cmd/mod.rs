@@ -10,6 +10,7 @@ pub mod check;
 pub mod codelists;
 pub mod demo;
 pub mod export;
+pub mod form;
 pub mod import;
 pub mod indicators;
 pub mod init;

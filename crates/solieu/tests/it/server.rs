@@ -2213,3 +2213,149 @@ fn a_pull_from_a_second_server_then_an_incremental_pull_brings_the_changed_figur
         2
     );
 }
+
+/// Types numbers into the empty input cells of a workbook solieu wrote:
+/// `values` maps a cell reference (`F9`) to a number, as a person filling
+/// the form would.
+fn fill_cells(xlsx: &[u8], values: &[(&str, f64)]) -> Vec<u8> {
+    use std::io::{Cursor, Read, Write};
+    let mut zin = zip::ZipArchive::new(Cursor::new(xlsx)).unwrap();
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for i in 0..zin.len() {
+        let mut f = zin.by_index(i).unwrap();
+        let name = f.name().unwrap().to_string();
+        let mut content = Vec::new();
+        f.read_to_end(&mut content).unwrap();
+        if name == "xl/worksheets/sheet1.xml" {
+            let mut text = String::from_utf8(content).unwrap();
+            for (cell, v) in values {
+                let at = text
+                    .find(&format!("<c r=\"{cell}\" "))
+                    .unwrap_or_else(|| panic!("no cell {cell}"));
+                let end = at + text[at..].find("/>").unwrap();
+                let open = &text[at..end];
+                let filled = format!("{open}><v>{v}</v></c>");
+                text.replace_range(at..end + 2, &filled);
+            }
+            content = text.into_bytes();
+        }
+        out.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        out.write_all(&content).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+#[test]
+fn a_units_form_template_filled_in_imports_back_with_no_option() {
+    let srv = Server::start(&[]);
+    let admin = srv.account("quantri", "admin", &[]);
+    let other = srv.account("baocao75", "reporter", &["--area", "75"]);
+    let r = srv.json(
+        "PUT",
+        "/api/v1/forms/BC_THANG",
+        Auth::Token(&admin),
+        &serde_json::json!({
+            "name": "Báo cáo tháng của Sở Công Thương",
+            "frequency": "month",
+            "indicators": ["RETAIL_GOODS", "EXPORTS", "IIP"],
+            "units": ["79", "75"]
+        }),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    // the API: a workbook for staff and the unit's reporters, not for another unit's
+    let path = "/api/v1/forms/BC_THANG/template?unit=79&period=2020-11";
+    let r = srv.request("GET", path, Auth::Token(&admin), "", b"");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r
+        .header("content-disposition")
+        .unwrap()
+        .contains("BC_THANG_79_2020-11.xlsx"));
+    assert!(r.body.starts_with("PK"));
+    let r = srv.request("GET", path, Auth::Token(&other), "", b"");
+    assert_eq!(r.status, 403, "{}", r.body);
+    // the command line writes the same form
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("form.xlsx");
+    solieu(
+        &srv.data,
+        &[
+            "form",
+            "template",
+            "BC_THANG",
+            "--unit",
+            "79",
+            "--period",
+            "2020-11",
+            "-o",
+            file.to_str().unwrap(),
+        ],
+        None,
+    );
+    let bytes = std::fs::read(&file).unwrap();
+    // last year's figures are there for reference, and only for reference
+    let local = dir.path().join("local");
+    solieu(&local, &["init"], None);
+    let out = Command::new(env!("CARGO_BIN_EXE_solieu"))
+        .arg("--data")
+        .arg(&local)
+        .args(["import", file.to_str().unwrap(), "--dry-run"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "an empty form is not a report: {err}"
+    );
+    assert!(err.contains("no observations"), "{err}");
+    // filled in as the unit would (rows 9-11, in the catalogue's order: IIP,
+    // RETAIL_GOODS, EXPORTS),
+    // it imports with no option: the area from the issuing body, the period
+    // from the title and headers, the indicators from the code column
+    let filled = dir.path().join("filled.xlsx");
+    std::fs::write(
+        &filled,
+        fill_cells(
+            &bytes,
+            &[
+                ("F9", 103.4),
+                ("I9", 100.2),
+                ("F10", 73500.5),
+                ("H10", 760012.3),
+                ("I10", 108.2),
+                ("F11", 3950.0),
+                ("H11", 40650.0),
+            ],
+        ),
+    )
+    .unwrap();
+    let said = solieu(&local, &["import", filled.to_str().unwrap()], None);
+    assert!(said.contains("7 observations"), "{said}");
+    let rows = solieu(
+        &local,
+        &[
+            "query",
+            "--format",
+            "csv",
+            "--indicator",
+            "RETAIL_GOODS,EXPORTS,IIP",
+            "--area",
+            "79",
+        ],
+        None,
+    );
+    for want in [
+        "RETAIL_GOODS,79,2020-11,level,73500.5,E",
+        "RETAIL_GOODS,79,2020-01/2020-11,level,760012.3,E",
+        "RETAIL_GOODS,79,2020-11,yoy_pct,8.2,E",
+        "EXPORTS,79,2020-01/2020-11,level,40650,E",
+        "IIP,79,2020-11,level,103.4,E",
+        "IIP,79,2020-11,yoy_pct,0.2,E",
+    ] {
+        assert!(rows.contains(want), "{want}: {rows}");
+    }
+    assert!(
+        !rows.contains("2019-"),
+        "reference figures imported: {rows}"
+    );
+}
