@@ -293,14 +293,49 @@ fn read_xls(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
                 "sheet '{name}': more than {MAX_CELLS} cells; expected a form or a table"
             ));
         }
-        sheets.push(Sheet {
+        sheets.push(legacy_sheet(Sheet {
             rows: grid(&range),
             merges: merges(wb.merge_cells_by_sheet_name(&name).unwrap_or_default()),
             name,
             legacy: HashMap::new(),
-        });
+        }));
     }
     Ok(sheets)
+}
+
+/// A `.xls` sheet typed in a legacy Vietnamese font (TCVN3 `.VnTime`, VNI):
+/// calamine gives no cell fonts for this format, so a sheet in which no
+/// table is recognised, but is once its text cells are read as TCVN3 (or
+/// VNI), is taken as written in that font, every text cell decoded.
+fn legacy_sheet(sheet: Sheet) -> Sheet {
+    let recognised = |s: &Sheet| {
+        crate::wide::find_label_header(s).is_some()
+            || s.rows.iter().any(|r| {
+                r.iter()
+                    .any(|c| c.text().trim().eq_ignore_ascii_case("indicator"))
+            })
+    };
+    if recognised(&sheet) {
+        return sheet;
+    }
+    for font in [LegacyFont::Tcvn3 { upper: false }, LegacyFont::Vni] {
+        let mut decoded = sheet.clone();
+        for (r, row) in decoded.rows.iter_mut().enumerate() {
+            for (c, cell) in row.iter_mut().enumerate() {
+                if let Cell::Text(t) = cell {
+                    let d = font.decode(t);
+                    if d != *t {
+                        *t = d;
+                        decoded.legacy.insert((r, c), font);
+                    }
+                }
+            }
+        }
+        if !decoded.legacy.is_empty() && recognised(&decoded) {
+            return decoded;
+        }
+    }
+    sheet
 }
 
 /// The media type an OpenDocument spreadsheet (`.ods`) stores first in

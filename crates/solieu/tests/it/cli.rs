@@ -2393,3 +2393,35 @@ fn the_same_form_as_an_opendocument_spreadsheet_imports() {
     assert!(stderr(&out).contains("cut.ods"), "{}", stderr(&out));
     assert_eq!(env.counts(), before);
 }
+
+#[test]
+fn an_xls_form_typed_in_the_tcvn3_font_imports() {
+    // tests/it/data/office_form_tcvn3.xls: a form typed in .VnTime, written
+    // by xlwt (data/office_form_tcvn3_xls.py); the .xls format gives no cell
+    // fonts, so the sheet is recognised once its text is read as TCVN3
+    let env = Env::new();
+    let xls = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/it/data/office_form_tcvn3.xls"
+    );
+    let out = env.run(&["import", xls]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cells in legacy Vietnamese fonts decoded to Unicode"),
+        "{}",
+        stderr(&out)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("6 observations"), "{said}");
+    let rows = env.query_csv(&["--indicator", "RETAIL_GOODS,EXPORTS", "--area", "75"]);
+    assert!(
+        rows.iter()
+            .any(|r| r[0] == "RETAIL_GOODS" && r[2] == "2020-01/2020-10" && r[4] == "105678.9"),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r[0] == "EXPORTS" && r[2] == "2020-10" && r[4] == "1700" && r[5] == "E"),
+        "{rows:?}"
+    );
+}
