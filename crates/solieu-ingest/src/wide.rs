@@ -416,6 +416,24 @@ fn under_table(sheet: &Sheet, r: usize) -> bool {
     })
 }
 
+/// The period a sheet's title names ("THÁNG 10 VÀ 10 THÁNG NĂM 2020": the
+/// year, and the month when it says one), with the title cell and text.
+fn title_period(
+    sheet: &Sheet,
+    header_row: usize,
+) -> Option<(i32, Option<u8>, usize, usize, String)> {
+    for r in 0..header_row {
+        for c in 0..sheet.rows[r].len() {
+            let text = sheet.get(r, c).text();
+            let p = parse_header(text);
+            if let Some(y) = p.year {
+                return Some((y, p.month, r, c, text.to_string()));
+            }
+        }
+    }
+    None
+}
+
 fn find_year(sheet: &Sheet, header_row: usize) -> Option<i32> {
     for r in 0..header_row {
         for c in 0..sheet.rows[r].len() {
@@ -729,6 +747,7 @@ pub fn read(
         }
     };
     let default_year = opts.year.or_else(|| find_year(sheet, hr));
+    let title = title_period(sheet, hr);
     // classify columns
     let mut parsed: Vec<(usize, String, Parsed)> = vec![];
     let mut cols: HashMap<usize, Col> = HashMap::new();
@@ -807,6 +826,35 @@ pub fn read(
             ));
             continue;
         };
+        // a column of a later period than the title's is a contradiction
+        // (a column of the previous year is a comparison, and normal)
+        if let Some((ty, tm, tr, tc, title)) = &title {
+            let (py, pm) = (period.year(), period.months().1);
+            let later = match period {
+                _ if measure == Measure::Plan || measure == Measure::PlanYoyPct => py > *ty,
+                Period::Month(..) | Period::Cumulative(..) => {
+                    py > *ty || (py == *ty && tm.is_some_and(|m| pm > m))
+                }
+                _ => py > *ty,
+            };
+            if later {
+                errors.push(diag(
+                    hr,
+                    c,
+                    &text,
+                    format!(
+                        "the column is for {period} but the title ({}: '{}') reports {}; expected the title's period or an earlier one (correct the header or the title)",
+                        cell_ref(*tr, *tc),
+                        title.trim(),
+                        match tm {
+                            Some(m) => format!("{ty}-{m:02}"),
+                            None => ty.to_string(),
+                        }
+                    ),
+                ));
+                continue;
+            }
+        }
         let status = p.status.unwrap_or_else(|| {
             if Some(period.year()) != report_year {
                 Status::Final

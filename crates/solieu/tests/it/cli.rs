@@ -2425,3 +2425,45 @@ fn an_xls_form_typed_in_the_tcvn3_font_imports() {
         "{rows:?}"
     );
 }
+
+#[test]
+fn a_column_of_a_later_period_than_the_title_is_refused() {
+    let env = Env::new();
+    let path = env.dir.path().join("late.xlsx");
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "UBND THÀNH PHỐ HỒ CHÍ MINH").unwrap();
+    ws.write_string(2, 0, "MỘT SỐ CHỈ TIÊU KINH TẾ THÁNG 10 NĂM 2020")
+        .unwrap();
+    for (c, h) in [
+        "STT",
+        "Chỉ tiêu",
+        "Đơn vị tính",
+        "Thực hiện tháng 10/2019",
+        "Ước tính tháng 11/2020",
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write_string(4, c as u16, *h).unwrap();
+    }
+    ws.write_string(5, 0, "1").unwrap();
+    ws.write_string(5, 1, "Doanh thu bán lẻ hàng hóa").unwrap();
+    ws.write_string(5, 2, "tỷ đồng").unwrap();
+    ws.write_number(5, 3, 61000.0).unwrap();
+    ws.write_number(5, 4, 71234.5).unwrap();
+    wb.save(&path).unwrap();
+    let before = env.counts();
+    let out = env.run(&["import", path.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    // the previous year's column is a comparison; the later month is not
+    assert!(!err.contains(":5:D5"), "{err}");
+    assert!(
+        err.contains("late.xlsx[Sheet1]:5:E5")
+            && err.contains("the column is for 2020-11 but the title (A3")
+            && err.contains("reports 2020-10"),
+        "{err}"
+    );
+    assert_eq!(env.counts(), before);
+}
