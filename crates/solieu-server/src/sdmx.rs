@@ -118,6 +118,9 @@ async fn v1(
     if resource == "data" {
         return v1_data(&state, &p, &segs, &q, &headers);
     }
+    if resource == "availableconstraint" {
+        return v1_availability(&state, &p, &segs, &q, &headers);
+    }
     let Some(format) = structure_format(&accept(&headers), false) else {
         return not_acceptable(&headers, &[STRUCTURE_XML, STRUCTURE_JSON]);
     };
@@ -695,24 +698,8 @@ fn v1_data(
             "the dataflow is missing: /data/{flowRef}",
         );
     };
-    let parts: Vec<&str> = flow.split(',').collect();
-    let (agency, id, version) = match parts.as_slice() {
-        [id] => (solieu_sdmx::AGENCY, *id, "latest"),
-        [a, id] => (*a, *id, "latest"),
-        [a, id, v] => (*a, *id, *v),
-        _ => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                140,
-                "flowRef: FLOW, AGENCY,FLOW or AGENCY,FLOW,VERSION",
-            )
-        }
-    };
-    if !matches_any(agency, solieu_sdmx::AGENCY)
-        || !id.eq_ignore_ascii_case(solieu_sdmx::FLOW)
-        || !version_ok(version)
-    {
-        return error(StatusCode::NOT_FOUND, 100, &format!("no dataflow {flow}"));
+    if let Some(refused) = check_flow(flow) {
+        return refused;
     }
     let mut dq = DataQuery::default();
     let Ok(dims) = key_dims(state) else {
@@ -772,6 +759,166 @@ fn v1_data(
         }
         Ok(sets) => render(state, sets, format, detail, flat, headers),
     }
+}
+
+/// A v1 `flowRef` (`FLOW`, `AGENCY,FLOW` or `AGENCY,FLOW,VERSION`) that is
+/// not this service's dataflow: the answer to give.
+fn check_flow(flow: &str) -> Option<Response> {
+    let parts: Vec<&str> = flow.split(',').collect();
+    let (agency, id, version) = match parts.as_slice() {
+        [id] => (solieu_sdmx::AGENCY, *id, "latest"),
+        [a, id] => (*a, *id, "latest"),
+        [a, id, v] => (*a, *id, *v),
+        _ => {
+            return Some(error(
+                StatusCode::BAD_REQUEST,
+                140,
+                "flowRef: FLOW, AGENCY,FLOW or AGENCY,FLOW,VERSION",
+            ))
+        }
+    };
+    (!matches_any(agency, solieu_sdmx::AGENCY)
+        || !id.eq_ignore_ascii_case(solieu_sdmx::FLOW)
+        || !version_ok(version))
+    .then(|| error(StatusCode::NOT_FOUND, 100, &format!("no dataflow {flow}")))
+}
+
+/// `/availableconstraint/{flowRef}/{key}/{providerRef}/{componentID}`:
+/// which codes of each dimension have data under the key, and the time range
+/// (`mode=exact`, the default); with `mode=available`, for each dimension
+/// the codes the other dimensions' selections leave — what a data explorer
+/// greys out. An actual `ContentConstraint` in an SDMX-ML 2.1 structure
+/// message; `startPeriod`/`endPeriod` narrow the data looked at.
+fn v1_availability(
+    state: &AppState,
+    p: &Principal,
+    segs: &[String],
+    q: &Params,
+    headers: &HeaderMap,
+) -> Response {
+    if structure_format(&accept(headers), false) != Some(StructureFormat::Xml) {
+        return not_acceptable(headers, &[STRUCTURE_XML]);
+    }
+    let Ok(as_of) = read_as_of(state, p, None) else {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            110,
+            "sign in or wait for a release",
+        );
+    };
+    let Some(flow) = segs.get(1) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            140,
+            "the dataflow is missing: /availableconstraint/{flowRef}",
+        );
+    };
+    if let Some(refused) = check_flow(flow) {
+        return refused;
+    }
+    let Ok(dims) = key_dims(state) else {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, 500, "internal error");
+    };
+    let key = match segs.get(2).map(String::as_str) {
+        None | Some("all") => vec![vec![]; dims.len()],
+        Some(k) => match parse_key(k, &dims) {
+            Ok(k) => k,
+            Err(e) => return error(StatusCode::BAD_REQUEST, 140, &e),
+        },
+    };
+    let component = match segs.get(4).map(String::as_str) {
+        None | Some("all") => None,
+        Some(c) if c == "TIME_PERIOD" || dims.iter().any(|d| d == c) => Some(c.to_string()),
+        Some(c) => {
+            return error(
+                StatusCode::NOT_FOUND,
+                100,
+                &format!(
+                    "{c} is not a dimension of {}; expected one of {} or TIME_PERIOD",
+                    solieu_sdmx::FLOW,
+                    dims.join(", ")
+                ),
+            )
+        }
+    };
+    let available = match q.get("mode") {
+        None | Some("exact") => false,
+        Some("available") => true,
+        Some(m) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                140,
+                &format!("mode={m}: expected exact or available"),
+            )
+        }
+    };
+    let range = |k: &str| -> Result<Option<(NaiveDate, NaiveDate)>, String> {
+        q.get(k)
+            .map(|v| {
+                bounds(v).ok_or_else(|| {
+                    format!("{k}={v}: expected 2020, 2020-10, 2020-Q3, 2020-S1 or 2020-10-31")
+                })
+            })
+            .transpose()
+    };
+    let (start, end) = match (range("startPeriod"), range("endPeriod")) {
+        (Ok(s), Ok(e)) => (s.map(|x| x.0), e.map(|x| x.1)),
+        (Err(e), _) | (_, Err(e)) => return error(StatusCode::BAD_REQUEST, 140, &e),
+    };
+    let run = |k: Vec<Vec<String>>| -> Result<Vec<Series>, ()> {
+        let dq = DataQuery {
+            keys: vec![k],
+            start,
+            end,
+            ..DataQuery::default()
+        };
+        Ok(select(state, &dq, as_of)?
+            .into_iter()
+            .flat_map(|s| s.1)
+            .collect())
+    };
+    let Ok(base) = run(key.clone()) else {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, 500, "internal error");
+    };
+    if base.is_empty() {
+        return error(StatusCode::NOT_FOUND, 100, "No Results Found");
+    }
+    let mut codes = vec![None; dims.len()];
+    for (i, d) in dims.iter().enumerate() {
+        if component.as_ref().is_some_and(|c| c != d) {
+            continue;
+        }
+        let widened;
+        let series = if available && !key[i].is_empty() {
+            let mut k = key.clone();
+            k[i].clear();
+            let Ok(w) = run(k) else {
+                return error(StatusCode::INTERNAL_SERVER_ERROR, 500, "internal error");
+            };
+            widened = w;
+            &widened
+        } else {
+            &base
+        };
+        codes[i] = Some(
+            series
+                .iter()
+                .filter_map(|s| s.key.get(i).cloned())
+                .collect::<std::collections::BTreeSet<String>>(),
+        );
+    }
+    let time = if component.as_ref().is_none_or(|c| c == "TIME_PERIOD") {
+        let periods = base.iter().flat_map(|s| s.obs.iter().map(|o| o.0.as_str()));
+        let first = periods.clone().min();
+        first.zip(periods.max())
+    } else {
+        None
+    };
+    reply(
+        StatusCode::OK,
+        STRUCTURE_XML,
+        solieu_sdmx::availability_21(&dims, &codes, time, &now()),
+    )
 }
 
 fn v2_data(

@@ -2359,3 +2359,74 @@ fn a_units_form_template_filled_in_imports_back_with_no_option() {
         "reference figures imported: {rows}"
     );
 }
+
+#[test]
+fn sdmx_availability_says_which_codes_have_data() {
+    let srv = Server::start(&[]);
+    let get = |path: &str, accept: &str| {
+        let mut s = TcpStream::connect(&srv.addr).unwrap();
+        write!(
+            s,
+            "GET /sdmx/v1{path} HTTP/1.1\r\nHost: x\r\nAccept: {accept}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        let status: u16 = out.split_whitespace().nth(1).unwrap().parse().unwrap();
+        (status, out)
+    };
+    // exact: the product groups with data for HCMC's exports, and the time range
+    let (st, body) = get(
+        "/availableconstraint/DF_SOLIEU/M.EXPORTS.79.VALUE/all/all",
+        "*/*",
+    );
+    assert_eq!(st, 200, "{body}");
+    assert!(body.contains("content-type: application/vnd.sdmx.structure+xml;version=2.1"));
+    for part in [
+        "<str:ContentConstraint id=\"CC_DF_SOLIEU_AVAILABLE\"",
+        "type=\"Actual\"",
+        "<com:KeyValue id=\"PRODUCT\"><com:Value>BAGS</com:Value>",
+        "<com:Value>ELECTRONICS</com:Value>",
+        "<com:KeyValue id=\"REF_AREA\"><com:Value>79</com:Value></com:KeyValue>",
+        "<com:StartPeriod isInclusive=\"true\">2018-01</com:StartPeriod>",
+    ] {
+        assert!(body.contains(part), "{part}: {body}");
+    }
+    // available: with ELECTRONICS chosen, the other product groups are still
+    // offered (only the other dimensions narrow a dimension's choices)
+    let (st, body) = get(
+        "/availableconstraint/DF_SOLIEU/M.EXPORTS.79.VALUE._T.ELECTRONICS/all/PRODUCT?mode=available",
+        "application/vnd.sdmx.structure+xml;version=2.1",
+    );
+    assert_eq!(st, 200, "{body}");
+    assert!(body.contains("<com:Value>RICE</com:Value>"), "{body}");
+    assert!(!body.contains("id=\"REF_AREA\""), "{body}");
+    let (_, exact) = get(
+        "/availableconstraint/DF_SOLIEU/M.EXPORTS.79.VALUE._T.ELECTRONICS/all/PRODUCT",
+        "*/*",
+    );
+    assert!(!exact.contains("<com:Value>RICE</com:Value>"), "{exact}");
+    // nothing there, an unknown dimension, a bad mode, JSON asked
+    for (path, accept, want) in [
+        (
+            "/availableconstraint/DF_SOLIEU/M.NOPE.79/all/all",
+            "*/*",
+            404,
+        ),
+        ("/availableconstraint/DF_SOLIEU/all/all/COLOUR", "*/*", 404),
+        (
+            "/availableconstraint/DF_SOLIEU/all/all/all?mode=some",
+            "*/*",
+            400,
+        ),
+        ("/availableconstraint/DF_OTHER/all/all/all", "*/*", 404),
+        (
+            "/availableconstraint/DF_SOLIEU/all/all/all",
+            "application/vnd.sdmx.structure+json;version=2.0.0",
+            406,
+        ),
+    ] {
+        let (st, body) = get(path, accept);
+        assert_eq!(st, want, "{path}: {body}");
+    }
+}
