@@ -910,30 +910,6 @@ pub fn error_message(code: u16, text: &str) -> String {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn codes_and_periods() {
-        assert_eq!(unit_code("tỷ đồng"), "TY_DONG");
-        assert_eq!(unit_code("%"), "PCT");
-        assert_eq!(unit_code("triệu USD"), "TRIEU_USD");
-        assert_eq!(time_period(Period::Cumulative(2020, 10)), "2020-10");
-        assert_eq!(
-            measure_code(Measure::Level, Period::Cumulative(2020, 10)),
-            "VALUE_YTD"
-        );
-        assert_eq!(
-            measure_code(Measure::YoyPct, Period::Month(2020, 10)),
-            "YOY_PCT"
-        );
-        assert_eq!(time_period(Period::Quarter(2020, 3)), "2020-Q3");
-        assert_eq!(freq(Period::Half(2020, 1)), "S");
-        assert!(error_message(100, "a<b").contains("a&lt;b"));
-    }
-}
-
 /// Which codes of each dimension have data, and the time range they span:
 /// the answer to an availability query (`/availableconstraint`), as an
 /// SDMX-ML 2.1 structure message holding one actual `ContentConstraint` on
@@ -970,4 +946,28 @@ pub fn availability_21(
     }
     s.push_str("</str:CubeRegion></str:ContentConstraint></str:Constraints></mes:Structures></mes:Structure>");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_periods() {
+        assert_eq!(unit_code("tỷ đồng"), "TY_DONG");
+        assert_eq!(unit_code("%"), "PCT");
+        assert_eq!(unit_code("triệu USD"), "TRIEU_USD");
+        assert_eq!(time_period(Period::Cumulative(2020, 10)), "2020-10");
+        assert_eq!(
+            measure_code(Measure::Level, Period::Cumulative(2020, 10)),
+            "VALUE_YTD"
+        );
+        assert_eq!(
+            measure_code(Measure::YoyPct, Period::Month(2020, 10)),
+            "YOY_PCT"
+        );
+        assert_eq!(time_period(Period::Quarter(2020, 3)), "2020-Q3");
+        assert_eq!(freq(Period::Half(2020, 1)), "S");
+        assert!(error_message(100, "a<b").contains("a&lt;b"));
+    }
 }
