@@ -94,7 +94,7 @@ fn last_mark(store: &dyn Backend, target: &str) -> Result<Option<i64>> {
 }
 
 /// The accepted data formats, most preferred first.
-const ACCEPT: &str = "application/vnd.sdmx.structurespecificdata+xml;version=2.1, application/vnd.sdmx.genericdata+xml;version=2.1;q=0.9, application/vnd.sdmx.data+csv;version=1.0.0;q=0.8";
+const ACCEPT: &str = "application/vnd.sdmx.structurespecificdata+xml;version=2.1, application/vnd.sdmx.genericdata+xml;version=2.1;q=0.9, application/vnd.sdmx.data+csv;version=1.0.0;q=0.8, application/vnd.sdmx.data+json;version=2.0.0;q=0.7, application/vnd.sdmx.data+json;version=1.0.0;q=0.6";
 
 /// An RFC 3339 UTC time for a query string (`2024-11-13T06:49:09Z`).
 fn utc(us: i64) -> String {

@@ -117,6 +117,15 @@ pub fn read_files(
                 }
                 Err(e) => errors.extend(e),
             }
+        } else if sdmx_ml::is_sdmx_json(input.bytes) {
+            match sdmx_ml::read_json(input.bytes, input.name, opts.sdmx_mapping.clone()) {
+                Ok((r, header, skipped)) => {
+                    notes.extend(sdmx_ml_notes(input.name, &header, &skipped, r.len()));
+                    recorded_at = recorded_at.max(header.prepared_micros());
+                    records.extend(r);
+                }
+                Err(e) => errors.extend(e),
+            }
         } else if is_xlsx(input) {
             match read_xlsx(input, cat, opts, &dims, &mut notes) {
                 Ok(r) => records.extend(r),
@@ -127,6 +136,18 @@ pub fn read_files(
             let (text, encoding) = legacy::decode_text_file(input.bytes);
             if encoding != "UTF-8" {
                 notes.push(format!("{}: not UTF-8, decoded as {encoding}", input.name));
+            }
+            let lead = text.trim_start_matches('\u{feff}').trim_start();
+            if lead.starts_with('<') || lead.starts_with('{') {
+                errors.push(file_error(
+                    input.name,
+                    format!(
+                        "{} file that is not a data message solieu reads (its first bytes: '{}'); expected an SDMX-ML 2.1 GenericData or StructureSpecificData message, an SDMX-JSON data message, a CSV or a workbook",
+                        if lead.starts_with('<') { "an XML" } else { "a JSON" },
+                        solieu_model::text::clip(lead, 80)
+                    ),
+                ));
+                continue;
             }
             let read = if sdmx_csv::is_sdmx_csv(&text) {
                 sdmx_csv::read(&text, input.name)
@@ -184,7 +205,7 @@ pub fn sdmx_ml_notes(
     read: usize,
 ) -> Vec<String> {
     let mut notes = vec![format!(
-        "{name}: SDMX-ML message {} of {}{}, structure {}: {read} observations read{}",
+        "{name}: SDMX message {} of {}{}, structure {}: {read} observations read{}",
         if h.id.is_empty() { "-" } else { &h.id },
         if h.sender.is_empty() {
             "an unnamed sender"

@@ -927,6 +927,274 @@ pub fn shift_decimal(text: &str, by: i32) -> Option<String> {
     Some(format!("{}{s}", if neg { "-" } else { "" }))
 }
 
+/// Whether bytes (the first kilobytes suffice) are an SDMX-JSON data
+/// message (1.0 or 2.0).
+pub fn is_sdmx_json(head: &[u8]) -> bool {
+    let h = String::from_utf8_lossy(&head[..head.len().min(65536)]);
+    let t = h.trim_start_matches('\u{feff}').trim_start();
+    t.starts_with('{') && t.contains("\"dataSets\"")
+}
+
+/// `AGENCY:ID(VERSION)` out of an SDMX URN
+/// (`urn:sdmx:org.sdmx.infomodel.datastructure.Dataflow=SOLIEU:DF_SOLIEU(1.0)`).
+fn structure_of_urn(urn: &str) -> Option<Structure> {
+    let (_, rest) = urn.split_once('=')?;
+    let (agency, rest) = rest.split_once(':')?;
+    let (id, version) = match rest.split_once('(') {
+        Some((i, v)) => (i, v.trim_end_matches(')')),
+        None => (rest, ""),
+    };
+    Some(Structure {
+        agency: agency.to_string(),
+        id: id.to_string(),
+        version: version.to_string(),
+    })
+}
+
+/// Reads an SDMX-JSON data message (1.0: `header`, `structure`; 2.0:
+/// `meta`, `data.structures`), series or flat observations, through the
+/// same mapping as SDMX-ML: the records, the header and what was left out.
+pub fn read_json(
+    bytes: &[u8],
+    file: &str,
+    mapping: Option<Mapping>,
+) -> Result<(Vec<RawRecord>, Header, Skipped), Vec<Diagnostic>> {
+    use serde_json::Value;
+    let fail = |column: &str, message: String| {
+        vec![Diagnostic {
+            loc: Loc {
+                file: file.to_string(),
+                sheet: None,
+                row: 0,
+                column: column.to_string(),
+            },
+            value: String::new(),
+            message,
+        }]
+    };
+    let doc: Value =
+        serde_json::from_slice(bytes).map_err(|e| fail("-", format!("not JSON: {e}")))?;
+    // 2.0 keeps the message under `data` and its header in `meta`
+    let (head, body) = match (doc.get("meta"), doc.get("data")) {
+        (Some(m), Some(d)) => (m, d),
+        _ => (doc.get("header").unwrap_or(&Value::Null), &doc),
+    };
+    let structures: Vec<&Value> = match body.get("structures").and_then(Value::as_array) {
+        Some(a) => a.iter().collect(),
+        None => body.get("structure").into_iter().collect(),
+    };
+    let Some(sets) = body.get("dataSets").and_then(Value::as_array) else {
+        return Err(fail(
+            "dataSets",
+            "no dataSets; expected an SDMX-JSON data message".into(),
+        ));
+    };
+    let text = |v: &Value| -> Option<String> {
+        match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    };
+    let mut s = SdmxMlStream::unread(&[][..], file, mapping);
+    s.header.id = head.get("id").and_then(text).unwrap_or_default();
+    s.header.prepared = head.get("prepared").and_then(text).unwrap_or_default();
+    s.header.sender = head
+        .get("sender")
+        .and_then(|x| x.get("id"))
+        .and_then(text)
+        .unwrap_or_default();
+    // the structure's URN: in the structure's links, or the data sets'
+    let urns: Vec<String> = structures
+        .iter()
+        .copied()
+        .chain(sets.iter())
+        .flat_map(|st| {
+            st.get("links")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|l| l.get("urn").and_then(text))
+        .collect();
+    let Some(st) = urns.iter().find_map(|u| structure_of_urn(u)) else {
+        return Err(fail(
+            "structure.links",
+            "the message names no structure; expected a link with the URN of its dataflow or data structure".into(),
+        ));
+    };
+    s.header.structure = st.to_string();
+    s.header.structure_ref = st;
+    if !s.own() {
+        let m = s.mapping.get_or_insert_with(Mapping::builtin);
+        if !m.covers(&s.header.structure_ref) {
+            let name = m.name.clone();
+            return Err(fail(
+                "structure.links",
+                format!(
+                    "the message follows {}, which {name} does not map; expected a mapping file for this structure (--mapping FILE)",
+                    s.header.structure
+                ),
+            ));
+        }
+    }
+    // the components of one structure, by level: (id, the codes by index)
+    type Comps = Vec<(String, Vec<String>)>;
+    let comps = |st: &Value, kind: &str, level: &str| -> Comps {
+        st.get(kind)
+            .and_then(|k| k.get(level))
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .map(|c| {
+                        let id = c.get("id").and_then(text).unwrap_or_default();
+                        let codes = c
+                            .get("values")
+                            .and_then(Value::as_array)
+                            .map(|vs| {
+                                vs.iter()
+                                    .map(|v| {
+                                        v.get("id")
+                                            .or_else(|| v.get("value"))
+                                            .and_then(text)
+                                            .unwrap_or_default()
+                                    })
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        (id, codes)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut out = vec![];
+    let mut errors = vec![];
+    for set in sets {
+        let st_index = set.get("structure").and_then(Value::as_u64).unwrap_or(0) as usize;
+        let Some(st) = structures.get(st_index) else {
+            errors.extend(fail(
+                "dataSets.structure",
+                format!("structure {st_index} is not in the message"),
+            ));
+            continue;
+        };
+        let (ds_dims, series_dims, obs_dims) = (
+            comps(st, "dimensions", "dataSet"),
+            comps(st, "dimensions", "series"),
+            comps(st, "dimensions", "observation"),
+        );
+        let (ds_attrs, series_attrs, obs_attrs) = (
+            comps(st, "attributes", "dataSet"),
+            comps(st, "attributes", "series"),
+            comps(st, "attributes", "observation"),
+        );
+        // values by position: the code at index i of component k
+        let pick = |comps: &Comps, k: usize, v: &Value| -> Option<(String, String)> {
+            let (id, codes) = comps.get(k)?;
+            let i = v.as_u64()? as usize;
+            Some((id.clone(), codes.get(i)?.clone()))
+        };
+        // the data set's own attributes (not its dimensions, which are codes
+        // of every series: a breakdown code there is still a breakdown code)
+        let mut attrs = Values::default();
+        if let Some(a) = set.get("attributes").and_then(Value::as_array) {
+            for (k, v) in a.iter().enumerate() {
+                if let Some((id, c)) = pick(&ds_attrs, k, v) {
+                    attrs.set(id, c);
+                }
+            }
+        }
+        let mut base = attrs.clone();
+        for (id, codes) in &ds_dims {
+            if let Some(c) = codes.first() {
+                base.set(id.clone(), c.clone());
+            }
+        }
+        s.dataset = attrs;
+        let key_values = |key: &str, comps: &Comps, into: &mut Values| -> bool {
+            for (k, part) in key.split(':').enumerate() {
+                let Ok(i) = part.parse::<u64>() else {
+                    return false;
+                };
+                match pick(comps, k, &Value::from(i)) {
+                    Some((id, c)) => into.set(id, c),
+                    None => return false,
+                }
+            }
+            true
+        };
+        let observation = |s: &mut SdmxMlStream<&[u8]>,
+                           mut vals: Values,
+                           arr: &Value,
+                           out: &mut Vec<RawRecord>,
+                           errors: &mut Vec<Diagnostic>| {
+            let a = arr.as_array().cloned().unwrap_or_default();
+            let value = a.first().and_then(text).unwrap_or_default();
+            vals.set("OBS_VALUE".into(), value);
+            for (k, v) in a.iter().skip(1).enumerate() {
+                if let Some((id, c)) = pick(&obs_attrs, k, v) {
+                    vals.set(id, c);
+                }
+            }
+            s.observation(vals, out, errors);
+        };
+        if let Some(series) = set.get("series").and_then(Value::as_object) {
+            for (key, ser) in series {
+                let mut vals = base.clone();
+                if !key_values(key, &series_dims, &mut vals) {
+                    errors.extend(fail(
+                        "dataSets.series",
+                        format!(
+                            "series key '{key}' does not match the structure's series dimensions"
+                        ),
+                    ));
+                    continue;
+                }
+                if let Some(a) = ser.get("attributes").and_then(Value::as_array) {
+                    for (k, v) in a.iter().enumerate() {
+                        if let Some((id, c)) = pick(&series_attrs, k, v) {
+                            vals.set(id, c);
+                        }
+                    }
+                }
+                s.series_label = vals.key();
+                let Some(obs) = ser.get("observations").and_then(Value::as_object) else {
+                    continue;
+                };
+                for (okey, arr) in obs {
+                    let mut ov = vals.clone();
+                    if !key_values(okey, &obs_dims, &mut ov) {
+                        errors.extend(fail("observations", format!("observation key '{okey}' of series '{key}' does not match the structure")));
+                        continue;
+                    }
+                    observation(&mut s, ov, arr, &mut out, &mut errors);
+                }
+            }
+        }
+        if let Some(obs) = set.get("observations").and_then(Value::as_object) {
+            // flat: every dimension at the observation level
+            for (okey, arr) in obs {
+                let mut ov = base.clone();
+                if !key_values(okey, &obs_dims, &mut ov) {
+                    errors.extend(fail(
+                        "observations",
+                        format!("observation key '{okey}' does not match the structure"),
+                    ));
+                    continue;
+                }
+                s.series_label = ov.key();
+                observation(&mut s, ov, arr, &mut out, &mut errors);
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok((out, s.header, s.skipped))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -991,6 +1259,36 @@ mod tests {
         let e = s.next_records(usize::MAX).unwrap_err();
         assert!(e[0].to_string().contains("OBS_VALUE of 2020"), "{}", e[0]);
         assert!(e[0].to_string().contains("INDICATOR=LP_PE_NUM"), "{}", e[0]);
+    }
+
+    #[test]
+    fn an_sdmx_json_1_message_maps_like_sdmx_ml() {
+        let msg = r#"{"header":{"id":"J1","prepared":"2024-10-09T01:24:42Z","sender":{"id":"GSO"}},
+          "dataSets":[{"action":"Information","series":{"0:0":{"attributes":[0],"observations":{"0":["97582.693"],"1":["NaN"],"2":[98506.193]}}}}],
+          "structure":{"links":[{"rel":"datastructure","urn":"urn:sdmx:org.sdmx.infomodel.datastructure.DataStructure=IMF:ECOFIN_DSD(1.0)"}],
+            "dimensions":{"dataSet":[{"id":"REF_AREA","values":[{"id":"VN"}]}],
+              "series":[{"id":"INDICATOR","values":[{"id":"LP_PE_NUM"}]},{"id":"FREQ","values":[{"id":"A"}]}],
+              "observation":[{"id":"TIME_PERIOD","values":[{"id":"2020"},{"id":"2021"},{"id":"2022"}]}]},
+            "attributes":{"dataSet":[],"series":[{"id":"UNIT_MULT","values":[{"id":"3"}]}],"observation":[]}}}"#;
+        assert!(is_sdmx_json(msg.as_bytes()));
+        let (r, h, skipped) = read_json(msg.as_bytes(), "pop.json", None).unwrap();
+        assert_eq!(h.structure, "IMF:ECOFIN_DSD(1.0)");
+        assert_eq!(h.id, "J1");
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].indicator.text, "POPULATION");
+        assert_eq!(r[0].area.text, "VN");
+        assert_eq!(
+            (r[0].period.text.as_str(), r[1].period.text.as_str()),
+            ("2020", "2022")
+        );
+        assert_eq!(
+            r[1].value.text,
+            RawValue::Text("98506.193".into(), NumberStyle::Canonical)
+        );
+        assert_eq!(skipped.missing, 1);
+        let other = msg.replace("ECOFIN_DSD", "BOP_DSD");
+        let e = read_json(other.as_bytes(), "bop.json", None).unwrap_err();
+        assert!(e[0].message.contains("IMF:BOP_DSD(1.0)"), "{}", e[0]);
     }
 
     #[test]

@@ -2430,3 +2430,70 @@ fn sdmx_availability_says_which_codes_have_data() {
         assert_eq!(st, want, "{path}: {body}");
     }
 }
+
+#[test]
+fn an_sdmx_json_data_message_imports_back_as_it_was_served() {
+    let srv = Server::start(&[]);
+    let get = |accept: &str| {
+        let mut s = TcpStream::connect(&srv.addr).unwrap();
+        write!(
+            s,
+            "GET /sdmx/v1/data/DF_SOLIEU/M.EXPORTS.79.VALUE?startPeriod=2020-08&endPeriod=2020-10 HTTP/1.1\r\nHost: x\r\nAccept: {accept}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        let at = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        let head = String::from_utf8_lossy(&out[..at]).to_ascii_lowercase();
+        if head.contains("transfer-encoding: chunked") {
+            dechunk(&out[at + 4..])
+        } else {
+            out[at + 4..].to_vec()
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("exports.json");
+    std::fs::write(&json, get("application/vnd.sdmx.data+json;version=2.0.0")).unwrap();
+    let xml = dir.path().join("exports.xml");
+    std::fs::write(
+        &xml,
+        get("application/vnd.sdmx.structurespecificdata+xml;version=2.1"),
+    )
+    .unwrap();
+    // the same query as SDMX-JSON 2.0 and as SDMX-ML: the same figures, with
+    // every product group's code (not the total)
+    let mut read = vec![];
+    for (name, file) in [("json", &json), ("xml", &xml)] {
+        let data = dir.path().join(name);
+        solieu(&data, &["init"], None);
+        let said = solieu(&data, &["import", file.to_str().unwrap()], None);
+        assert!(said.contains("new vintages"), "{said}");
+        let out = dir.path().join(format!("{name}.csv"));
+        solieu(
+            &data,
+            &[
+                "export",
+                "--format",
+                "csv",
+                "--indicator",
+                "EXPORTS",
+                "-o",
+                out.to_str().unwrap(),
+            ],
+            None,
+        );
+        read.push(std::fs::read_to_string(&out).unwrap());
+    }
+    let rows = |t: &str| -> Vec<String> {
+        let mut r: Vec<String> = t
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').take(5).collect::<Vec<_>>().join(","))
+            .collect();
+        r.sort();
+        r
+    };
+    assert_eq!(rows(&read[0]), rows(&read[1]));
+    assert!(read[0].contains("ELECTRONICS"), "{}", read[0]);
+    assert!(rows(&read[0]).len() > 30, "{}", read[0]);
+}
