@@ -37,10 +37,9 @@ pub fn bars(rows: &[(&str, f64, usize)], suffix: &str, lang: Lang) -> String {
         return String::new();
     }
     let (label_w, bar_w, row_h) = (420.0, 320.0, 22.0);
-    let max = rows
-        .iter()
-        .map(|r| r.1.abs())
-        .fold(f64::MIN_POSITIVE, f64::max);
+    // the bars' scale ends at a round value above the largest
+    let largest = rows.iter().map(|r| r.1.abs()).fold(0.0, f64::max);
+    let max = *nice_ticks(0.0, largest, 4).0.last().unwrap_or(&1.0);
     let has_neg = rows.iter().any(|r| r.1 < 0.0);
     let zero = label_w + if has_neg { bar_w / 2.0 } else { 0.0 };
     let scale = if has_neg { bar_w / 2.0 } else { bar_w } / max;
@@ -90,8 +89,13 @@ pub fn sparkline(values: &[Option<f64>], label: &str) -> String {
         return String::new();
     }
     let (w, h, pad) = (120.0, 32.0, 3.0);
-    let lo = known.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = known.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    // a round scale around the values, as the full charts have
+    let (ticks, _) = nice_ticks(
+        known.iter().copied().fold(f64::INFINITY, f64::min),
+        known.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        4,
+    );
+    let (lo, hi) = (ticks[0], ticks[ticks.len() - 1]);
     let span = if hi > lo { hi - lo } else { 1.0 };
     let step = (w - 2.0 * pad) / (values.len().max(2) - 1) as f64;
     let mut path = String::new();
@@ -117,6 +121,51 @@ pub fn sparkline(values: &[Option<f64>], label: &str) -> String {
     )
 }
 
+/// A round scale over `lo..=hi`: ticks at a step of 1, 2, 2.5 or 5 × 10ⁿ,
+/// about `n` of them, the first at or below `lo` and the last at or above
+/// `hi`; and the decimals the step needs (0 for 1.000, 2 for 0,25).
+pub fn nice_ticks(lo: f64, hi: f64, n: usize) -> (Vec<f64>, usize) {
+    let (lo, hi) = if hi > lo {
+        (lo, hi)
+    } else if lo == 0.0 {
+        (0.0, 1.0)
+    } else {
+        (lo - lo.abs() * 0.1, hi + hi.abs() * 0.1)
+    };
+    let raw = (hi - lo) / n.max(1) as f64;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw * (1.0 - 1e-9))
+        .unwrap_or(10.0 * mag);
+    let decimals = if step >= 1.0 {
+        0
+    } else {
+        // 0,25 needs two, 0,5 one
+        let mut d = 0;
+        while d < 12 && ((step * 10f64.powi(d)).round() - step * 10f64.powi(d)).abs() > 1e-9 {
+            d += 1;
+        }
+        d
+    };
+    let first = (lo / step + 1e-9).floor();
+    let last = (hi / step - 1e-9).ceil();
+    let unit = 10f64.powi(decimals);
+    let ticks: Vec<f64> = (0..=(last - first) as i64)
+        .map(|k| {
+            // 0,30000000000000004 → 0,3; -0 → 0
+            let v = ((first + k as f64) * step * unit).round() / unit;
+            if v == 0.0 {
+                0.0
+            } else {
+                v
+            }
+        })
+        .collect();
+    (ticks, decimals as usize)
+}
+
 /// One line of a [`lines`] chart.
 pub struct Line<'a> {
     /// Legend.
@@ -129,13 +178,15 @@ pub struct Line<'a> {
     pub values: Vec<Option<f64>>,
 }
 
-/// A line chart over named x positions (months), with its axis values
-/// written in the language's number style and a legend.
+/// A line chart over named x positions (months), with a round scale
+/// ([`nice_ticks`]) written in the language's number style, the unit over
+/// the axis, and a legend.
 pub fn lines(
     title: &str,
     x: &[String],
     series: &[Line<'_>],
     decimals: usize,
+    unit: &str,
     lang: Lang,
 ) -> String {
     let known: Vec<f64> = series
@@ -145,17 +196,15 @@ pub fn lines(
     if known.is_empty() || x.is_empty() {
         return String::new();
     }
-    let (w, h, left, right, top, bottom) = (640.0, 280.0, 70.0, 10.0, 28.0, 40.0);
-    let mut lo = known.iter().copied().fold(f64::INFINITY, f64::min).min(0.0);
-    let mut hi = known.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if hi <= lo {
-        hi = lo + 1.0;
-    }
-    let pad = (hi - lo) * 0.05;
-    hi += pad;
-    if lo < 0.0 {
-        lo -= pad;
-    }
+    let (w, h, left, right, top, bottom) = (640.0, 296.0, 70.0, 10.0, 44.0, 40.0);
+    let min = known.iter().copied().fold(f64::INFINITY, f64::min).min(0.0);
+    let max = known
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max)
+        .max(0.0);
+    let (ticks, tick_decimals) = nice_ticks(min, max, 5);
+    let (lo, hi) = (ticks[0], ticks[ticks.len() - 1]);
     let pw = w - left - right;
     let ph = h - top - bottom;
     let xs = |k: usize| {
@@ -170,15 +219,23 @@ pub fn lines(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{t}\" font-family=\"sans-serif\" font-size=\"11\"><title>{t}</title>",
         t = xml(title)
     );
-    for k in 0..=4 {
-        let v = lo + (hi - lo) * k as f64 / 4.0;
-        let y = ys(v);
+    for v in &ticks {
+        let y = ys(*v);
         svg.push_str(&format!(
-            "<line x1=\"{left}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"#ddd\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#333\">{}</text>",
+            "<line x1=\"{left}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"{}\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#333\">{}</text>",
             w - right,
+            if *v == 0.0 { "#999" } else { "#ddd" },
             left - 6.0,
             y + 4.0,
-            xml(&numfmt::number(v, decimals, lang))
+            xml(&numfmt::number(*v, tick_decimals, lang))
+        ));
+    }
+    if !unit.is_empty() {
+        svg.push_str(&format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#333\">{}</text>",
+            left - 6.0,
+            top - 10.0,
+            xml(unit)
         ));
     }
     for (k, label) in x.iter().enumerate() {
@@ -260,6 +317,7 @@ mod tests {
                 values: vec![Some(1.5), Some(-2.0)],
             }],
             1,
+            "%",
             Lang::Vi,
         );
         assert!(
@@ -268,5 +326,83 @@ mod tests {
         );
         assert!(c.contains("1,5"), "Vietnamese numbers: {c}");
         assert!(!c.contains("style="), "no inline style under a strict CSP");
+    }
+
+    /// Each tick is a whole number of a step of 1, 2, 2,5 or 5 × 10ⁿ.
+    fn round_step(t: &[f64]) -> f64 {
+        let step = t[1] - t[0];
+        let mag = 10f64.powf(step.log10().floor());
+        let m = step / mag;
+        assert!(
+            [1.0, 2.0, 2.5, 5.0, 10.0]
+                .iter()
+                .any(|x| (m - x).abs() < 1e-9),
+            "step {step} of {t:?}"
+        );
+        for w in t.windows(2) {
+            assert!(((w[1] - w[0]) - step).abs() < step * 1e-9, "{t:?}");
+        }
+        step
+    }
+
+    #[test]
+    fn scales_take_round_steps_at_every_magnitude() {
+        for (lo, hi) in [
+            (0.0, 4231.1),
+            (0.0, 0.3),
+            (0.0, 1e9),
+            (-12.5, 8.2),
+            (-3.0, -0.4),
+            (95.0, 118.7),
+            (0.0, 0.0),
+            (7.0, 7.0),
+        ] {
+            let (t, d) = nice_ticks(lo, hi, 5);
+            let step = round_step(&t);
+            assert!(
+                t[0] <= lo + 1e-12 && *t.last().unwrap() >= hi - 1e-12,
+                "{lo}..{hi}: {t:?}"
+            );
+            assert!((3..=11).contains(&t.len()), "{lo}..{hi}: {t:?}");
+            // the decimals show every tick exactly
+            for v in &t {
+                let shown = format!("{v:.d$}");
+                assert!(
+                    (shown.parse::<f64>().unwrap() - v).abs() < step * 1e-6,
+                    "{v} as {shown}"
+                );
+            }
+        }
+        assert_eq!(
+            nice_ticks(0.0, 4231.1, 5).0,
+            [0.0, 1000.0, 2000.0, 3000.0, 4000.0, 5000.0]
+        );
+        assert_eq!(nice_ticks(0.0, 0.3, 5), (vec![0.0, 0.1, 0.2, 0.3], 1));
+        assert_eq!(
+            nice_ticks(0.0, 1.1, 5),
+            (vec![0.0, 0.25, 0.5, 0.75, 1.0, 1.25], 2)
+        );
+        assert_eq!(
+            nice_ticks(-12.5, 8.2, 5).0,
+            [-15.0, -10.0, -5.0, 0.0, 5.0, 10.0]
+        );
+        // the indicator page's axis: 0 · 1.000 · … · 5.000, the unit over it
+        let c = lines(
+            "x",
+            &["T1".into(), "T2".into()],
+            &[Line {
+                name: "2020",
+                color: "#2f6f9f",
+                dashed: false,
+                values: vec![Some(3900.2), Some(4231.1)],
+            }],
+            1,
+            "triệu USD",
+            Lang::Vi,
+        );
+        for tick in [">0<", ">1.000<", ">2.000<", ">5.000<", ">triệu USD<"] {
+            assert!(c.contains(tick), "{tick}: {c}");
+        }
+        assert!(!c.contains("1.057,8"), "{c}");
     }
 }

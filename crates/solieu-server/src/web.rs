@@ -947,6 +947,7 @@ async fn indicator(
                     },
                 ],
                 ind.decimals as usize,
+                &unit,
                 lang,
             )
         };

@@ -1471,6 +1471,7 @@ fn the_openapi_document_covers_every_route() {
         ("/api/v1/export", &["get"]),
         ("/api/v1/forms", &["get"]),
         ("/api/v1/forms/{code}", &["put"]),
+        ("/api/v1/forms/{code}/template", &["get"]),
         ("/api/v1/rounds", &["get"]),
         ("/api/v1/rounds/{form}/{unit}/{period}/{action}", &["post"]),
         ("/api/v1/rules", &["get"]),
@@ -1803,12 +1804,6 @@ fn sdmx_v1_structures_data_and_errors() {
         ),
         ("/sdmx/v1/dataflow/OTHER", "*/*", 404, "code=\"100\""),
         ("/sdmx/v1/categoryscheme", "*/*", 404, "code=\"100\""),
-        (
-            "/sdmx/v1/availableconstraint/DF_SOLIEU",
-            "*/*",
-            501,
-            "code=\"501\"",
-        ),
         (
             "/sdmx/v1/dataflow?references=everything",
             "*/*",
