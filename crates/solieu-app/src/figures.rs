@@ -65,7 +65,10 @@ pub fn parse_derived(list: &[String]) -> Result<Vec<Derived>> {
 pub fn area_for(reg: &AreaRegistry, code: &str, p: Period) -> Result<String> {
     match reg.version_for(code, p) {
         Some(a) => Ok(a.key.clone()),
-        None => bail!("unknown area code '{code}' (see `solieu areas --search …`)"),
+        None => Err(crate::Error::bad(format!(
+            "unknown area code '{code}' (see `solieu areas --search …`)"
+        ))
+        .into()),
     }
 }
 
@@ -76,7 +79,11 @@ pub fn evaluate(engine: &Engine, grid: &Grid, opts: &Options) -> Result<Vec<Row>
     }
     for i in &grid.indicators {
         if engine.indicator_or_alias(i).is_none() {
-            bail!("unknown indicator '{i}' (see `solieu indicators`)");
+            return Err(crate::Error::bad(
+                crate::service::unknown_indicator(engine.indicators(), i)
+                    .unwrap_or_else(|| format!("unknown indicator '{i}'")),
+            )
+            .into());
         }
     }
     let mut keys = vec![];

@@ -58,6 +58,13 @@ fn codes(list: &[String]) -> Vec<String> {
 
 pub fn run(ctx: &Ctx, a: Args) -> Result<ExitCode> {
     let store = ctx.open()?;
+    // an unknown code is an error, not an empty answer
+    let catalogue = store.indicators()?;
+    for i in codes(&a.indicator) {
+        if let Some(m) = service::unknown_indicator(&catalogue, &i) {
+            return Err(solieu_app::Error::bad(m).into());
+        }
+    }
     let as_of = a.as_of.as_deref().map(timefmt::parse_as_of).transpose()?;
     let derived = !a.history && !a.period.is_empty() && (!a.measure.is_empty() || a.explain);
     if derived {

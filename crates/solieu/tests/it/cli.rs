@@ -2467,3 +2467,57 @@ fn a_column_of_a_later_period_than_the_title_is_refused() {
     );
     assert_eq!(env.counts(), before);
 }
+
+#[test]
+fn an_unknown_name_is_an_error_with_the_nearest_known_one_not_an_empty_answer() {
+    let env = Env::new();
+    for (args, expected) in [
+        (
+            vec!["query", "--indicator", "RETAL_GOODS", "--area", "79"],
+            "unknown indicator 'RETAL_GOODS'; nearest: RETAIL_GOODS (Doanh thu bán lẻ hàng hóa)",
+        ),
+        (
+            vec![
+                "query",
+                "--indicator",
+                "doanh thu ban le hang hoa",
+                "--area",
+                "79",
+                "--period",
+                "2020-10",
+                "--measure",
+                "value",
+            ],
+            "nearest: RETAIL_GOODS (Doanh thu bán lẻ hàng hóa)",
+        ),
+        (
+            vec!["query", "--indicator", "NOPE", "--area", "79"],
+            "unknown indicator 'NOPE'",
+        ),
+        (
+            vec![
+                "query",
+                "--indicator",
+                "RETAIL_GOODS",
+                "--area",
+                "799",
+                "--period",
+                "2020-10",
+                "--measure",
+                "value",
+            ],
+            "unknown area code '799'",
+        ),
+    ] {
+        let out = env.run(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(expected),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    // an old code that is now a breakdown code still answers
+    let out = env.run(&["query", "--indicator", "EXPORTS_FDI", "--area", "79"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
