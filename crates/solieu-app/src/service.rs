@@ -793,6 +793,40 @@ pub fn render(t: &Table, csv_out: bool, json: bool) -> Result<String> {
     Ok(out)
 }
 
+/// The message for an indicator code the catalogue lacks (nor an old code
+/// that is now a breakdown code), with the nearest codes and names
+/// (accent-insensitive); `None` when the catalogue knows it.
+pub fn unknown_indicator(catalogue: &[solieu_model::Indicator], code: &str) -> Option<String> {
+    let c = code.trim().to_ascii_uppercase();
+    if catalogue.iter().any(|i| i.code == c) || solieu_model::indicator::alias(&c).is_some() {
+        return None;
+    }
+    let by_code = solieu_model::labels::nearest(code, catalogue.iter().map(|i| i.code.as_str()), 3);
+    let by_name =
+        solieu_model::labels::nearest(code, catalogue.iter().map(|i| i.name_vi.as_str()), 3);
+    let mut near: Vec<String> = vec![];
+    for hit in by_code.iter().chain(&by_name) {
+        if let Some(i) = catalogue
+            .iter()
+            .find(|i| i.code == *hit || i.name_vi == *hit)
+        {
+            let shown = format!("{} ({})", i.code, i.name_vi);
+            if !near.contains(&shown) {
+                near.push(shown);
+            }
+        }
+    }
+    near.truncate(3);
+    Some(format!(
+        "unknown indicator '{code}'{} (see `solieu indicators`)",
+        if near.is_empty() {
+            String::new()
+        } else {
+            format!("; nearest: {}", near.join(", "))
+        }
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -890,38 +924,4 @@ mod tests {
             _ => panic!("refused"),
         }
     }
-}
-
-/// The message for an indicator code the catalogue lacks (nor an old code
-/// that is now a breakdown code), with the nearest codes and names
-/// (accent-insensitive); `None` when the catalogue knows it.
-pub fn unknown_indicator(catalogue: &[solieu_model::Indicator], code: &str) -> Option<String> {
-    let c = code.trim().to_ascii_uppercase();
-    if catalogue.iter().any(|i| i.code == c) || solieu_model::indicator::alias(&c).is_some() {
-        return None;
-    }
-    let by_code = solieu_model::labels::nearest(code, catalogue.iter().map(|i| i.code.as_str()), 3);
-    let by_name =
-        solieu_model::labels::nearest(code, catalogue.iter().map(|i| i.name_vi.as_str()), 3);
-    let mut near: Vec<String> = vec![];
-    for hit in by_code.iter().chain(&by_name) {
-        if let Some(i) = catalogue
-            .iter()
-            .find(|i| i.code == *hit || i.name_vi == *hit)
-        {
-            let shown = format!("{} ({})", i.code, i.name_vi);
-            if !near.contains(&shown) {
-                near.push(shown);
-            }
-        }
-    }
-    near.truncate(3);
-    Some(format!(
-        "unknown indicator '{code}'{} (see `solieu indicators`)",
-        if near.is_empty() {
-            String::new()
-        } else {
-            format!("; nearest: {}", near.join(", "))
-        }
-    ))
 }
