@@ -401,6 +401,10 @@ pub struct Report {
     pub as_of: Option<String>,
     /// The vintages used, when asked.
     pub sources: Vec<SourceLine>,
+    /// The indicators whose figures come, in part, from synthetic series
+    /// (a demo store's: their source says "synthetic"), for the footnote
+    /// that says so.
+    pub synthetic: Vec<String>,
 }
 
 fn num(f: &Figure, lang_pct: bool) -> Option<Num> {
@@ -451,11 +455,14 @@ pub fn build(engine: &Engine, req: &Request) -> Result<Report, ReportError> {
         .ok()
         .map(|(k, _)| k)
         .filter(|k| *k != key);
+    // every figure with its inputs: their sources list the vintages when
+    // asked, and always tell a synthetic series from a published figure
     let opts = Options {
         as_of: req.as_of,
-        explain: req.sources,
+        explain: true,
         ..Options::default()
     };
+    let mut synthetic = vec![];
     // the figures of one indicator, in this order
     let asks: [(Period, Derived); 8] = [
         (p, Derived::Value),
@@ -566,6 +573,14 @@ pub fn build(engine: &Engine, req: &Request) -> Result<Report, ReportError> {
             if !has_data {
                 continue;
             }
+            if f.iter()
+                .take(6)
+                .filter(|fig| fig.value.is_some())
+                .flat_map(|fig| &fig.inputs)
+                .any(|i| i.source.contains("synthetic"))
+            {
+                synthetic.push(item.name.clone());
+            }
             if req.sources {
                 for (fig, (period, measure)) in f.iter().zip(&asks).take(6) {
                     if fig.value.is_none() {
@@ -652,5 +667,6 @@ pub fn build(engine: &Engine, req: &Request) -> Result<Report, ReportError> {
         sections,
         as_of: req.as_of_label.clone(),
         sources,
+        synthetic,
     })
 }

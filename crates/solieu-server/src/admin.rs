@@ -40,7 +40,9 @@ pub struct UserIn {
     name: String,
     /// admin, analyst, reporter or viewer.
     role: String,
-    /// At least 10 characters; stored as an argon2id hash.
+    /// At least `solieu_app::accounts::MIN_PASSWORD` (12) characters;
+    /// stored as an argon2id hash.
+    #[schema(min_length = 12)]
     password: String,
     /// Area codes a reporter writes for.
     areas: Option<Vec<String>>,
@@ -342,4 +344,19 @@ pub async fn logout(
         Json(SignedOut { signed_out: true }),
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use utoipa::PartialSchema;
+
+    #[test]
+    fn the_documented_password_rule_is_the_enforced_one() {
+        let schema = serde_json::to_value(super::UserIn::schema()).unwrap();
+        assert_eq!(
+            schema["properties"]["password"]["minLength"],
+            solieu_app::accounts::MIN_PASSWORD,
+            "{schema}"
+        );
+    }
 }
