@@ -34,6 +34,17 @@ pub fn vietnam_day(micros: i64) -> NaiveDate {
         .unwrap_or_default()
 }
 
+/// A stored time as people read it, in Vietnam time: "13:16 ngày
+/// 07/12/2026" (`vi`), "13:16, 07/12/2026" (otherwise). Files and the API
+/// keep RFC 3339 ([`format_micros`]).
+pub fn for_people(us: i64, vi: bool) -> String {
+    match vietnam().timestamp_micros(us).single() {
+        Some(t) if vi => t.format("%H:%M ngày %d/%m/%Y").to_string(),
+        Some(t) => t.format("%H:%M, %d/%m/%Y").to_string(),
+        None => us.to_string(),
+    }
+}
+
 /// Formats a stored time in Vietnam time, RFC 3339.
 pub fn format_micros(us: i64) -> String {
     match vietnam().timestamp_micros(us).single() {
@@ -45,6 +56,13 @@ pub fn format_micros(us: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_for_people_are_in_vietnam_time() {
+        let us = parse_as_of("2026-12-07T06:16:00Z").unwrap();
+        assert_eq!(for_people(us, true), "13:16 ngày 07/12/2026");
+        assert_eq!(for_people(us, false), "13:16, 07/12/2026");
+    }
 
     #[test]
     fn day_is_end_of_day_in_vietnam() {

@@ -857,7 +857,7 @@ async fn overview(
         "region": region.map(|r| name_of(&engine, &r, lang)),
         "peer_cols": cols.iter().map(|c| ind_name(&engine, c, lang)).collect::<Vec<_>>(),
         "peers": peer_rows, "areas": area_options(&engine, day, lang), "months": months,
-        "as_of": as_of.map(solieu_app::timefmt::format_micros),
+        "as_of": as_of.map(|t| solieu_app::timefmt::for_people(t, lang == Lang::Vi)),
     });
     drop(engine);
     let mut r = render(&pg, "overview.html", "overview", ctx);
@@ -1042,7 +1042,7 @@ async fn indicator(
         .map(|v| {
             json!({"value": numfmt::number(v.obs.value, 2, lang).trim_end_matches('0').trim_end_matches(',').trim_end_matches('.').to_string(),
                    "measure": v.obs.measure.as_str(), "status": v.obs.status.code(),
-                   "recorded": solieu_app::timefmt::format_micros(v.recorded_at), "submitter": v.submitter,
+                   "recorded": solieu_app::timefmt::for_people(v.recorded_at, lang == Lang::Vi), "submitter": v.submitter,
                    "import": v.import_id, "source": v.obs.source})
         })
         .collect();
