@@ -324,21 +324,47 @@ fn noise(seed: u64) -> f64 {
     (z as f64 / u64::MAX as f64) - 0.5
 }
 
-/// Scales blocks of months so that the sums of months 1..=N hit the targets.
-pub fn calibrate(months: &mut [f64; 12], targets: &BTreeMap<u8, f64>) {
+/// Scales blocks of months so that the sums of months 1..=N hit the
+/// targets, and the months after the last target like the last block (so
+/// that the year does not step down where the figures end). A target that
+/// would scale its block far from the block before it (by more than a
+/// third) is a figure of another scope — an annual figure "cả dầu thô"
+/// after a ten-month figure "qua cửa khẩu cả nước" — and is left out of the
+/// series: it stays a reported figure, and the consistency check flags it.
+/// `carried`: the months continue a calibrated year, whose level the first
+/// block is held to as well. Returns the scale of the last block (1 when
+/// nothing was scaled).
+pub fn calibrate(months: &mut [f64; 12], targets: &BTreeMap<u8, f64>, carried: bool) -> f64 {
     let (mut prev_n, mut prev_t) = (0usize, 0.0);
+    // a year that continues a calibrated one starts from its level
+    let mut last: Option<f64> = carried.then_some(1.0);
+    let mut scaled = false;
     for (&n, &t) in targets {
         let n = usize::from(n);
+        if n <= prev_n {
+            continue;
+        }
         let block: f64 = months[prev_n..n].iter().sum();
         let want = t - prev_t;
         if block > 0.0 && want > 0.0 {
+            let f = want / block;
+            if last.is_some_and(|l| !(0.75..=1.0 / 0.75).contains(&(f / l))) {
+                continue;
+            }
             for m in &mut months[prev_n..n] {
-                *m *= want / block;
+                *m *= f;
             }
             prev_n = n;
             prev_t = t;
+            last = Some(f);
+            scaled = true;
         }
     }
+    let f = if scaled { last.unwrap_or(1.0) } else { 1.0 };
+    for m in &mut months[prev_n..] {
+        *m *= f;
+    }
+    f
 }
 
 fn ytd_n(p: Period) -> Option<u8> {
@@ -379,9 +405,11 @@ fn synthetic_series(real: &[Observation], areas: &solieu_model::AreaRegistry) ->
                         + 0.06
                             * ((m as f64 - 1.0) / 12.0 * std::f64::consts::TAU).cos()
                             * if m == 0 { -1.0 } else { 1.0 };
+                    // the lockdowns: a sixth down, and back (the largest published
+                    // month-on-month change is +16,4 %)
                     let covid =
                         if y == 2020 && (3..=4).contains(&m) || y == 2021 && (6..=8).contains(&m) {
-                            0.8
+                            0.85
                         } else {
                             1.0
                         };
@@ -397,7 +425,15 @@ fn synthetic_series(real: &[Observation], areas: &solieu_model::AreaRegistry) ->
                 .resolve(code, Period::Month(2020, 1))
                 .map(|a| a.key.clone())
                 .unwrap_or_default();
-            for y in 2018..=2024 {
+            // each year starts where the calibrated year before it ended
+            let mut carry = 1.0;
+            for y in 2018..=2026 {
+                if let Some(months) = years.get_mut(&y) {
+                    months.iter_mut().for_each(|v| *v *= carry);
+                }
+                if y > 2024 {
+                    continue;
+                }
                 let mut targets: BTreeMap<u8, f64> = BTreeMap::new();
                 let periods: Vec<Period> = real
                     .iter()
@@ -446,7 +482,7 @@ fn synthetic_series(real: &[Observation], areas: &solieu_model::AreaRegistry) ->
                     }
                 }
                 if let Some(months) = years.get_mut(&y) {
-                    calibrate(months, &targets);
+                    carry *= calibrate(months, &targets, y > 2018);
                 }
             }
             series.insert(code, years);
@@ -560,9 +596,21 @@ mod tests {
     fn calibration_hits_targets() {
         let mut months = [10.0; 12];
         let targets = BTreeMap::from([(1u8, 12.0), (10, 150.0), (12, 180.0)]);
-        calibrate(&mut months, &targets);
+        calibrate(&mut months, &targets, false);
         assert!((months[0] - 12.0).abs() < 1e-9);
         assert!((months[..10].iter().sum::<f64>() - 150.0).abs() < 1e-9);
         assert!((months.iter().sum::<f64>() - 180.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_figure_of_another_scope_is_not_calibrated_in() {
+        // ten months of 36,7 and a year of 40,2 (another scope): November
+        // and December would fall to less than half of October
+        let mut months = [3.6; 12];
+        let targets = BTreeMap::from([(10u8, 36.7), (12, 40.2)]);
+        let f = calibrate(&mut months, &targets, false);
+        assert!((months[..10].iter().sum::<f64>() - 36.7).abs() < 1e-9);
+        assert!((months[10] - months[9]).abs() < 1e-9, "{months:?}");
+        assert!((f - 36.7 / 36.0).abs() < 1e-9);
     }
 }
