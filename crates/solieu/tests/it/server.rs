@@ -2492,3 +2492,41 @@ fn an_sdmx_json_data_message_imports_back_as_it_was_served() {
     assert!(read[0].contains("ELECTRONICS"), "{}", read[0]);
     assert!(rows(&read[0]).len() > 30, "{}", read[0]);
 }
+
+#[test]
+fn a_total_that_disagrees_with_parts_stored_earlier_is_flagged_on_the_next_write() {
+    let srv = Server::start(&[]);
+    let admin = srv.account("quantri", "admin", &[]);
+    // the sector parts of HCMC's exports in November 2026, one submission…
+    let r = srv.csv(
+        "POST",
+        "/api/v1/submissions",
+        Some(&admin),
+        b"indicator,area,period,value,SECTOR\nEXPORTS,79,2026-09,1200,DOMESTIC\nEXPORTS,79,2026-09,2600,FDI\n",
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    // …and a total in another that does not add up: accepted (the parts may
+    // be the ones to correct), and flagged with both numbers
+    let r = srv.csv(
+        "POST",
+        "/api/v1/submissions",
+        Some(&admin),
+        b"indicator,area,period,value\nEXPORTS,79,2026-09,4100\n",
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let v = r.json();
+    let flagged: Vec<&Value> = v["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["rule"] == "builtin.flow_consistency")
+        .collect();
+    assert!(
+        flagged.iter().any(|x| x["message"]
+            .as_str()
+            .unwrap()
+            .contains("reported 4100 but 3800 computed")),
+        "{}",
+        r.body
+    );
+}
