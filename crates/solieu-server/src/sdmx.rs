@@ -955,7 +955,7 @@ fn v2_data(
             &format!("no {context} {agency}:{id}({version})"),
         );
     }
-    for k in ["offset", "limit", "sort"] {
+    for k in ["sort"] {
         if q.get(k).is_some() {
             return error(
                 StatusCode::NOT_IMPLEMENTED,
@@ -1009,11 +1009,21 @@ fn v2_data(
         return r;
     }
     let mut as_of_asked = None;
+    let (mut offset, mut limit) = (0usize, None);
     let parsed = (|| -> Result<(), String> {
         dq.first_n = whole(q, "firstNObservations")?;
         dq.last_n = whole(q, "lastNObservations")?;
         dq.updated_after = time_param(q, "updatedAfter")?;
         as_of_asked = time_param(q, "asOf")?;
+        if let Some(o) = q.get("offset") {
+            offset = o.parse().map_err(|_| {
+                format!("offset={o}: expected a whole number of observations to skip (0 or more)")
+            })?;
+        }
+        limit = whole(q, "limit")?;
+        if limit == Some(0) {
+            return Err("limit=0: expected at least 1 observation".into());
+        }
         Ok(())
     })();
     if let Err(e) = parsed {
@@ -1026,10 +1036,59 @@ fn v2_data(
             "sign in or wait for a release",
         );
     };
+    let paged = offset > 0 || limit.is_some();
     match select(state, &dq, as_of) {
         Err(()) => error(StatusCode::INTERNAL_SERVER_ERROR, 500, "internal error"),
-        // SDMX 3.0: an empty answer is 204 No Content
-        Ok(sets) if sets.iter().all(|s| s.1.is_empty()) => no_content(),
-        Ok(sets) => render(state, sets, format, detail, flat, headers),
+        Ok(mut sets) => {
+            let total = if paged {
+                page(&mut sets, offset, limit)
+            } else {
+                0
+            };
+            // SDMX 3.0: an empty answer is 204 No Content
+            if sets.iter().all(|s| s.1.is_empty()) {
+                return no_content();
+            }
+            let returned: usize = sets
+                .iter()
+                .flat_map(|s| s.1.iter())
+                .map(|s| s.obs.len())
+                .sum();
+            let mut r = render(state, sets, format, detail, flat, headers);
+            if paged {
+                // the page and the total, as .Stat's NSI writes them
+                if let Ok(v) = header::HeaderValue::from_str(&format!(
+                    "values {offset}-{}/{total}",
+                    offset + returned - 1
+                )) {
+                    r.headers_mut().insert(header::CONTENT_RANGE, v);
+                }
+            }
+            r
+        }
     }
+}
+
+/// Keeps the observations `offset..offset + limit` of the answer, counted
+/// series by series in their order (series left empty are dropped); returns
+/// how many there were in all.
+fn page(sets: &mut Sets, offset: usize, limit: Option<usize>) -> usize {
+    let total = sets
+        .iter()
+        .flat_map(|s| s.1.iter())
+        .map(|s| s.obs.len())
+        .sum();
+    let (mut skip, mut left) = (offset, limit.unwrap_or(usize::MAX));
+    for (_, series) in sets.iter_mut() {
+        for s in series.iter_mut() {
+            let drop = skip.min(s.obs.len());
+            skip -= drop;
+            s.obs.drain(..drop);
+            let keep = left.min(s.obs.len());
+            s.obs.truncate(keep);
+            left -= keep;
+        }
+        series.retain(|s| !s.obs.is_empty());
+    }
+    total
 }

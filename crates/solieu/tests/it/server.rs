@@ -1995,7 +1995,7 @@ fn sdmx_v2_json_structures_filters_as_of_and_204() {
             400,
         ),
         (
-            "/sdmx/v2/data/dataflow/SOLIEU/DF_SOLIEU/~/*?offset=10",
+            "/sdmx/v2/data/dataflow/SOLIEU/DF_SOLIEU/~/*?sort=TIME_PERIOD",
             "*/*",
             501,
         ),
@@ -2529,4 +2529,41 @@ fn a_total_that_disagrees_with_parts_stored_earlier_is_flagged_on_the_next_write
         "{}",
         r.body
     );
+}
+
+#[test]
+fn sdmx_v2_data_pages_with_offset_and_limit() {
+    let srv = Server::start(&[]);
+    let get = |query: &str| {
+        let mut s = TcpStream::connect(&srv.addr).unwrap();
+        write!(
+            s,
+            "GET /sdmx/v2/data/dataflow/SOLIEU/DF_SOLIEU/~/M.EXPORTS.79.VALUE._T._T._T._T._T._T{query} HTTP/1.1\r\nHost: x\r\nAccept: application/vnd.sdmx.data+csv;version=2.0.0\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        let status: u16 = out.split_whitespace().nth(1).unwrap().parse().unwrap();
+        (status, out)
+    };
+    let rows = |body: &str| -> Vec<String> {
+        body.lines()
+            .filter(|l| l.contains("dataflow,SOLIEU:DF_SOLIEU"))
+            .map(|l| l.split(',').nth(13).unwrap().to_string())
+            .collect()
+    };
+    let (st, all) = get("");
+    assert_eq!(st, 200);
+    let every = rows(&all);
+    let (st, page) = get("?offset=2&limit=3");
+    assert_eq!(st, 200, "{page}");
+    assert_eq!(rows(&page), every[2..5].to_vec());
+    assert!(
+        page.contains(&format!("content-range: values 2-4/{}", every.len())),
+        "{page}"
+    );
+    // past the end: nothing (204); a limit of 0, a negative offset: 400
+    assert_eq!(get(&format!("?offset={}", every.len())).0, 204);
+    assert_eq!(get("?limit=0").0, 400);
+    assert_eq!(get("?offset=-1").0, 400);
 }
