@@ -67,7 +67,7 @@ struct Cols {
 }
 
 /// The components every SOLIEU dataflow has; any other column is a breakdown.
-const FIXED: [&str; 14] = [
+pub(crate) const FIXED: [&str; 14] = [
     "STRUCTURE",
     "STRUCTURE_ID",
     "ACTION",

@@ -833,21 +833,9 @@ impl<R: BufRead> SdmxMlStream<R> {
         };
         let period = crate::sdmx_csv::period_text(time, ytd)
             .map_err(|msg| Box::new(self.error(row, "TIME_PERIOD", time, msg)))?;
-        const FIXED: [&str; 10] = [
-            "FREQ",
-            "INDICATOR",
-            "REF_AREA",
-            "MEASURE",
-            "TIME_PERIOD",
-            "OBS_VALUE",
-            "OBS_STATUS",
-            "UNIT_MEASURE",
-            "UNIT_MULT",
-            "DECIMALS",
-        ];
         let mut dims: HashMap<&str, &str> = HashMap::new();
         for (k, val) in &v.0 {
-            if !FIXED.contains(&k.as_str())
+            if !crate::sdmx_csv::FIXED.contains(&k.as_str())
                 && k != &self.header.at_obs
                 && !self.dataset.0.iter().any(|(d, _)| d == k)
             {

@@ -283,6 +283,22 @@ pub fn read_workbook(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
 fn read_xls(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
     let mut wb = calamine::Xls::new(Cursor::new(bytes))
         .map_err(|e| format!("not a readable .xls workbook: {e}"))?;
+    let sheets = value_sheets(&mut wb, |wb, name| {
+        merges(wb.merge_cells_by_sheet_name(name).unwrap_or_default())
+    })?;
+    Ok(sheets.into_iter().map(legacy_sheet).collect())
+}
+
+/// The sheets of a workbook calamine reads (`.xls`, `.ods`): values within
+/// the cell limit, and the merged regions `merged` finds.
+fn value_sheets<RS, W: Reader<RS>>(
+    wb: &mut W,
+    mut merged: impl FnMut(&mut W, &str) -> Vec<Merge>,
+) -> Result<Vec<Sheet>, String>
+where
+    RS: std::io::Read + std::io::Seek,
+    W::Error: std::fmt::Display,
+{
     let mut sheets = vec![];
     for name in wb.sheet_names() {
         let range = wb
@@ -293,12 +309,12 @@ fn read_xls(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
                 "sheet '{name}': more than {MAX_CELLS} cells; expected a form or a table"
             ));
         }
-        sheets.push(legacy_sheet(Sheet {
+        sheets.push(Sheet {
             rows: grid(&range),
-            merges: merges(wb.merge_cells_by_sheet_name(&name).unwrap_or_default()),
+            merges: merged(wb, &name),
             name,
             legacy: HashMap::new(),
-        }));
+        });
     }
     Ok(sheets)
 }
@@ -358,24 +374,7 @@ fn read_ods(bytes: &[u8]) -> Result<Vec<Sheet>, String> {
     let mut wb = calamine::Ods::new(Cursor::new(bytes))
         .map_err(|e| format!("not a readable .ods spreadsheet: {e}"))?;
     let mut spans = ods_merges(bytes).unwrap_or_default();
-    let mut sheets = vec![];
-    for name in wb.sheet_names() {
-        let range = wb
-            .worksheet_range(&name)
-            .map_err(|e| format!("sheet '{name}': {e}"))?;
-        if range.get_size().0 as u64 * range.get_size().1 as u64 > MAX_CELLS {
-            return Err(format!(
-                "sheet '{name}': more than {MAX_CELLS} cells; expected a form or a table"
-            ));
-        }
-        sheets.push(Sheet {
-            rows: grid(&range),
-            merges: spans.remove(&name).unwrap_or_default(),
-            name,
-            legacy: HashMap::new(),
-        });
-    }
-    Ok(sheets)
+    value_sheets(&mut wb, |_, name| spans.remove(name).unwrap_or_default())
 }
 
 /// The merged regions of each sheet of an `.ods`: cells with

@@ -248,6 +248,53 @@ pub struct RowError {
     pub message: String,
 }
 
+/// A CSV reader and its lower-cased header.
+pub(crate) type Opened<'t> = (csv::Reader<&'t [u8]>, Vec<String>);
+
+/// A reference CSV opened and its header checked: every column one of
+/// `allowed`, every `required` one there (lower-cased, a BOM dropped). The
+/// reader and the header; or every header error.
+pub(crate) fn csv_with_header<'t>(
+    text: &'t str,
+    allowed: &[&str],
+    required: &[&str],
+) -> Result<Opened<'t>, Vec<RowError>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let err = |column: &str, value: &str, message: String| RowError {
+        line: 1,
+        column: column.into(),
+        value: value.into(),
+        message,
+    };
+    let header: Vec<String> = match rdr.headers() {
+        Ok(h) => h.iter().map(|s| s.trim().to_ascii_lowercase()).collect(),
+        Err(e) => return Err(vec![err("", "", format!("not CSV: {e}"))]),
+    };
+    let mut errors = vec![];
+    for h in &header {
+        if !allowed.contains(&h.as_str()) {
+            errors.push(err(
+                h,
+                h,
+                format!("unknown column; expected {}", allowed.join(",")),
+            ));
+        }
+    }
+    for r in required {
+        if !header.iter().any(|h| h == r) {
+            errors.push(err(r, "", "the column is missing".into()));
+        }
+    }
+    if errors.is_empty() {
+        Ok((rdr, header))
+    } else {
+        Err(errors)
+    }
+}
+
 impl fmt::Display for RowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -307,37 +354,15 @@ impl CodeLists {
     /// Reads a code-list CSV (columns [`CODELIST_COLUMNS`], `list` optional
     /// when `list` is given). Every bad row is reported.
     pub fn parse_csv(text: &str, list: Option<&str>) -> Result<Vec<(String, Code)>, Vec<RowError>> {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let mut rdr = csv::ReaderBuilder::new()
-            .flexible(false)
-            .from_reader(text.as_bytes());
+        let (mut rdr, header) = csv_with_header(text, &CODELIST_COLUMNS, &["code", "label_vi"])?;
+        let mut errors = vec![];
         let err = |line: usize, column: &str, value: &str, message: String| RowError {
             line,
             column: column.into(),
             value: value.into(),
             message,
         };
-        let header: Vec<String> = match rdr.headers() {
-            Ok(h) => h.iter().map(|s| s.trim().to_ascii_lowercase()).collect(),
-            Err(e) => return Err(vec![err(1, "", "", format!("not CSV: {e}"))]),
-        };
-        let mut errors = vec![];
-        for h in &header {
-            if !CODELIST_COLUMNS.contains(&h.as_str()) {
-                errors.push(err(
-                    1,
-                    h,
-                    h,
-                    format!("unknown column; expected {}", CODELIST_COLUMNS.join(",")),
-                ));
-            }
-        }
         let col = |name: &str| header.iter().position(|h| h == name);
-        for required in ["code", "label_vi"] {
-            if col(required).is_none() {
-                errors.push(err(1, required, "", "the column is missing".into()));
-            }
-        }
         if col("list").is_none() && list.is_none() {
             errors.push(err(
                 1,

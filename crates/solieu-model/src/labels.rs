@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use crate::codelist::{label_key, RowError};
+use crate::codelist::{csv_with_header, label_key, RowError};
 use crate::text::nfc;
 
 /// One mapping row.
@@ -30,40 +30,15 @@ pub const COLUMNS: [&str; 4] = ["source_label", "indicator", "dims", "unit"];
 /// Parses `source_label,indicator[,dims][,unit]`; `unit` (an area code)
 /// for rows that give none. Every bad row is reported.
 pub fn parse_csv(text: &str, unit: Option<&str>) -> Result<Vec<LabelMapping>, Vec<RowError>> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_reader(text.as_bytes());
+    let (mut rdr, header) = csv_with_header(text, &COLUMNS, &["source_label", "indicator"])?;
+    let mut errors = vec![];
     let err = |line: usize, column: &str, value: &str, message: String| RowError {
         line,
         column: column.into(),
         value: value.into(),
         message,
     };
-    let header: Vec<String> = match rdr.headers() {
-        Ok(h) => h.iter().map(|s| s.trim().to_ascii_lowercase()).collect(),
-        Err(e) => return Err(vec![err(1, "", "", format!("not CSV: {e}"))]),
-    };
-    let mut errors = vec![];
-    for h in &header {
-        if !COLUMNS.contains(&h.as_str()) {
-            errors.push(err(
-                1,
-                h,
-                h,
-                format!("unknown column; expected {}", COLUMNS.join(",")),
-            ));
-        }
-    }
     let col = |name: &str| header.iter().position(|h| h == name);
-    for required in ["source_label", "indicator"] {
-        if col(required).is_none() {
-            errors.push(err(1, required, "", "the column is missing".into()));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
     let mut out: Vec<LabelMapping> = vec![];
     for (i, rec) in rdr.records().enumerate() {
         let line = i + 2;

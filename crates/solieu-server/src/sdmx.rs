@@ -684,27 +684,11 @@ fn v1_data(
     let Some(format) = data_format(&accept(headers), false) else {
         return not_acceptable(headers, &DATA_TYPES);
     };
-    let Ok(as_of) = read_as_of(state, p, None) else {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            110,
-            "sign in or wait for a release",
-        );
+    let (as_of, dims) = match v1_start(state, p, segs, "data") {
+        Ok(x) => x,
+        Err(r) => return r,
     };
-    let Some(flow) = segs.get(1) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            140,
-            "the dataflow is missing: /data/{flowRef}",
-        );
-    };
-    if let Some(refused) = check_flow(flow) {
-        return refused;
-    }
     let mut dq = DataQuery::default();
-    let Ok(dims) = key_dims(state) else {
-        return error(StatusCode::INTERNAL_SERVER_ERROR, 500, "internal error");
-    };
     match segs.get(2).map(String::as_str) {
         None | Some("all") => {}
         Some(key) => match parse_key(key, &dims) {
@@ -731,21 +715,10 @@ fn v1_data(
     if let Some(r) = unsupported(format, dq.history, flat) {
         return r;
     }
-    type Bounds = Option<(NaiveDate, NaiveDate)>;
-    let range = |k: &str| -> Result<Bounds, String> {
-        q.get(k)
-            .map(|v| {
-                bounds(v).ok_or_else(|| {
-                    format!("{k}={v}: expected 2020, 2020-10, 2020-Q3, 2020-S1 or 2020-10-31")
-                })
-            })
-            .transpose()
-    };
     let parsed = (|| -> Result<(), String> {
         dq.first_n = whole(q, "firstNObservations")?;
         dq.last_n = whole(q, "lastNObservations")?;
-        dq.start = range("startPeriod")?.map(|x| x.0);
-        dq.end = range("endPeriod")?.map(|x| x.1);
+        (dq.start, dq.end) = period_bounds(q)?;
         dq.updated_after = time_param(q, "updatedAfter")?;
         Ok(())
     })();
@@ -783,6 +756,60 @@ fn check_flow(flow: &str) -> Option<Response> {
     .then(|| error(StatusCode::NOT_FOUND, 100, &format!("no dataflow {flow}")))
 }
 
+/// What a v1 data or availability query starts with: the reader's as-of
+/// time, this service's dataflow in `segs[1]`, and the data structure's
+/// dimensions; else the answer to give.
+fn v1_start(
+    state: &AppState,
+    p: &Principal,
+    segs: &[String],
+    resource: &str,
+) -> Result<(Option<i64>, Vec<String>), Response> {
+    let Ok(as_of) = read_as_of(state, p, None) else {
+        return Err(error(
+            StatusCode::UNAUTHORIZED,
+            110,
+            "sign in or wait for a release",
+        ));
+    };
+    let Some(flow) = segs.get(1) else {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            140,
+            &format!("the dataflow is missing: /{resource}/{{flowRef}}"),
+        ));
+    };
+    if let Some(refused) = check_flow(flow) {
+        return Err(refused);
+    }
+    let Ok(dims) = key_dims(state) else {
+        return Err(error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            500,
+            "internal error",
+        ));
+    };
+    Ok((as_of, dims))
+}
+
+/// `startPeriod` and `endPeriod` (v1) as the first and the last day they
+/// cover.
+fn period_bounds(q: &Params) -> Result<(Option<NaiveDate>, Option<NaiveDate>), String> {
+    let range = |k: &str| -> Result<Option<(NaiveDate, NaiveDate)>, String> {
+        q.get(k)
+            .map(|v| {
+                bounds(v).ok_or_else(|| {
+                    format!("{k}={v}: expected 2020, 2020-10, 2020-Q3, 2020-S1 or 2020-10-31")
+                })
+            })
+            .transpose()
+    };
+    Ok((
+        range("startPeriod")?.map(|x| x.0),
+        range("endPeriod")?.map(|x| x.1),
+    ))
+}
+
 /// `/availableconstraint/{flowRef}/{key}/{providerRef}/{componentID}`:
 /// which codes of each dimension have data under the key, and the time range
 /// (`mode=exact`, the default); with `mode=available`, for each dimension
@@ -799,25 +826,9 @@ fn v1_availability(
     if structure_format(&accept(headers), false) != Some(StructureFormat::Xml) {
         return not_acceptable(headers, &[STRUCTURE_XML]);
     }
-    let Ok(as_of) = read_as_of(state, p, None) else {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            110,
-            "sign in or wait for a release",
-        );
-    };
-    let Some(flow) = segs.get(1) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            140,
-            "the dataflow is missing: /availableconstraint/{flowRef}",
-        );
-    };
-    if let Some(refused) = check_flow(flow) {
-        return refused;
-    }
-    let Ok(dims) = key_dims(state) else {
-        return error(StatusCode::INTERNAL_SERVER_ERROR, 500, "internal error");
+    let (as_of, dims) = match v1_start(state, p, segs, "availableconstraint") {
+        Ok(x) => x,
+        Err(r) => return r,
     };
     let key = match segs.get(2).map(String::as_str) {
         None | Some("all") => vec![vec![]; dims.len()],
@@ -852,18 +863,9 @@ fn v1_availability(
             )
         }
     };
-    let range = |k: &str| -> Result<Option<(NaiveDate, NaiveDate)>, String> {
-        q.get(k)
-            .map(|v| {
-                bounds(v).ok_or_else(|| {
-                    format!("{k}={v}: expected 2020, 2020-10, 2020-Q3, 2020-S1 or 2020-10-31")
-                })
-            })
-            .transpose()
-    };
-    let (start, end) = match (range("startPeriod"), range("endPeriod")) {
-        (Ok(s), Ok(e)) => (s.map(|x| x.0), e.map(|x| x.1)),
-        (Err(e), _) | (_, Err(e)) => return error(StatusCode::BAD_REQUEST, 140, &e),
+    let (start, end) = match period_bounds(q) {
+        Ok(b) => b,
+        Err(e) => return error(StatusCode::BAD_REQUEST, 140, &e),
     };
     let run = |k: Vec<Vec<String>>| -> Result<Vec<Series>, ()> {
         let dq = DataQuery {

@@ -219,6 +219,21 @@ fn dechunk(s: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A bare GET with an `Accept` header, as an SDMX client sends it: the
+/// status and the whole answer (head and body) as text.
+fn raw_get(addr: &str, path: &str, accept: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nAccept: {accept}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    let status: u16 = out.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, out)
+}
+
 fn assert_clean_error(r: &Resp) {
     let e = r.json();
     let err = &e["error"];
@@ -2358,18 +2373,7 @@ fn a_units_form_template_filled_in_imports_back_with_no_option() {
 #[test]
 fn sdmx_availability_says_which_codes_have_data() {
     let srv = Server::start(&[]);
-    let get = |path: &str, accept: &str| {
-        let mut s = TcpStream::connect(&srv.addr).unwrap();
-        write!(
-            s,
-            "GET /sdmx/v1{path} HTTP/1.1\r\nHost: x\r\nAccept: {accept}\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut out = String::new();
-        let _ = s.read_to_string(&mut out);
-        let status: u16 = out.split_whitespace().nth(1).unwrap().parse().unwrap();
-        (status, out)
-    };
+    let get = |path: &str, accept: &str| raw_get(&srv.addr, &format!("/sdmx/v1{path}"), accept);
     // exact: the product groups with data for HCMC's exports, and the time range
     let (st, body) = get(
         "/availableconstraint/DF_SOLIEU/M.EXPORTS.79.VALUE/all/all",
@@ -2535,16 +2539,11 @@ fn a_total_that_disagrees_with_parts_stored_earlier_is_flagged_on_the_next_write
 fn sdmx_v2_data_pages_with_offset_and_limit() {
     let srv = Server::start(&[]);
     let get = |query: &str| {
-        let mut s = TcpStream::connect(&srv.addr).unwrap();
-        write!(
-            s,
-            "GET /sdmx/v2/data/dataflow/SOLIEU/DF_SOLIEU/~/M.EXPORTS.79.VALUE._T._T._T._T._T._T{query} HTTP/1.1\r\nHost: x\r\nAccept: application/vnd.sdmx.data+csv;version=2.0.0\r\nConnection: close\r\n\r\n"
+        raw_get(
+            &srv.addr,
+            &format!("/sdmx/v2/data/dataflow/SOLIEU/DF_SOLIEU/~/M.EXPORTS.79.VALUE._T._T._T._T._T._T{query}"),
+            "application/vnd.sdmx.data+csv;version=2.0.0",
         )
-        .unwrap();
-        let mut out = String::new();
-        let _ = s.read_to_string(&mut out);
-        let status: u16 = out.split_whitespace().nth(1).unwrap().parse().unwrap();
-        (status, out)
     };
     let rows = |body: &str| -> Vec<String> {
         body.lines()
