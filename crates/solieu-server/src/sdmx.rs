@@ -686,7 +686,7 @@ fn v1_data(
     };
     let (as_of, dims) = match v1_start(state, p, segs, "data") {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let mut dq = DataQuery::default();
     match segs.get(2).map(String::as_str) {
@@ -764,30 +764,27 @@ fn v1_start(
     p: &Principal,
     segs: &[String],
     resource: &str,
-) -> Result<(Option<i64>, Vec<String>), Response> {
+) -> Result<(Option<i64>, Vec<String>), Box<Response>> {
+    let refuse = |status, code, text: &str| Err(Box::new(error(status, code, text)));
     let Ok(as_of) = read_as_of(state, p, None) else {
-        return Err(error(
+        return refuse(
             StatusCode::UNAUTHORIZED,
             110,
             "sign in or wait for a release",
-        ));
+        );
     };
     let Some(flow) = segs.get(1) else {
-        return Err(error(
+        return refuse(
             StatusCode::BAD_REQUEST,
             140,
             &format!("the dataflow is missing: /{resource}/{{flowRef}}"),
-        ));
+        );
     };
     if let Some(refused) = check_flow(flow) {
-        return Err(refused);
+        return Err(Box::new(refused));
     }
     let Ok(dims) = key_dims(state) else {
-        return Err(error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            500,
-            "internal error",
-        ));
+        return refuse(StatusCode::INTERNAL_SERVER_ERROR, 500, "internal error");
     };
     Ok((as_of, dims))
 }
@@ -828,7 +825,7 @@ fn v1_availability(
     }
     let (as_of, dims) = match v1_start(state, p, segs, "availableconstraint") {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let key = match segs.get(2).map(String::as_str) {
         None | Some("all") => vec![vec![]; dims.len()],
