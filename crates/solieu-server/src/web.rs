@@ -104,6 +104,17 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("deadline", "Hạn nộp", "Due"),
     ("enter", "Nhập số liệu", "Enter figures"),
     ("save_draft", "Lưu nháp", "Save draft"),
+    ("admin", "Quản trị", "Administration"),
+    (
+        "pulls",
+        "Các lần kéo số liệu từ máy chủ SDMX",
+        "Pulls from SDMX endpoints",
+    ),
+    ("outcome", "Kết quả", "Outcome"),
+    ("endpoint", "Nguồn", "Endpoint"),
+    ("detail", "Chi tiết", "Detail"),
+    ("pull_ok", "Thành công", "Succeeded"),
+    ("pull_failed", "Thất bại", "Failed"),
     (
         "download_form",
         "Tải biểu mẫu Excel để điền",
@@ -375,6 +386,7 @@ pub fn routes(state: Arc<AppState>) -> Router {
         .route("/entry/{form}/{unit}/{period}", get(entry))
         .route("/tasks", get(tasks))
         .route("/reports", get(reports))
+        .route("/admin", get(admin))
         .with_state(state)
 }
 
@@ -1076,6 +1088,46 @@ async fn indicator(
     ctx["rules"] = json!(mine.iter().map(|c| json!({"code": c.rule.code, "expression": c.rule.expression, "severity": c.rule.severity.as_str()})).collect::<Vec<_>>());
     ctx["violations"] = json!(violations);
     render(&pg, "indicator.html", "indicator", ctx)
+}
+
+/// The administrator's page: the pulls from SDMX endpoints, the failed
+/// ones first to the eye (each with the reason it wrote nothing).
+async fn admin(State(state): State<Arc<AppState>>, pg: Page) -> Response {
+    let Some(account) = pg.p.account.clone() else {
+        return login_redirect("/admin");
+    };
+    if account.role != Role::Admin {
+        let msg = if pg.lang == Lang::Vi {
+            "Trang này dành cho quản trị viên."
+        } else {
+            "This page is for administrators."
+        };
+        return error_page(&pg, StatusCode::FORBIDDEN, msg);
+    }
+    let log = state
+        .store()
+        .ok()
+        .and_then(|s| {
+            s.audit_log(&solieu_store::AuditQuery {
+                action: Some("pull.".into()),
+                limit: 100,
+                ..Default::default()
+            })
+            .ok()
+        })
+        .unwrap_or_default();
+    let pulls: Vec<Value> = log
+        .iter()
+        .map(|e| {
+            json!({
+                "at": solieu_app::timefmt::for_people(e.at, pg.lang == Lang::Vi),
+                "failed": e.action == "pull.failed",
+                "target": e.target.strip_prefix("pull ").unwrap_or(&e.target),
+                "detail": e.detail, "actor": e.actor,
+            })
+        })
+        .collect();
+    render(&pg, "admin.html", "admin", json!({ "pulls": pulls }))
 }
 
 async fn reporting(

@@ -2566,3 +2566,39 @@ fn sdmx_v2_data_pages_with_offset_and_limit() {
     assert_eq!(get("?limit=0").0, 400);
     assert_eq!(get("?offset=-1").0, 400);
 }
+
+#[test]
+fn the_admin_page_lists_the_pulls_and_why_one_failed() {
+    let srv = Server::start(&[]);
+    let admin = srv.account("quantri", "admin", &[]);
+    let viewer = srv.account("xem", "viewer", &[]);
+    // a pull to a host that is not there, recorded in this store
+    let out = Command::new(env!("CARGO_BIN_EXE_solieu"))
+        .arg("--data")
+        .arg(&srv.data)
+        .args([
+            "pull",
+            "--url",
+            "http://127.0.0.1:9/sdmx/v1",
+            "--flow",
+            "IMF,ECOFIN_DSD,1.0",
+            "--timeout",
+            "5",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let r = srv.request("GET", "/admin", Auth::Token(&admin), "", b"");
+    assert_eq!(r.status, 200, "{}", r.body);
+    for part in [
+        "Các lần kéo số liệu",
+        "Thất bại",
+        "127.0.0.1:9",
+        "IMF,ECOFIN_DSD,1.0 all",
+        "cannot reach",
+    ] {
+        assert!(r.body.contains(part), "{part}: {}", r.body);
+    }
+    let r = srv.request("GET", "/admin", Auth::Token(&viewer), "", b"");
+    assert_eq!(r.status, 403, "{}", r.body);
+}
