@@ -438,9 +438,15 @@ pub fn import_files(
         Ok(r) => r,
         Err(errors) => return Ok(ImportResult::Rejected(errors)),
     };
+    // the files, an SDMX message with its ID, sender and Prepared time
     let origin = contents
         .iter()
-        .map(|(n, _)| n.as_str())
+        .map(|(n, _)| {
+            read.provenance
+                .iter()
+                .find(|p| p.starts_with(&format!("{n}: ")))
+                .map_or(n.as_str(), String::as_str)
+        })
         .collect::<Vec<_>>()
         .join(", ");
     let hits = locks.check(&origin, &read.observations);

@@ -303,6 +303,7 @@ pub fn validate_records(
         observations: v.observations,
         notes: vec![],
         sha256: hash.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+        provenance: vec![],
         recorded_at: None,
     }))
 }

@@ -43,6 +43,10 @@ pub struct ReadOutcome {
     pub notes: Vec<String>,
     /// SHA-256 of all inputs, hex.
     pub sha256: String,
+    /// Where the figures came from beyond the file names: the SDMX
+    /// messages read (`CPIVNM.xml: SDMX message IREF805461 of ZZZ,
+    /// prepared …`), recorded with the import.
+    pub provenance: Vec<String>,
     /// When what was read was published: the latest `Prepared` time of
     /// the SDMX-ML messages read (µs), the recording time of their
     /// figures; `None`: now.
@@ -99,6 +103,7 @@ pub fn read_files(
     let mut notes = vec![];
     let mut hash = Sha256::new();
     let mut recorded_at = None;
+    let mut provenance = vec![];
     if let Some(m) = &opts.sdmx_mapping {
         let unknown = m.unknown_indicators(&|c| {
             cat.indicators.contains_key(c) || solieu_model::indicator::alias(c).is_some()
@@ -111,9 +116,10 @@ pub fn read_files(
         hash.update(input.bytes);
         if sdmx_ml::is_sdmx_ml(input.bytes) {
             match read_sdmx_ml(input, opts, &mut notes) {
-                Ok((r, at)) => {
+                Ok((r, header)) => {
                     records.extend(r);
-                    recorded_at = recorded_at.max(at);
+                    recorded_at = recorded_at.max(header.prepared_micros());
+                    provenance.push(message_provenance(input.name, &header));
                 }
                 Err(e) => errors.extend(e),
             }
@@ -122,6 +128,7 @@ pub fn read_files(
                 Ok((r, header, skipped)) => {
                     notes.extend(sdmx_ml_notes(input.name, &header, &skipped, r.len()));
                     recorded_at = recorded_at.max(header.prepared_micros());
+                    provenance.push(message_provenance(input.name, &header));
                     records.extend(r);
                 }
                 Err(e) => errors.extend(e),
@@ -175,6 +182,7 @@ pub fn read_files(
         observations: v.observations,
         notes,
         sha256: hash.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+        provenance,
         recorded_at,
     })
 }
@@ -184,7 +192,7 @@ fn read_sdmx_ml(
     input: &Input<'_>,
     opts: &ReadOptions,
     notes: &mut Vec<String>,
-) -> Result<(Vec<RawRecord>, Option<i64>), Vec<Diagnostic>> {
+) -> Result<(Vec<RawRecord>, sdmx_ml::Header), Vec<Diagnostic>> {
     let mut s = sdmx_ml::SdmxMlStream::new(input.bytes, input.name, opts.sdmx_mapping.clone())?;
     let records = s.next_records(usize::MAX)?.unwrap_or_default();
     notes.extend(sdmx_ml_notes(
@@ -193,7 +201,22 @@ fn read_sdmx_ml(
         &s.skipped,
         records.len(),
     ));
-    Ok((records, s.header.prepared_micros()))
+    Ok((records, s.header))
+}
+
+/// An SDMX message as the import records it: its file, ID, sender and
+/// `Prepared` time.
+fn message_provenance(name: &str, h: &sdmx_ml::Header) -> String {
+    format!(
+        "{name}: SDMX message {} of {}{}",
+        if h.id.is_empty() { "-" } else { &h.id },
+        if h.sender.is_empty() { "-" } else { &h.sender },
+        if h.prepared.is_empty() {
+            String::new()
+        } else {
+            format!(", prepared {}", h.prepared)
+        }
+    )
 }
 
 /// What an import of an SDMX-ML message tells the user: the message, and

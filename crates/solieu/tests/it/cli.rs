@@ -1903,6 +1903,12 @@ fn the_statistics_offices_sdmx_ml_messages_import_with_the_built_in_mapping() {
         );
         assert!(stderr(&out).contains("structure IMF:ECOFIN_DSD(1.0)"));
     }
+    // the import records the message: its ID, sender and Prepared time
+    let audit = env.ok(&["audit"]);
+    assert!(
+        audit.contains("CPIVNM.xml: SDMX message IREF805461 of ZZZ, prepared 2024-11-13T06:49:09Z"),
+        "{audit}"
+    );
     let notes = stderr(&env.run(&["import", &format!("{GSO}/LMIVNM.xml")]));
     assert!(notes.contains("INDICATOR=LUR15O_PT (31)"), "{notes}");
     assert!(
