@@ -257,7 +257,13 @@ pub fn pull(
     read.recorded_at = Some(last.map_or(mark, |l| mark.max(l + MARGIN_MICROS + 1)));
     let notes = read.notes.clone();
     let n = read.observations.len();
-    let committed = commit_read(store, read, actor, &name, &mut |summary, w| {
+    // the message's ID, sender and Prepared time with the URL
+    let origin = read
+        .provenance
+        .first()
+        .cloned()
+        .unwrap_or_else(|| name.clone());
+    let committed = commit_read(store, read, actor, &origin, &mut |summary, w| {
         w.record(&AuditRecord {
             actor: who,
             action: "pull.ok",
