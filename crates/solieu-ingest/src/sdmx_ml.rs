@@ -85,8 +85,14 @@ fn pairs(text: &str) -> Result<Vec<(String, String)>, String> {
 impl Mapping {
     /// The built-in mapping of the IMF `ECOFIN_DSD`.
     pub fn builtin() -> Mapping {
-        Mapping::parse(ECOFIN_MAPPING, "built-in ECOFIN mapping")
-            .expect("the built-in mapping is valid")
+        // parsed once per process: every message and every pull asks
+        static BUILTIN: std::sync::OnceLock<Mapping> = std::sync::OnceLock::new();
+        BUILTIN
+            .get_or_init(|| {
+                Mapping::parse(ECOFIN_MAPPING, "built-in ECOFIN mapping")
+                    .expect("the built-in mapping is valid")
+            })
+            .clone()
     }
 
     /// Parses a mapping file; every bad row is located.
@@ -464,23 +470,31 @@ impl<R: BufRead> SdmxMlStream<R> {
                 "the message names no structure; expected <Structure> with a <Ref agencyID id version> in its header".into(),
             )]);
         }
-        if !s.own() {
-            let m = s.mapping.get_or_insert_with(Mapping::builtin);
-            if !m.covers(st) {
-                let name = m.name.clone();
-                return Err(vec![s.error(
-                    0,
-                    "Header/Structure",
-                    &s.header.structure.clone(),
-                    format!(
-                        "the message follows {}, which {name} does not map; expected {} or a mapping file for this structure (--mapping FILE)",
-                        s.header.structure,
-                        if name.starts_with("built-in") { "SOLIEU:DSD_SOLIEU or IMF:ECOFIN_DSD(1.0)".to_string() } else { "a structure it maps".to_string() }
-                    ),
-                )]);
-            }
+        if let Some(m) = s.unmapped() {
+            return Err(vec![s.error(0, "Header/Structure", &s.header.structure, m)]);
         }
         Ok(s)
+    }
+
+    /// When the message is of a structure neither this service's own nor
+    /// one its mapping (the built-in one unless given) covers: what to say.
+    fn unmapped(&mut self) -> Option<String> {
+        if self.own() {
+            return None;
+        }
+        let m = self.mapping.get_or_insert_with(Mapping::builtin);
+        (!m.covers(&self.header.structure_ref)).then(|| {
+            format!(
+                "the message follows {}, which {} does not map; expected {} or a mapping file for this structure (--mapping FILE)",
+                self.header.structure,
+                m.name,
+                if m.name.starts_with("built-in") {
+                    "SOLIEU:DSD_SOLIEU or IMF:ECOFIN_DSD(1.0)"
+                } else {
+                    "a structure it maps"
+                }
+            )
+        })
     }
 
     fn unread(reader: R, file: &str, mapping: Option<Mapping>) -> Self {
@@ -724,8 +738,11 @@ impl<R: BufRead> SdmxMlStream<R> {
             }
             return;
         }
-        let st = self.header.structure_ref.clone();
-        let Some(m) = self.mapping.as_ref().and_then(|m| m.find(&st, &v)).cloned() else {
+        let Some(m) = self
+            .mapping
+            .as_ref()
+            .and_then(|m| m.find(&self.header.structure_ref, &v))
+        else {
             let label = match v.get("INDICATOR") {
                 Some(i) => format!("INDICATOR={i}"),
                 None => v.key(),
@@ -1014,18 +1031,8 @@ pub fn read_json(
     };
     s.header.structure = st.to_string();
     s.header.structure_ref = st;
-    if !s.own() {
-        let m = s.mapping.get_or_insert_with(Mapping::builtin);
-        if !m.covers(&s.header.structure_ref) {
-            let name = m.name.clone();
-            return Err(fail(
-                "structure.links",
-                format!(
-                    "the message follows {}, which {name} does not map; expected a mapping file for this structure (--mapping FILE)",
-                    s.header.structure
-                ),
-            ));
-        }
+    if let Some(m) = s.unmapped() {
+        return Err(fail("structure.links", m));
     }
     // the components of one structure, by level: (id, the codes by index)
     type Comps = Vec<(String, Vec<String>)>;

@@ -434,18 +434,6 @@ fn title_period(
     None
 }
 
-fn find_year(sheet: &Sheet, header_row: usize) -> Option<i32> {
-    for r in 0..header_row {
-        for c in 0..sheet.rows[r].len() {
-            let p = parse_header(sheet.get(r, c).text());
-            if p.year.is_some() {
-                return p.year;
-            }
-        }
-    }
-    None
-}
-
 /// A row label without its numbering and the "Trong đó:" / "Chia ra:" /
 /// "Gồm:" that introduces parts.
 fn row_label(label: &str) -> &str {
@@ -746,8 +734,8 @@ pub fn read(
             first.code.clone()
         }
     };
-    let default_year = opts.year.or_else(|| find_year(sheet, hr));
     let title = title_period(sheet, hr);
+    let default_year = opts.year.or_else(|| title.as_ref().map(|t| t.0));
     // classify columns
     let mut parsed: Vec<(usize, String, Parsed)> = vec![];
     let mut cols: HashMap<usize, Col> = HashMap::new();
