@@ -1,11 +1,20 @@
 //! A reporting unit's form written out as the workbook it fills in
 //! (`solieu form template`, the entry page's download).
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use solieu_engine::{Derived, Engine, Options, Query};
 use solieu_export::template::{write_template, Template, TemplateRow};
 use solieu_model::{Frequency, Period, TimeAggregation};
 use solieu_store::Backend;
+
+use crate::Error;
+
+/// A refusal the user can act on (exit 1, HTTP 400), not an internal error.
+macro_rules! refuse {
+    ($($t:tt)*) => {
+        return Err(Error::bad(format!($($t)*)).into())
+    };
+}
 
 /// The form `form` of unit `unit` for `period` as an `.xlsx` workbook laid
 /// out like the office's form, with last year's figures for reference; and
@@ -20,7 +29,7 @@ pub fn template(
     let forms = store.forms()?;
     let Some(f) = forms.iter().find(|f| f.code.eq_ignore_ascii_case(form)) else {
         let codes: Vec<&str> = forms.iter().map(|f| f.code.as_str()).collect();
-        bail!(
+        refuse!(
             "no form '{form}'; the forms are {}",
             if codes.is_empty() {
                 "none yet (PUT /api/v1/forms/{code})".to_string()
@@ -30,24 +39,24 @@ pub fn template(
         );
     };
     let Period::Month(y, m) = period else {
-        bail!("a form template is written for a month (2020-10); '{period}' is not one");
+        refuse!("a form template is written for a month (2020-10); '{period}' is not one");
     };
     if f.frequency != Frequency::Month {
-        bail!(
+        refuse!(
             "form {} is reported by {}; templates are written for monthly forms only for now",
             f.code,
             solieu_store::workflow::frequency_name(f.frequency)
         );
     }
     if !f.units.is_empty() && !f.units.iter().any(|u| u == unit) {
-        bail!(
+        refuse!(
             "unit {unit} does not report form {}; its units are {}",
             f.code,
             f.units.join(", ")
         );
     }
     let Some(area) = engine.registry().version_for(unit, period) else {
-        bail!("unknown area code '{unit}' (see `solieu areas --search …`)");
+        refuse!("unknown area code '{unit}' (see `solieu areas --search …`)");
     };
     let last = Period::Month(y - 1, m);
     let mut rows = vec![];
@@ -84,7 +93,7 @@ pub fn template(
         });
     }
     if rows.is_empty() {
-        bail!("form {} owes no indicator of the catalogue", f.code);
+        refuse!("form {} owes no indicator of the catalogue", f.code);
     }
     let deadline = f.deadline(period);
     let t = Template {
