@@ -2191,39 +2191,54 @@ fn a_pull_reads_a_real_endpoints_answer_and_refuses_what_is_not_data() {
 }
 
 /// A small form whose "So cùng kỳ (%)" column holds `yoy` for the two rows.
-fn comparison_form(path: &Path, yoy: [f64; 2]) {
+/// A small form as offices lay them out: the issuing body in A1, the title
+/// in A3, the header in row 5 (STT, Chỉ tiêu, Đơn vị tính, then `columns`),
+/// one row per (label, unit, values) from row 6, numbered.
+fn small_form(
+    path: &Path,
+    body: &str,
+    title: &str,
+    columns: &[&str],
+    rows: &[(&str, &str, &[f64])],
+) {
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
-    ws.write_string(0, 0, "UBND THÀNH PHỐ HỒ CHÍ MINH").unwrap();
-    ws.write_string(2, 0, "MỘT SỐ CHỈ TIÊU KINH TẾ THÁNG 10 NĂM 2020")
-        .unwrap();
-    for (c, h) in [
-        "STT",
-        "Chỉ tiêu",
-        "Đơn vị tính",
-        "Ước tính tháng 10",
-        "So cùng kỳ (%)",
-    ]
-    .iter()
-    .enumerate()
+    ws.write_string(0, 0, body).unwrap();
+    ws.write_string(2, 0, title).unwrap();
+    for (c, h) in ["STT", "Chỉ tiêu", "Đơn vị tính"]
+        .iter()
+        .chain(columns)
+        .enumerate()
     {
         ws.write_string(4, c as u16, *h).unwrap();
     }
-    for (i, (label, unit, v)) in [
-        ("Doanh thu bán lẻ hàng hóa", "tỷ đồng", 71234.5),
-        ("Kim ngạch xuất khẩu hàng hóa", "triệu USD", 3812.6),
-    ]
-    .iter()
-    .enumerate()
-    {
+    for (i, (label, unit, values)) in rows.iter().enumerate() {
         let r = 5 + i as u32;
         ws.write_string(r, 0, (i + 1).to_string()).unwrap();
         ws.write_string(r, 1, *label).unwrap();
         ws.write_string(r, 2, *unit).unwrap();
-        ws.write_number(r, 3, *v).unwrap();
-        ws.write_number(r, 4, yoy[i]).unwrap();
+        for (k, v) in values.iter().enumerate() {
+            ws.write_number(r, 3 + k as u16, *v).unwrap();
+        }
     }
     wb.save(path).unwrap();
+}
+
+fn comparison_form(path: &Path, yoy: [f64; 2]) {
+    small_form(
+        path,
+        "UBND THÀNH PHỐ HỒ CHÍ MINH",
+        "MỘT SỐ CHỈ TIÊU KINH TẾ THÁNG 10 NĂM 2020",
+        &["Ước tính tháng 10", "So cùng kỳ (%)"],
+        &[
+            ("Doanh thu bán lẻ hàng hóa", "tỷ đồng", &[71234.5, yoy[0]]),
+            (
+                "Kim ngạch xuất khẩu hàng hóa",
+                "triệu USD",
+                &[3812.6, yoy[1]],
+            ),
+        ],
+    );
 }
 
 #[test]
@@ -2272,32 +2287,17 @@ fn a_comparison_column_of_growth_rates_is_not_read_as_an_index() {
 
 /// A form whose row labels are the department's own words.
 fn own_labels_form(path: &Path) {
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.write_string(0, 0, "SỞ CÔNG THƯƠNG TỈNH ĐỒNG NAI")
-        .unwrap();
-    ws.write_string(2, 0, "BÁO CÁO THÁNG 10 NĂM 2020").unwrap();
-    for (c, h) in ["STT", "Chỉ tiêu", "Đơn vị tính", "Ước tính tháng 10"]
-        .iter()
-        .enumerate()
-    {
-        ws.write_string(4, c as u16, *h).unwrap();
-    }
-    for (i, (label, unit, v)) in [
-        ("Tổng mức bán lẻ HH và DTDV", "tỷ đồng", 15234.5),
-        ("Kim ngạch XK", "triệu USD", 1712.3),
-        ("- XK gạo", "triệu USD", 12.5),
-    ]
-    .iter()
-    .enumerate()
-    {
-        let r = 5 + i as u32;
-        ws.write_string(r, 0, (i + 1).to_string()).unwrap();
-        ws.write_string(r, 1, *label).unwrap();
-        ws.write_string(r, 2, *unit).unwrap();
-        ws.write_number(r, 3, *v).unwrap();
-    }
-    wb.save(path).unwrap();
+    small_form(
+        path,
+        "SỞ CÔNG THƯƠNG TỈNH ĐỒNG NAI",
+        "BÁO CÁO THÁNG 10 NĂM 2020",
+        &["Ước tính tháng 10"],
+        &[
+            ("Tổng mức bán lẻ HH và DTDV", "tỷ đồng", &[15234.5]),
+            ("Kim ngạch XK", "triệu USD", &[1712.3]),
+            ("- XK gạo", "triệu USD", &[12.5]),
+        ],
+    );
 }
 
 #[test]
@@ -2436,29 +2436,13 @@ fn an_xls_form_typed_in_the_tcvn3_font_imports() {
 fn a_column_of_a_later_period_than_the_title_is_refused() {
     let env = Env::new();
     let path = env.dir.path().join("late.xlsx");
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.write_string(0, 0, "UBND THÀNH PHỐ HỒ CHÍ MINH").unwrap();
-    ws.write_string(2, 0, "MỘT SỐ CHỈ TIÊU KINH TẾ THÁNG 10 NĂM 2020")
-        .unwrap();
-    for (c, h) in [
-        "STT",
-        "Chỉ tiêu",
-        "Đơn vị tính",
-        "Thực hiện tháng 10/2019",
-        "Ước tính tháng 11/2020",
-    ]
-    .iter()
-    .enumerate()
-    {
-        ws.write_string(4, c as u16, *h).unwrap();
-    }
-    ws.write_string(5, 0, "1").unwrap();
-    ws.write_string(5, 1, "Doanh thu bán lẻ hàng hóa").unwrap();
-    ws.write_string(5, 2, "tỷ đồng").unwrap();
-    ws.write_number(5, 3, 61000.0).unwrap();
-    ws.write_number(5, 4, 71234.5).unwrap();
-    wb.save(&path).unwrap();
+    small_form(
+        &path,
+        "UBND THÀNH PHỐ HỒ CHÍ MINH",
+        "MỘT SỐ CHỈ TIÊU KINH TẾ THÁNG 10 NĂM 2020",
+        &["Thực hiện tháng 10/2019", "Ước tính tháng 11/2020"],
+        &[("Doanh thu bán lẻ hàng hóa", "tỷ đồng", &[61000.0, 71234.5])],
+    );
     let before = env.counts();
     let out = env.run(&["import", path.to_str().unwrap()]);
     assert!(!out.status.success());
