@@ -78,12 +78,25 @@ fn breakdown_error(i: &Indicator, lists: &solieu_model::CodeLists) -> Option<Str
     })
 }
 
-/// Reads an indicator catalogue CSV. Errors name file, row and column.
+/// A catalogue file read and checked: its indicators, and warnings (a
+/// formula whose unit cannot be worked out).
+pub struct CatalogFile {
+    /// The indicators, in file order.
+    pub indicators: Vec<Indicator>,
+    /// What to check by hand, located.
+    pub warnings: Vec<String>,
+}
+
+/// Reads an indicator catalogue CSV against the store's catalogue
+/// (`existing`): the file's indicators replace those of the same code, and
+/// every formula of the result is checked (inputs, breakdown codes, cycles,
+/// units). Errors name file, row and column; nothing is returned with one.
 pub fn parse_catalog(
     bytes: &[u8],
     file: &str,
     lists: &solieu_model::CodeLists,
-) -> Result<Vec<Indicator>, Vec<String>> {
+    existing: &[Indicator],
+) -> Result<CatalogFile, Vec<String>> {
     let (text, _) = solieu_ingest::legacy::decode_text_file(bytes);
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
@@ -105,8 +118,18 @@ pub fn parse_catalog(
             required.join(",")
         )]);
     }
+    if let Some(h) = header
+        .iter()
+        .find(|h| !CATALOG_COLUMNS.contains(&h.as_str()))
+    {
+        return Err(vec![format!(
+            "{file}:1:header: unknown column '{h}'; expected {}",
+            CATALOG_COLUMNS.join(",")
+        )]);
+    }
     let col = |name: &str| header.iter().position(|h| h == name);
     let (mut out, mut errors) = (vec![], vec![]);
+    let mut rows: std::collections::HashMap<String, usize> = Default::default();
     let mut seen = BTreeSet::new();
     for (n, rec) in rdr.records().enumerate() {
         let row = n + 2;
@@ -118,7 +141,7 @@ pub fn parse_catalog(
             }
         };
         let get = |name: &str| col(name).and_then(|i| rec.get(i)).unwrap_or("");
-        let cols: [&str; 10] = CATALOG_COLUMNS.map(get);
+        let cols: [&str; 11] = CATALOG_COLUMNS.map(get);
         match Indicator::parse(&IndicatorFields::from_columns(&cols)) {
             Ok(i) if !seen.insert(i.code.clone()) => {
                 errors.push(format!("{file}:{row}:code: {} is defined twice", i.code))
@@ -134,7 +157,10 @@ pub fn parse_catalog(
                 breakdown_error(&i, lists).unwrap_or_default(),
                 get("dimensions")
             )),
-            Ok(i) => out.push(i),
+            Ok(i) => {
+                rows.insert(i.code.clone(), row);
+                out.push(i)
+            }
             Err(e) => errors.push(format!(
                 "{file}:{row}:{}: {} (value: '{}')",
                 e.field,
@@ -143,11 +169,37 @@ pub fn parse_catalog(
             )),
         }
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
+    if !errors.is_empty() {
+        return Err(errors);
     }
+    // the catalogue as it would be: the store's, with the file's replacing
+    let mut all: Vec<Indicator> = existing
+        .iter()
+        .filter(|i| !rows.contains_key(&i.code))
+        .cloned()
+        .collect();
+    all.extend(out.iter().cloned());
+    let checked = solieu_engine::formula::check_catalog(&all, lists);
+    let locate = |code: &str| match rows.get(code) {
+        Some(row) => format!("{file}:{row}:formula: {code}"),
+        None => format!("{file}: indicator {code} of the store"),
+    };
+    let errors: Vec<String> = checked
+        .errors
+        .iter()
+        .map(|(code, why)| format!("{}: {why}", locate(code)))
+        .collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(CatalogFile {
+        indicators: out,
+        warnings: checked
+            .warnings
+            .iter()
+            .map(|(code, why)| format!("{}: {why}", locate(code)))
+            .collect(),
+    })
 }
 
 /// Outcome of an import request.
@@ -732,6 +784,7 @@ pub fn indicator_table(inds: &[Indicator], search: Option<&str>) -> Table {
                 i.scope_note.clone(),
                 i.reporting_unit.clone(),
                 i.dimensions_text(),
+                i.formula.clone(),
             ]
         })
         .collect();

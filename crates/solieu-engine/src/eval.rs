@@ -52,11 +52,16 @@ pub enum Derived {
     Rank,
     /// Rank by year-on-year growth among the same group, 1 = fastest.
     RankYoy,
+    /// Change on the same period of the previous year in percentage points:
+    /// for a ratio, a share or a rate ("tăng 0,5 điểm phần trăm").
+    ChangePp,
+    /// Change on the previous period of the same kind in percentage points.
+    MomChangePp,
 }
 
 impl Derived {
     /// Every measure, in display order.
-    pub const ALL: [Derived; 11] = [
+    pub const ALL: [Derived; 13] = [
         Derived::Value,
         Derived::Cumulative,
         Derived::MomPct,
@@ -68,6 +73,8 @@ impl Derived {
         Derived::SharePct,
         Derived::Rank,
         Derived::RankYoy,
+        Derived::ChangePp,
+        Derived::MomChangePp,
     ];
 
     /// Name on the command line and in files.
@@ -84,6 +91,8 @@ impl Derived {
             Derived::SharePct => "share_pct",
             Derived::Rank => "rank",
             Derived::RankYoy => "rank_yoy",
+            Derived::ChangePp => "change_pp",
+            Derived::MomChangePp => "mom_change_pp",
         }
     }
 
@@ -193,6 +202,10 @@ impl Flags {
     pub const AGGREGATED: u8 = 4;
     /// On the comparable basis: from predecessors of the area.
     pub const COMPARABLE: u8 = 8;
+    /// A regional total with an estimate for a member that has not reported.
+    pub const ESTIMATED: u8 = 16;
+    /// Computed by the indicator's formula from other indicators.
+    pub const FORMULA: u8 = 32;
 
     /// Whether a flag is set.
     pub fn has(self, bit: u8) -> bool {
@@ -206,6 +219,8 @@ impl Flags {
             (Self::DERIVED, "derived"),
             (Self::AGGREGATED, "aggregated"),
             (Self::COMPARABLE, "comparable basis"),
+            (Self::ESTIMATED, "estimated"),
+            (Self::FORMULA, "formula"),
         ]
         .iter()
         .filter(|(b, _)| self.has(*b))
@@ -330,6 +345,9 @@ pub struct Options {
     pub basis: Basis,
     /// Collect the inputs of every figure.
     pub explain: bool,
+    /// Leave a regional total absent when a member has not reported,
+    /// instead of estimating the member's figure.
+    pub no_estimates: bool,
 }
 
 /// Tolerance of a reported growth rate against the computed one, in points:
@@ -617,6 +635,85 @@ impl<'e> Ev<'e> {
             Derived::SharePct => Figure::of(self.share(ind, area, p)),
             Derived::Rank => self.rank(ind, area, p, false),
             Derived::RankYoy => self.rank(ind, area, p, true),
+            Derived::ChangePp => Figure::of(self.change_pp(ind, area, p, p.previous_year())),
+            Derived::MomChangePp => match prev_of(p) {
+                Some(prev) => Figure::of(self.change_pp(ind, area, p, prev)),
+                None => Figure::absent(Why::NotApplicable(
+                    "a year or year-to-date has no previous period; use change_pp",
+                )),
+            },
+        }
+    }
+
+    /// The change of a level between two periods, in the indicator's unit
+    /// (percentage points for a percentage).
+    fn change_pp(&mut self, ind: u16, area: u32, p: Period, base: Period) -> R {
+        if self.e.ind_info[ind as usize].time == TimeAggregation::Index {
+            return Err(Why::NotApplicable(
+                "an index on the same period of the previous year: its change is yoy_pct",
+            ));
+        }
+        let cur = self.level(ind, area, p)?;
+        let missing = if base == p.previous_year() {
+            Why::NoPreviousYear
+        } else {
+            Why::NoPreviousPeriod
+        };
+        match self.level(ind, area, base) {
+            Ok(b) => Ok(join(cur, b, cur.v - b.v)),
+            Err(Why::NoData | Why::Incomplete { .. }) => Err(missing),
+            Err(w) => Err(w),
+        }
+    }
+
+    // ---- formulas ------------------------------------------------------
+
+    /// A formula indicator's level: its formula over its inputs' levels
+    /// for the same area and period, each by its own rules.
+    fn formula(&mut self, f: &crate::formula::Compiled, area: u32, p: Period) -> R {
+        use crate::formula::Compiled as C;
+        let num = |v: f64| V {
+            v,
+            status: Status::Final,
+            flags: 0,
+        };
+        match f {
+            C::Num(v) => Ok(num(*v)),
+            C::Input(None, _) | C::Invalid => Err(Why::NoData),
+            C::Input(Some(ind), dims) => {
+                let d = if dims.is_empty() {
+                    Some(0)
+                } else {
+                    self.e.cube.dims.get(dims)
+                };
+                let d = d.ok_or(Why::NoData)?;
+                self.with_dims(d, |ev| ev.level(*ind, area, p))
+            }
+            C::Neg(a) => self.formula(a, area, p).map(|v| V { v: -v.v, ..v }),
+            C::Bin(op, a, b) => {
+                let x = self.formula(a, area, p)?;
+                let y = self.formula(b, area, p)?;
+                let v = match op {
+                    '+' => x.v + y.v,
+                    '-' => x.v - y.v,
+                    '*' => x.v * y.v,
+                    _ if y.v == 0.0 => return Err(Why::ZeroBase),
+                    _ => x.v / y.v,
+                };
+                Ok(join(x, y, v))
+            }
+            C::Call(name, args) => {
+                let vals = args
+                    .iter()
+                    .map(|a| self.formula(a, area, p))
+                    .collect::<Result<Vec<_>, _>>()?;
+                match (*name, vals.as_slice()) {
+                    ("abs", [a]) => Ok(V { v: a.v.abs(), ..*a }),
+                    ("min", [a, b]) => Ok(join(*a, *b, a.v.min(b.v))),
+                    ("max", [a, b]) => Ok(join(*a, *b, a.v.max(b.v))),
+                    _ => Err(Why::NoData),
+                }
+            }
         }
     }
 
@@ -871,6 +968,15 @@ impl<'e> Ev<'e> {
                 return Ok(v);
             }
         }
+        if let Some(f) = self.e.ind_info[ind as usize].formula.clone() {
+            self.depth += 1;
+            let r = self.formula(&f, area, p).map(|v| V {
+                flags: v.flags | Flags::FORMULA,
+                ..v
+            });
+            self.depth -= 1;
+            return r;
+        }
         self.depth += 1;
         let r = if self.e.areas[area as usize].is_region {
             let members = self.e.members_on(area, p.end_date());
@@ -973,16 +1079,29 @@ impl<'e> Ev<'e> {
         match rule {
             AreaAggregation::None => Err(Why::NotAggregated),
             AreaAggregation::Sum => {
+                let mut present = vec![];
+                let mut absent = vec![];
                 for a in areas {
                     match self.level(ind, *a, p) {
-                        Ok(v) => acc = join(acc, v, acc.v + v.v),
-                        Err(_) => missing += 1,
+                        Ok(v) => {
+                            acc = join(acc, v, acc.v + v.v);
+                            present.push((*a, v));
+                        }
+                        Err(_) => absent.push(*a),
                     }
                 }
-                if missing > 0 {
-                    Err(Why::PartialGroup { missing })
-                } else {
-                    Ok(acc)
+                if absent.is_empty() {
+                    return Ok(acc);
+                }
+                let partial = Err(Why::PartialGroup {
+                    missing: u16::try_from(absent.len()).unwrap_or(u16::MAX),
+                });
+                if self.o.no_estimates || flag != Flags::AGGREGATED || present.is_empty() {
+                    return partial;
+                }
+                match self.estimates(ind, &present, &absent, p) {
+                    Some(est) => Ok(join(acc, est, acc.v + est.v)),
+                    None => partial,
                 }
             }
             AreaAggregation::Weighted(_) => {
@@ -1016,6 +1135,61 @@ impl<'e> Ev<'e> {
                 }
             }
         }
+    }
+
+    /// The estimated figures of the members of a region that have not
+    /// reported (`absent`), summed: each is its own figure for the same
+    /// period a year earlier × the growth of the members that reported
+    /// (Σ now ÷ Σ a year earlier, over those with both). `None` when that
+    /// cannot be worked out (a member new this year, no base).
+    fn estimates(
+        &mut self,
+        ind: u16,
+        present: &[(u32, V)],
+        absent: &[u32],
+        p: Period,
+    ) -> Option<V> {
+        let base_p = p.previous_year();
+        let (mut now, mut before) = (0.0, 0.0);
+        for (a, v) in present {
+            if let Ok(b) = self.level(ind, *a, base_p) {
+                now += v.v;
+                before += b.v;
+            }
+        }
+        if before == 0.0 {
+            return None;
+        }
+        let growth = now / before;
+        let mut acc = V {
+            v: 0.0,
+            status: Status::Estimate,
+            flags: Flags::ESTIMATED,
+        };
+        for a in absent {
+            let b = self.level(ind, *a, base_p).ok()?;
+            let v = b.v * growth;
+            acc.v += v;
+            if self.o.explain {
+                self.trace.push(Input {
+                    indicator: self.e.ind_code(ind).to_string(),
+                    area: self.e.area_key(*a).to_string(),
+                    measure: Measure::Level,
+                    dims: self.e.cube.dims.resolve(self.dims).to_string(),
+                    period: p,
+                    value: v,
+                    status: Status::Estimate,
+                    import_id: 0,
+                    recorded_at: 0,
+                    source: format!(
+                        "estimate: not reported; {base_p} ({}) × the growth of the members that reported ({:+.2}%)",
+                        b.v,
+                        (growth - 1.0) * 100.0
+                    ),
+                });
+            }
+        }
+        Some(acc)
     }
 
     fn over_time(&mut self, ind: u16, area: u32, p: Period) -> R {
@@ -1240,6 +1414,7 @@ impl<'e> Ev<'e> {
             || self.o.explain
             || self.o.as_of.is_some()
             || self.e.ind_info[ind as usize].time != TimeAggregation::Flow
+            || self.e.ind_info[ind as usize].formula.is_some()
             || self.e.areas[area as usize].is_region
             || !self.e.accepts(area, p)
             || !self.e.accepts(area, p.previous_year())

@@ -13,6 +13,7 @@
 
 pub mod cube;
 mod eval;
+pub mod formula;
 mod model;
 pub mod rules;
 mod snapshot;

@@ -112,6 +112,8 @@ pub(crate) struct IndInfo {
     /// residual code `OTHER` if the list has one). A figure without a code of
     /// one of them, with nothing stored or derivable, is the sum of its codes.
     pub complete: Vec<(String, Vec<String>, Option<String>)>,
+    /// The formula of a formula indicator, resolved.
+    pub formula: Option<std::sync::Arc<crate::formula::Compiled>>,
 }
 
 /// The top-level codes of a complete breakdown, for membership tests.
@@ -258,6 +260,13 @@ impl Engine {
                 area: d.area_aggregation.clone(),
                 decimals: d.decimals,
                 complete: vec![],
+                formula: d.is_formula().then(|| {
+                    let ix = |c: &str| ind_ix.get(c).copied();
+                    std::sync::Arc::new(match crate::rules::parse_formula(&d.formula) {
+                        Ok(e) => crate::formula::compile(&e, &indicators, &ix),
+                        Err(_) => crate::formula::Compiled::Invalid,
+                    })
+                }),
             })
             .collect();
         let cube = Cube::new(indicators.len(), areas.len());

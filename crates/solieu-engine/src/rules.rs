@@ -486,6 +486,31 @@ impl Parser {
 
 /// Parses a rule; it must be a condition (a comparison, `and`, `or`, `not`).
 pub fn parse(src: &str) -> Result<Expr, ParseError> {
+    let e = parse_any(src)?;
+    if !e.is_condition() {
+        return Err(ParseError {
+            column: 1,
+            message: "a rule must be a condition: compare with =, <, <=, >, >= or !=".into(),
+        });
+    }
+    e.check_types()?;
+    Ok(e)
+}
+
+/// Parses a formula: a number, not a condition (`GRDP_CURRENT / POPULATION`).
+pub fn parse_formula(src: &str) -> Result<Expr, ParseError> {
+    let e = parse_any(src)?;
+    if e.is_condition() {
+        return Err(ParseError {
+            column: 1,
+            message: "a formula computes a number (+ - * / abs min max); comparisons belong in validation rules".into(),
+        });
+    }
+    e.check_types()?;
+    Ok(e)
+}
+
+fn parse_any(src: &str) -> Result<Expr, ParseError> {
     if src.chars().count() > MAX_RULE_LEN {
         return Err(ParseError {
             column: MAX_RULE_LEN,
@@ -500,13 +525,6 @@ pub fn parse(src: &str) -> Result<Expr, ParseError> {
     if *p.peek() != Tok::End {
         return p.err("an operator or the end of the rule");
     }
-    if !e.is_condition() {
-        return Err(ParseError {
-            column: 1,
-            message: "a rule must be a condition: compare with =, <, <=, >, >= or !=".into(),
-        });
-    }
-    e.check_types()?;
     Ok(e)
 }
 

@@ -217,6 +217,12 @@ pub struct Indicator {
     pub reporting_unit: String,
     /// Optional disaggregation dimensions.
     pub dimensions: Vec<Dimension>,
+    /// A formula over other indicators (`GRDP_CURRENT / POPULATION`), in
+    /// the rule language; empty for a stored indicator. Its figures are
+    /// computed on request from its inputs' figures of the same area and
+    /// period; a figure stored for it (a department reporting the ratio)
+    /// wins, and a disagreement is flagged.
+    pub formula: String,
 }
 
 /// Indicator codes of earlier catalogues that are now a code of another
@@ -284,8 +290,9 @@ pub struct IndicatorError {
     pub message: String,
 }
 
-/// The columns of the indicator catalogue CSV, in order; the first seven are required.
-pub const CATALOG_COLUMNS: [&str; 10] = [
+/// The columns of the indicator catalogue CSV, in order; the first seven are
+/// required (for a formula indicator the two aggregation rules may be empty).
+pub const CATALOG_COLUMNS: [&str; 11] = [
     "code",
     "name_vi",
     "name_en",
@@ -296,6 +303,7 @@ pub const CATALOG_COLUMNS: [&str; 10] = [
     "scope_note",
     "reporting_unit",
     "dimensions",
+    "formula",
 ];
 
 /// The raw text fields of an indicator definition, as in the catalogue CSV.
@@ -321,11 +329,13 @@ pub struct IndicatorFields<'a> {
     pub reporting_unit: &'a str,
     /// `dimensions` (optional): `NAME=code1|code2;NAME2=…`
     pub dimensions: &'a str,
+    /// `formula` (optional): `GRDP_CURRENT / POPULATION`
+    pub formula: &'a str,
 }
 
 impl<'a> IndicatorFields<'a> {
     /// The fields from values in [`CATALOG_COLUMNS`] order.
-    pub fn from_columns(c: &'a [&'a str; 10]) -> Self {
+    pub fn from_columns(c: &'a [&'a str; 11]) -> Self {
         IndicatorFields {
             code: c[0],
             name_vi: c[1],
@@ -337,6 +347,7 @@ impl<'a> IndicatorFields<'a> {
             scope_note: c[7],
             reporting_unit: c[8],
             dimensions: c[9],
+            formula: c[10],
         }
     }
 }
@@ -365,7 +376,23 @@ impl Indicator {
                 "empty; expected a unit such as 'tỷ đồng' or '%'".into(),
             ));
         }
-        let time_aggregation = TimeAggregation::parse(f.time_aggregation).ok_or_else(|| {
+        let formula = nfc(f.formula)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        // a formula's figures follow its inputs' rules: its own may be left empty
+        let (time_text, area_text) = match (
+            formula.is_empty(),
+            f.time_aggregation.trim(),
+            f.area_aggregation.trim(),
+        ) {
+            (false, t, a) => (
+                if t.is_empty() { "flow" } else { t },
+                if a.is_empty() { "none" } else { a },
+            ),
+            (true, t, a) => (t, a),
+        };
+        let time_aggregation = TimeAggregation::parse(time_text).ok_or_else(|| {
             err(
                 "time_aggregation",
                 format!(
@@ -374,7 +401,7 @@ impl Indicator {
                 ),
             )
         })?;
-        let area_aggregation = AreaAggregation::parse(f.area_aggregation).ok_or_else(|| {
+        let area_aggregation = AreaAggregation::parse(area_text).ok_or_else(|| {
             err(
                 "area_aggregation",
                 format!(
@@ -442,6 +469,12 @@ impl Indicator {
                 sum,
             });
         }
+        if !formula.is_empty() && !dimensions.is_empty() {
+            return Err(err(
+                "dimensions",
+                "a formula indicator has no breakdown of its own; write one formula indicator per code (EXPORTS[SECTOR=FDI] / EXPORTS * 100)".into(),
+            ));
+        }
         Ok(Indicator {
             code: code.to_ascii_uppercase(),
             name_en: nfc(f.name_en),
@@ -453,7 +486,13 @@ impl Indicator {
             scope_note: nfc(f.scope_note),
             reporting_unit: nfc(f.reporting_unit),
             dimensions,
+            formula,
         })
+    }
+
+    /// Whether the indicator is computed from a formula.
+    pub fn is_formula(&self) -> bool {
+        !self.formula.is_empty()
     }
 
     /// The `dimensions` column text (inverse of parsing it).

@@ -22,4 +22,4 @@ pub use codelist::{Code, CodeList, CodeLists, TOTAL};
 pub use indicator::{AreaAggregation, Dimension, Indicator, IndicatorFields, TimeAggregation};
 pub use observation::{Measure, Observation, Status, Vintage};
 pub use period::{Frequency, Period};
-pub use unit::Unit;
+pub use unit::{Quantity, Unit};

@@ -104,6 +104,108 @@ impl Unit {
     }
 }
 
+/// A unit as a power of ten and powers of what is counted, for working out
+/// the unit of a formula: "triệu đồng/người" is 10⁶ × đồng × người⁻¹, "%"
+/// is 10⁻² of nothing, "tỷ đồng" ÷ "nghìn người" is 10⁶ đồng/người.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quantity {
+    /// Power of ten.
+    pub scale: i32,
+    /// Folded base names and their powers (none zero).
+    pub powers: std::collections::BTreeMap<String, i32>,
+}
+
+impl Quantity {
+    /// A pure number with a power of ten.
+    pub fn number(scale: i32) -> Quantity {
+        Quantity {
+            scale,
+            powers: Default::default(),
+        }
+    }
+
+    /// The product (`sign` 1) or quotient (`sign` −1) of two quantities.
+    pub fn times(&self, other: &Quantity, sign: i32) -> Quantity {
+        let mut powers = self.powers.clone();
+        for (b, p) in &other.powers {
+            *powers.entry(b.clone()).or_insert(0) += sign * p;
+        }
+        powers.retain(|_, p| *p != 0);
+        Quantity {
+            scale: self.scale + sign * other.scale,
+            powers,
+        }
+    }
+}
+
+impl fmt::Display for Quantity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let word = match self.scale {
+            0 => String::new(),
+            -2 if self.powers.is_empty() => return f.write_str("%"),
+            3 => "nghìn ".into(),
+            6 => "triệu ".into(),
+            9 => "tỷ ".into(),
+            12 => "nghìn tỷ ".into(),
+            s => format!("10^{s} "),
+        };
+        let part = |sign: i32| {
+            self.powers
+                .iter()
+                .filter(|(_, p)| p.signum() == sign)
+                .map(|(b, p)| {
+                    if p.abs() == 1 {
+                        b.clone()
+                    } else {
+                        format!("{b}^{}", p.abs())
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("·")
+        };
+        let (num, den) = (part(1), part(-1));
+        let num = if num.is_empty() && word.is_empty() {
+            "1".to_string()
+        } else {
+            num
+        };
+        write!(f, "{word}{num}")?;
+        if !den.is_empty() {
+            write!(f, "/{den}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Unit {
+    /// The unit as a [`Quantity`]: the parts of `a/b/c` (or `a per b`)
+    /// divide the first; a percentage is 10⁻²; "lần" (times) is a number.
+    pub fn quantity(&self) -> Quantity {
+        let folded = fold(&self.label);
+        let mut q = Quantity::number(0);
+        for (k, part) in folded
+            .replace(" per ", "/")
+            .split('/')
+            .map(str::trim)
+            .enumerate()
+        {
+            let u = Unit::parse(part);
+            let one = match u.base.as_str() {
+                "" | "lan" | "times" => Quantity::number(u.scale),
+                "%" | "diem phan tram" | "pp" | "percentage points" => {
+                    Quantity::number(u.scale - 2)
+                }
+                b => Quantity {
+                    scale: u.scale,
+                    powers: [(b.to_string(), 1)].into_iter().collect(),
+                },
+            };
+            q = q.times(&one, if k == 0 { 1 } else { -1 });
+        }
+        q
+    }
+}
+
 impl fmt::Display for Unit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.label)
@@ -143,6 +245,30 @@ mod tests {
         assert_eq!(
             Unit::parse("doanh nghiệp").factor_to(&Unit::parse("DN")),
             Ok(0)
+        );
+    }
+
+    #[test]
+    fn quantities_divide_and_multiply() {
+        let per_capita = Unit::parse("tỷ đồng")
+            .quantity()
+            .times(&Unit::parse("nghìn người").quantity(), -1);
+        assert_eq!(per_capita, Unit::parse("triệu đồng/người").quantity());
+        assert_eq!(per_capita.to_string(), "triệu dong/nguoi");
+        assert_eq!(Unit::parse("%").quantity(), Quantity::number(-2));
+        assert_eq!(
+            Unit::parse("triệu USD")
+                .quantity()
+                .times(&Unit::parse("triệu USD").quantity(), -1),
+            Quantity::number(0)
+        );
+        assert_eq!(
+            Unit::parse("triệu đồng per người").quantity(),
+            Unit::parse("triệu đồng/người").quantity()
+        );
+        assert_ne!(
+            Unit::parse("triệu đồng").quantity(),
+            Unit::parse("triệu đồng/người").quantity()
         );
     }
 }

@@ -45,6 +45,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "a department's own row labels mapped to the catalogue",
         include_str!("../migrations/sqlite/0007_label_mappings.sql"),
     ),
+    (
+        8,
+        "indicators defined by a formula over other indicators",
+        include_str!("../migrations/sqlite/0008_formulas.sql"),
+    ),
 ];
 
 /// (version, name, SQL) for PostgreSQL: the same versions as [`MIGRATIONS`].
@@ -83,6 +88,11 @@ pub const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
         7,
         "a department's own row labels mapped to the catalogue",
         include_str!("../migrations/postgres/0007_label_mappings.sql"),
+    ),
+    (
+        8,
+        "indicators defined by a formula over other indicators",
+        include_str!("../migrations/postgres/0008_formulas.sql"),
     ),
 ];
 

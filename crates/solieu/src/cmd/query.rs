@@ -23,7 +23,7 @@ pub struct Args {
     period: Vec<String>,
     /// Measures, comma-separated. With --period, derived figures: value, cumulative,
     /// mom_pct, yoy_pct, cumulative_yoy_pct, plan_pct, plan, target_gap_pp, share_pct,
-    /// rank, rank_yoy (reported figures preferred). Without --period, stored measures
+    /// rank, rank_yoy, change_pp, mom_change_pp (reported figures preferred). Without --period, stored measures
     /// (level, yoy_pct, mom_pct, plan_pct, plan, plan_yoy_pct).
     #[arg(long, value_delimiter = ',')]
     measure: Vec<String>,
@@ -41,6 +41,10 @@ pub struct Args {
     /// Do not reach across boundary changes (no comparable basis).
     #[arg(long)]
     no_comparable: bool,
+    /// Leave a regional total absent when a member has not reported, instead
+    /// of estimating the member's figure (flagged E, "estimated").
+    #[arg(long)]
+    no_estimates: bool,
     /// Read as of a time: 2020-11-15 (end of that day, Vietnam time) or RFC 3339.
     #[arg(long)]
     as_of: Option<String>,
@@ -92,6 +96,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<ExitCode> {
                 Basis::Comparable
             },
             explain: a.explain,
+            no_estimates: a.no_estimates,
         };
         let engine = ctx.engine(&*store)?;
         let rows = figures::evaluate(&engine, &grid, &opts)?;
@@ -112,8 +117,8 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    if a.explain || a.computed || a.no_comparable {
-        bail!("--explain, --computed and --no-comparable apply to derived figures: give --period and --measure");
+    if a.explain || a.computed || a.no_comparable || a.no_estimates {
+        bail!("--explain, --computed, --no-comparable and --no-estimates apply to derived figures: give --period and --measure");
     }
     let areas = store.areas()?;
     let periods = service::parse_periods(&a.period)?;
