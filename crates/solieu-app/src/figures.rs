@@ -380,10 +380,25 @@ pub fn explain_text(engine: &Engine, rows: &[Row]) -> String {
                 s => format!(" ({s})"),
             }
         ));
+        if let Some(ind) = engine.indicator(&r.indicator).filter(|i| i.is_formula()) {
+            out.push_str(&format!("    formula: {}\n", ind.formula));
+        }
         if r.figure.inputs.is_empty() {
             out.push_str("    no stored vintage used\n");
         }
         for i in &r.figure.inputs {
+            if i.import_id == 0 {
+                // an estimate for a member that has not reported
+                out.push_str(&format!(
+                    "    {} {} {} ≈ {} [E] {}\n",
+                    i.indicator,
+                    i.area,
+                    i.period,
+                    fmt_value(i.value),
+                    i.source
+                ));
+                continue;
+            }
             out.push_str(&format!(
                 "    {}{} {} {} {} = {} [{}] import {} recorded {} · {}\n",
                 i.indicator,
@@ -403,7 +418,6 @@ pub fn explain_text(engine: &Engine, rows: &[Row]) -> String {
             ));
         }
     }
-    let _ = engine;
     out
 }
 
@@ -455,7 +469,11 @@ pub struct FigureJson {
     pub discrepancy: bool,
     /// For a rank: out of how many.
     pub out_of: Option<u32>,
-    /// The stored vintages behind the figure (`explain=true` only).
+    /// The formula of a formula indicator (`GRDP_CURRENT / POPULATION`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub formula: Option<String>,
+    /// The stored vintages behind the figure (`explain=true` only); an
+    /// estimate for a member that has not reported is listed with import 0.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inputs: Option<Vec<InputJson>>,
 }
@@ -509,6 +527,10 @@ pub fn json_values(engine: &Engine, rows: &[Row], explain: bool) -> Vec<FigureJs
                 computed: f.computed.map(clean),
                 discrepancy: f.discrepancy,
                 out_of: f.out_of,
+                formula: engine
+                    .indicator(&r.indicator)
+                    .filter(|i| i.is_formula())
+                    .map(|i| i.formula.clone()),
                 inputs: explain.then(|| {
                     f.inputs
                         .iter()
@@ -521,7 +543,12 @@ pub fn json_values(engine: &Engine, rows: &[Row], explain: bool) -> Vec<FigureJs
                             value: i.value,
                             status: i.status.code().to_string(),
                             import: i.import_id,
-                            recorded_at: format_micros(i.recorded_at),
+                            // an estimate is no stored vintage: no recording time
+                            recorded_at: if i.import_id == 0 {
+                                String::new()
+                            } else {
+                                format_micros(i.recorded_at)
+                            },
                             source: i.source.clone(),
                         })
                         .collect()

@@ -645,10 +645,15 @@ impl<'e> Ev<'e> {
         }
     }
 
-    /// The change of a level between two periods, in the indicator's unit
-    /// (percentage points for a percentage).
+    /// The change of a percentage between two periods, in percentage points.
     fn change_pp(&mut self, ind: u16, area: u32, p: Period, base: Period) -> R {
-        if self.e.ind_info[ind as usize].time == TimeAggregation::Index {
+        let info = &self.e.ind_info[ind as usize];
+        if !info.percent {
+            return Err(Why::NotApplicable(
+                "percentage points measure the change of a percentage (a share, a ratio, a rate); use yoy_pct",
+            ));
+        }
+        if info.time == TimeAggregation::Index {
             return Err(Why::NotApplicable(
                 "an index on the same period of the previous year: its change is yoy_pct",
             ));

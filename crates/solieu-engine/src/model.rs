@@ -112,6 +112,8 @@ pub(crate) struct IndInfo {
     /// residual code `OTHER` if the list has one). A figure without a code of
     /// one of them, with nothing stored or derivable, is the sum of its codes.
     pub complete: Vec<(String, Vec<String>, Option<String>)>,
+    /// Its unit is a percentage (its changes are in percentage points).
+    pub percent: bool,
     /// The formula of a formula indicator, resolved.
     pub formula: Option<std::sync::Arc<crate::formula::Compiled>>,
 }
@@ -260,6 +262,7 @@ impl Engine {
                 area: d.area_aggregation.clone(),
                 decimals: d.decimals,
                 complete: vec![],
+                percent: d.unit.quantity() == solieu_model::Quantity::number(-2),
                 formula: d.is_formula().then(|| {
                     let ix = |c: &str| ind_ix.get(c).copied();
                     std::sync::Arc::new(match crate::rules::parse_formula(&d.formula) {

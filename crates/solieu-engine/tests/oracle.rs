@@ -152,7 +152,12 @@ fn world_with(formula: &str) -> (AreaRegistry, Vec<Indicator>) {
             code,
             name_vi: code,
             name_en: code,
-            unit: "tỷ đồng",
+            // an index and a rate are percentages: their changes are in points
+            unit: if matches!(time, "index" | "mean") {
+                "%"
+            } else {
+                "tỷ đồng"
+            },
             time_aggregation: time,
             area_aggregation: agg,
             decimals: dec,
@@ -969,7 +974,11 @@ impl<'a> Oracle<'a> {
                         "a year or year-to-date has no previous period; use change_pp",
                     ));
                 };
-                let c = if info.time_aggregation == TimeAggregation::Index {
+                let c = if info.unit.label != "%" {
+                    Err(Why::NotApplicable(
+                        "percentage points measure the change of a percentage (a share, a ratio, a rate); use yoy_pct",
+                    ))
+                } else if info.time_aggregation == TimeAggregation::Index {
                     Err(Why::NotApplicable(
                         "an index on the same period of the previous year: its change is yoy_pct",
                     ))

@@ -2511,3 +2511,283 @@ fn an_unknown_name_is_an_error_with_the_nearest_known_one_not_an_empty_answer() 
     let out = env.run(&["query", "--indicator", "EXPORTS_FDI", "--area", "79"]);
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+#[test]
+fn formula_indicators_reproduce_the_statistics_offices_published_ratios() {
+    let env = Env::new();
+    for file in ["GDPVNM.xml", "POPVNM.xml"] {
+        env.ok(&["import", &format!("{GSO}/{file}")]);
+    }
+    let value = |ind: &str, period: &str, measure: &str| -> f64 {
+        let rows = env.query_csv(&[
+            "--indicator",
+            ind,
+            "--area",
+            "VN",
+            "--period",
+            period,
+            "--measure",
+            measure,
+        ]);
+        assert_eq!(rows[0][6], "formula", "{rows:?}");
+        rows[0][4].parse().unwrap_or_else(|_| panic!("{rows:?}"))
+    };
+    // GSO, 2023: GDP per capita 101,9 triệu đồng; agriculture 11,96 %,
+    // industry and construction 37,12 %, services 42,54 %, product taxes 8,38 %
+    // (CSV carries the unrounded figure; the report and the table round it to the indicator's decimals)
+    let round = |v: f64, d: i32| (v * 10f64.powi(d)).round() / 10f64.powi(d);
+    assert_eq!(round(value("GRDP_PER_CAPITA", "2023", "value"), 1), 101.9);
+    let shares = [
+        ("GRDP_SHARE_AGRI", 11.96),
+        ("GRDP_SHARE_INDUSTRY", 37.12),
+        ("GRDP_SHARE_SERVICES", 42.54),
+        ("GRDP_SHARE_TAXES", 8.38),
+    ];
+    let mut total = 0.0;
+    for (ind, published) in shares {
+        let v = value(ind, "2023", "value");
+        assert_eq!(round(v, 2), published, "{ind}");
+        total += v;
+    }
+    assert!(
+        (total - 100.0).abs() < 0.015,
+        "the structure adds to {total}"
+    );
+    // the change in percentage points is the difference of the two years' shares
+    let level = |dim: &str, year: &str| -> f64 {
+        let mut args = vec![
+            "--indicator",
+            "GRDP_CURRENT",
+            "--area",
+            "VN",
+            "--period",
+            year,
+            "--measure",
+            "value",
+        ];
+        if !dim.is_empty() {
+            args.extend(["--dim", dim]);
+        }
+        env.query_csv(&args)[0][4].parse().unwrap()
+    };
+    let share = |y: &str| level("INDUSTRY=BTF", y) / level("", y) * 100.0;
+    let pp = value("GRDP_SHARE_INDUSTRY", "2023", "change_pp");
+    assert!((pp - (share("2023") - share("2022"))).abs() < 0.006, "{pp}");
+    // a level has no change in points
+    let rows = env.query_csv(&[
+        "--indicator",
+        "GRDP_CURRENT",
+        "--area",
+        "VN",
+        "--period",
+        "2023",
+        "--measure",
+        "change_pp",
+    ]);
+    assert!(rows[0][7].contains("percentage points"), "{rows:?}");
+    // --explain shows the formula and every input with its import
+    let out = env.ok(&[
+        "query",
+        "--indicator",
+        "GRDP_PER_CAPITA",
+        "--area",
+        "VN",
+        "--period",
+        "2023",
+        "--measure",
+        "value",
+        "--explain",
+    ]);
+    assert!(out.contains("formula: GRDP_CURRENT / POPULATION"), "{out}");
+    assert!(out.contains("POPULATION VN 2023 level = 100309.2"), "{out}");
+}
+
+#[test]
+fn a_regions_ratio_is_the_ratio_of_its_sums_and_late_members_are_estimated() {
+    let env = Env::new();
+    // GRDP (tỷ đồng) and average population (nghìn người) of the region's
+    // eight members in 2019: figures made up for the test, of realistic size
+    let members = [
+        ("79", 1_330_000.0, 8_993.1),
+        ("74", 350_000.0, 2_456.3),
+        ("75", 380_000.0, 3_113.7),
+        ("77", 350_000.0, 1_152.2),
+        ("72", 80_000.0, 1_171.6),
+        ("70", 60_000.0, 997.8),
+        ("80", 120_000.0, 1_695.1),
+        ("82", 100_000.0, 1_765.2),
+    ];
+    let mut csv = String::from(HEADER);
+    for (a, g, p) in members {
+        csv.push_str(&format!("GRDP_CURRENT,{a},2019,level,{g},A,tỷ đồng,test\n"));
+        csv.push_str(&format!(
+            "POPULATION,{a},2019,level,{p},A,nghìn người,test\n"
+        ));
+    }
+    env.ok(&["import", &env.file("grdp.csv", csv.as_bytes())]);
+    let q = |ind: &str, area: &str, period: &str, measure: &str| -> Vec<String> {
+        env.query_csv(&[
+            "--indicator",
+            ind,
+            "--area",
+            area,
+            "--period",
+            period,
+            "--measure",
+            measure,
+        ])
+        .remove(0)
+    };
+    let region: f64 = q("GRDP_PER_CAPITA", "VKTTDPN", "2019", "value")[4]
+        .parse()
+        .unwrap();
+    let (g, p): (f64, f64) = members
+        .iter()
+        .fold((0.0, 0.0), |(g, p), m| (g + m.1, p + m.2));
+    let ratio_of_sums = g / p;
+    let mean_of_ratios = members.iter().map(|m| m.1 / m.2).sum::<f64>() / 8.0;
+    assert!(
+        (region - ratio_of_sums).abs() < 0.05,
+        "{region} vs {ratio_of_sums}"
+    );
+    assert!((region - mean_of_ratios).abs() > 1.0, "{mean_of_ratios}");
+
+    // the FDI sector's share of exports, and its change in points
+    let mut csv = String::from("indicator,area,period,value,sector\n");
+    for (y, fdi, dom) in [(2019, 2_000.0, 1_000.0), (2020, 2_200.0, 1_000.0)] {
+        csv.push_str(&format!(
+            "EXPORTS,79,{y}-10,{fdi},FDI\nEXPORTS,79,{y}-10,{dom},DOMESTIC\n"
+        ));
+    }
+    env.ok(&["import", &env.file("exports.csv", csv.as_bytes())]);
+    let share = q("EXPORTS_FDI_SHARE", "79", "2020-10", "value");
+    assert_eq!(share[4], "68.75", "{share:?}");
+    let pp: f64 = q("EXPORTS_FDI_SHARE", "79", "2020-10", "change_pp")[4]
+        .parse()
+        .unwrap();
+    let want = 2_200.0 / 3_200.0 * 100.0 - 2_000.0 / 3_000.0 * 100.0;
+    assert!((pp - want).abs() < 0.01, "{pp} vs {want}");
+
+    // retail sales of October: every member reported in 2019, one is late in 2020
+    let mut csv = String::from(HEADER);
+    for (k, (a, _, _)) in members.iter().enumerate() {
+        let v = 1_000.0 * (k + 1) as f64;
+        csv.push_str(&format!(
+            "RETAIL_GOODS,{a},2019-10,level,{v},A,tỷ đồng,test\n"
+        ));
+        if *a != "82" {
+            csv.push_str(&format!(
+                "RETAIL_GOODS,{a},2020-10,level,{},A,tỷ đồng,test\n",
+                v * 1.1
+            ));
+        }
+    }
+    env.ok(&["import", &env.file("retail.csv", csv.as_bytes())]);
+    let row = q("RETAIL_GOODS", "VKTTDPN", "2020-10", "value");
+    let total: f64 = row[4].parse().unwrap();
+    // the seven that reported grew 10 %: Tiền Giang's 8 000 of 2019 is estimated at 8 800
+    assert!((total - 28_000.0 * 1.1 - 8_800.0).abs() < 0.5, "{row:?}");
+    assert_eq!(row[5], "E", "{row:?}");
+    assert!(row[6].contains("estimated"), "{row:?}");
+    let explained = env.ok(&[
+        "query",
+        "--indicator",
+        "RETAIL_GOODS",
+        "--area",
+        "VKTTDPN",
+        "--period",
+        "2020-10",
+        "--measure",
+        "value",
+        "--explain",
+    ]);
+    assert!(
+        explained.contains("RETAIL_GOODS 82 2020-10 ≈ 8800 [E] estimate"),
+        "{explained}"
+    );
+    // without estimates the total is absent, and says why
+    let out = env.ok(&[
+        "query",
+        "--format",
+        "csv",
+        "--indicator",
+        "RETAIL_GOODS",
+        "--area",
+        "VKTTDPN",
+        "--period",
+        "2020-10",
+        "--measure",
+        "value",
+        "--no-estimates",
+    ]);
+    assert!(out.contains("1 member area(s) without the figure"), "{out}");
+    // the member's figure arrives: the estimate is gone
+    let late = format!("{HEADER}RETAIL_GOODS,82,2020-10,level,9000,A,tỷ đồng,test\n");
+    env.ok(&["import", &env.file("late.csv", late.as_bytes())]);
+    let row = q("RETAIL_GOODS", "VKTTDPN", "2020-10", "value");
+    let total: f64 = row[4].parse().unwrap();
+    assert!((total - 28_000.0 * 1.1 - 9_000.0).abs() < 0.5, "{row:?}");
+    assert_eq!((row[5].as_str(), row[6].as_str()), ("A", "aggregated"));
+}
+
+#[test]
+fn a_catalogue_with_a_bad_formula_is_refused_with_the_row_and_the_reason() {
+    let env = Env::new();
+    let head = "code,name_vi,name_en,unit,time_aggregation,area_aggregation,decimals,formula\n";
+    let cases = [
+        (
+            "X1,Tên,Name,%,,,1,GRDP_CURRENT / \n",
+            "cat.csv:2:formula: X1: the formula does not parse at column",
+        ),
+        (
+            "X1,Tên,Name,%,,,1,NOPE / GRDP_CURRENT * 100\n",
+            "unknown indicator NOPE",
+        ),
+        (
+            "X1,Tên,Name,tỷ đồng,,,1,GRDP_CURRENT / POPULATION\n",
+            "the formula gives triệu dong/nguoi but the indicator's unit is 'tỷ đồng'",
+        ),
+        (
+            "X1,Tên,Name,%,,,1,EXPORTS[SECTOR=NONE] / EXPORTS * 100\n",
+            "NONE is not a code of SECTOR",
+        ),
+        (
+            "X1,Tên,Name,%,,,1,X2 * 1\nX2,Tên,Name,%,,,1,X1 * 1\n",
+            "the formula refers to itself: X1 → X2 → X1",
+        ),
+    ];
+    let before = env.ok(&["indicators", "--format", "csv"]);
+    for (rows, want) in cases {
+        let f = env.file("cat.csv", format!("{head}{rows}").as_bytes());
+        let out = env.run(&["catalog", "import", &f]);
+        assert!(!out.status.success(), "{rows}");
+        assert!(stderr(&out).contains(want), "{rows}: {}", stderr(&out));
+    }
+    // an unknown column is refused, not ignored
+    let f = env.file(
+        "cat.csv",
+        "code,name_vi,name_en,unit,time_aggregation,area_aggregation,decimals,fomula\n".as_bytes(),
+    );
+    let out = env.run(&["catalog", "import", &f]);
+    assert!(
+        stderr(&out).contains("unknown column 'fomula'"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        env.ok(&["indicators", "--format", "csv"]),
+        before,
+        "nothing changed"
+    );
+    // a unit that cannot be worked out is a warning; the indicator is added
+    let f = env.file(
+        "cat.csv",
+        format!("{head}X3,Tên,Name,tỷ đồng,,,1,GRDP_CURRENT * 0.75\n").as_bytes(),
+    );
+    let out = env.run(&["catalog", "import", &f]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("warning: "), "{}", stderr(&out));
+    assert!(env
+        .ok(&["indicators", "--format", "csv"])
+        .contains("GRDP_CURRENT * 0.75"));
+}
