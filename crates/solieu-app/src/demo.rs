@@ -206,7 +206,7 @@ pub fn load(store: &mut dyn solieu_store::Backend) -> Result<Option<DemoReport>>
             skipped += 1;
             continue;
         };
-        let unit = unit.replace("/người/năm", "");
+        let unit = unit.replace("/người/năm", "/người");
         let known_measure = Measure::parse(measure).is_some();
         let numeric = value.parse::<f64>().is_ok();
         let target = indicators

@@ -106,6 +106,7 @@ pub const TABLES: &[Table] = &[
             ("scope_note", T),
             ("reporting_unit", T),
             ("dimensions", T),
+            ("formula", T),
         ],
         ordered: true,
         id: None,
