@@ -48,7 +48,15 @@ pub const SECTIONS: &[(&str, &str, &str, &[&str])] = &[
         "growth",
         "Tăng trưởng kinh tế",
         "Economic growth",
-        &["GRDP_CONST", "GRDP_CURRENT", "GRDP_PER_CAPITA"],
+        &[
+            "GRDP_CONST",
+            "GRDP_CURRENT",
+            "GRDP_PER_CAPITA",
+            "GRDP_SHARE_AGRI",
+            "GRDP_SHARE_INDUSTRY",
+            "GRDP_SHARE_SERVICES",
+            "GRDP_SHARE_TAXES",
+        ],
     ),
     (
         "agriculture",
@@ -79,6 +87,7 @@ pub const SECTIONS: &[(&str, &str, &str, &[&str])] = &[
             "RETAIL_GOODS",
             "TOURISM_REVENUE",
             "EXPORTS",
+            "EXPORTS_FDI_SHARE",
             "EXPORTS_EXCL_CRUDE",
             "IMPORTS",
         ],
@@ -91,6 +100,7 @@ pub const SECTIONS: &[(&str, &str, &str, &[&str])] = &[
         &[
             "BUDGET_REVENUE",
             "BUDGET_REVENUE_DOMESTIC",
+            "BUDGET_REVENUE_GRDP",
             "BUDGET_EXPENDITURE",
         ],
     ),
@@ -160,8 +170,16 @@ pub struct Item {
     pub unit: String,
     /// Decimals of the indicator.
     pub decimals: usize,
-    /// `flow`, `stock` or `index`.
+    /// `flow`, `stock`, `index`, `mean`, or `ratio` for a formula
+    /// indicator in % (a share, a ratio to GRDP): its changes are in
+    /// percentage points.
     pub kind: String,
+    /// The formula of a formula indicator.
+    pub formula: Option<String>,
+    /// For a ratio: the month's change on the same month a year earlier, in points.
+    pub change_pp: Option<Num>,
+    /// For a ratio: the year-to-date's change on the same months a year earlier, in points.
+    pub cumulative_change_pp: Option<Num>,
     /// The month.
     pub month: Option<Num>,
     /// The previous month.
@@ -405,6 +423,9 @@ pub struct Report {
     /// (a demo store's: their source says "synthetic"), for the footnote
     /// that says so.
     pub synthetic: Vec<String>,
+    /// The members whose figures in a regional total are estimates (they
+    /// have not reported): "Tỉnh Tiền Giang (doanh thu bán lẻ hàng hóa tháng 10)".
+    pub estimated: Vec<String>,
 }
 
 fn num(f: &Figure, lang_pct: bool) -> Option<Num> {
@@ -464,7 +485,7 @@ pub fn build(engine: &Engine, req: &Request) -> Result<Report, ReportError> {
     };
     let mut synthetic = vec![];
     // the figures of one indicator, in this order
-    let asks: [(Period, Derived); 8] = [
+    let asks: [(Period, Derived); 10] = [
         (p, Derived::Value),
         (prev_month, Derived::Value),
         (p, Derived::Cumulative),
@@ -477,7 +498,10 @@ pub fn build(engine: &Engine, req: &Request) -> Result<Report, ReportError> {
         ),
         // the plan is for the year: its % is the year-to-date's
         (Period::Cumulative(req.year, req.month), Derived::PlanPct),
+        (p, Derived::ChangePp),
+        (Period::Cumulative(req.year, req.month), Derived::ChangePp),
     ];
+    let mut estimated: Vec<String> = vec![];
     let mut sections = vec![];
     let mut sources = vec![];
     for (id, vi, en, codes) in SECTIONS {
@@ -503,6 +527,14 @@ pub fn build(engine: &Engine, req: &Request) -> Result<Report, ReportError> {
                     ..n
                 })
             };
+            let ratio =
+                ind.is_formula() && ind.unit.quantity() == solieu_model::Quantity::number(-2);
+            let pp = |f: &Figure| {
+                num(f, false).map(|n| Num {
+                    decimals: usize::from(ind.decimals).max(1),
+                    ..n
+                })
+            };
             let item = Item {
                 code: ind.code.clone(),
                 name: match req.lang {
@@ -511,7 +543,14 @@ pub fn build(engine: &Engine, req: &Request) -> Result<Report, ReportError> {
                 },
                 unit: ind.unit.label.clone(),
                 decimals: usize::from(ind.decimals),
-                kind: ind.time_aggregation.as_str().to_string(),
+                kind: if ratio {
+                    "ratio".to_string()
+                } else {
+                    ind.time_aggregation.as_str().to_string()
+                },
+                formula: ind.is_formula().then(|| ind.formula.clone()),
+                change_pp: if ratio { pp(&f[8]) } else { None },
+                cumulative_change_pp: if ratio { pp(&f[9]) } else { None },
                 month: level(&f[0]),
                 previous_month: level(&f[1]),
                 cumulative: if ind.time_aggregation == TimeAggregation::Flow {
@@ -519,14 +558,15 @@ pub fn build(engine: &Engine, req: &Request) -> Result<Report, ReportError> {
                 } else {
                     None
                 },
-                mom: num(&f[3], true),
-                yoy: num(&f[4], true),
-                cumulative_yoy: if ind.time_aggregation == TimeAggregation::Stock {
+                // a ratio's changes are in points, not in % of itself
+                mom: num(&f[3], true).filter(|_| !ratio),
+                yoy: num(&f[4], true).filter(|_| !ratio),
+                cumulative_yoy: if ind.time_aggregation == TimeAggregation::Stock || ratio {
                     None
                 } else {
                     num(&f[5], true)
                 },
-                previous_cumulative_yoy: num(&f[6], true),
+                previous_cumulative_yoy: num(&f[6], true).filter(|_| !ratio),
                 plan_pct: num(&f[7], true),
                 national_yoy: None,
                 national_cumulative_yoy: None,
@@ -580,6 +620,30 @@ pub fn build(engine: &Engine, req: &Request) -> Result<Report, ReportError> {
                 .any(|i| i.source.contains("synthetic"))
             {
                 synthetic.push(item.name.clone());
+            }
+            // members of a region that have not reported: their estimates
+            for (fig, (period, _)) in f.iter().zip(&asks).take(6) {
+                if fig.value.is_none() {
+                    continue;
+                }
+                for i in fig.inputs.iter().filter(|i| i.import_id == 0) {
+                    let who =
+                        engine
+                            .registry()
+                            .by_key(&i.area)
+                            .map_or(i.area.clone(), |a| match req.lang {
+                                Lang::Vi => a.name_vi.clone(),
+                                Lang::En => a.name_en.clone(),
+                            });
+                    let what = format!(
+                        "{who} ({} {})",
+                        lcfirst(&item.name),
+                        numfmt::period(*period, req.lang)
+                    );
+                    if !estimated.contains(&what) {
+                        estimated.push(what);
+                    }
+                }
             }
             if req.sources {
                 for (fig, (period, measure)) in f.iter().zip(&asks).take(6) {
@@ -668,5 +732,14 @@ pub fn build(engine: &Engine, req: &Request) -> Result<Report, ReportError> {
         as_of: req.as_of_label.clone(),
         sources,
         synthetic,
+        estimated,
     })
+}
+
+/// The first letter in lower case (a name inside a sentence).
+fn lcfirst(s: &str) -> String {
+    let mut cs = s.chars();
+    cs.next()
+        .map(|f| f.to_lowercase().chain(cs).collect())
+        .unwrap_or_default()
 }

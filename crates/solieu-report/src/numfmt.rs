@@ -96,6 +96,21 @@ pub fn change(v: f64, decimals: usize, lang: Lang) -> String {
     }
 }
 
+/// A change in percentage points in words: "tăng 0,5 điểm phần trăm",
+/// "giảm 1,06 điểm phần trăm", "không đổi".
+pub fn pp(v: f64, decimals: usize, lang: Lang) -> String {
+    let shown = number(v.abs(), decimals, lang);
+    let zero = shown.chars().all(|c| matches!(c, '0' | ',' | '.'));
+    match (lang, zero, v > 0.0) {
+        (Lang::Vi, true, _) => "không đổi".into(),
+        (Lang::Vi, false, true) => format!("tăng {shown} điểm phần trăm"),
+        (Lang::Vi, false, false) => format!("giảm {shown} điểm phần trăm"),
+        (Lang::En, true, _) => "unchanged".into(),
+        (Lang::En, false, true) => format!("up {shown} percentage points"),
+        (Lang::En, false, false) => format!("down {shown} percentage points"),
+    }
+}
+
 const ROMAN: [&str; 4] = ["I", "II", "III", "IV"];
 
 /// A period as reports name it: "tháng 10/2020", "10 tháng năm 2020",
@@ -213,6 +228,10 @@ mod tests {
         assert_eq!(change(-2.3, 1, Lang::En), "down 2.3%");
         assert!(!c(-12.8, false).contains('-'));
         assert_eq!(pct(71.6, 1, Lang::Vi), "71,6%");
+        assert_eq!(pp(0.5, 1, Lang::Vi), "tăng 0,5 điểm phần trăm");
+        assert_eq!(pp(-1.06, 2, Lang::Vi), "giảm 1,06 điểm phần trăm");
+        assert_eq!(pp(0.001, 2, Lang::Vi), "không đổi");
+        assert_eq!(pp(-0.25, 2, Lang::En), "down 0.25 percentage points");
     }
 
     #[test]

@@ -77,7 +77,7 @@ fn environment(lang: Lang, dir: Option<&Path>) -> Environment<'static> {
     env
 }
 
-/// The number and wording filters of the reports (`num`, `change`, `pct`,
+/// The number and wording filters of the reports (`num`, `change`, `pp`, `pct`,
 /// `level`, `unit`, `month_name`, `lcfirst`, `roman`), for any template
 /// environment that writes figures (the web pages use them too).
 pub fn add_filters(env: &mut Environment<'_>, lang: Lang) {
@@ -87,6 +87,9 @@ pub fn add_filters(env: &mut Environment<'_>, lang: Lang) {
     });
     env.add_filter("change", move |v: f64, d: Option<usize>| {
         numfmt::change(v, decimals(d), lang)
+    });
+    env.add_filter("pp", move |v: f64, d: Option<usize>| {
+        numfmt::pp(v, decimals(d), lang)
     });
     env.add_filter("pct", move |v: f64, d: Option<usize>| {
         numfmt::pct(v, decimals(d), lang)

@@ -2721,6 +2721,21 @@ fn a_regions_ratio_is_the_ratio_of_its_sums_and_late_members_are_estimated() {
         "--no-estimates",
     ]);
     assert!(out.contains("1 member area(s) without the figure"), "{out}");
+    // the report says which member's figure is an estimate, and writes the share in points
+    let report = env.ok(&["report", "--area", "VKTTDPN", "--period", "2020-10"]);
+    assert!(
+        report.contains("Doanh thu bán lẻ hàng hóa tháng 10 ước đạt"),
+        "{report}"
+    );
+    assert!(
+        report.contains("*Số liệu của Tỉnh Tiền Giang (doanh thu bán lẻ hàng hóa tháng 10/2020) chưa được báo cáo: là số ước tính"),
+        "{report}"
+    );
+    let report = env.ok(&["report", "--area", "79", "--period", "2020-10"]);
+    assert!(
+        report.contains("Tỷ trọng kim ngạch xuất khẩu của khu vực có vốn đầu tư nước ngoài tháng 10 đạt 68,8%, tăng 2,1 điểm phần trăm so với cùng kỳ."),
+        "{report}"
+    );
     // the member's figure arrives: the estimate is gone
     let late = format!("{HEADER}RETAIL_GOODS,82,2020-10,level,9000,A,tỷ đồng,test\n");
     env.ok(&["import", &env.file("late.csv", late.as_bytes())]);
@@ -2728,6 +2743,8 @@ fn a_regions_ratio_is_the_ratio_of_its_sums_and_late_members_are_estimated() {
     let total: f64 = row[4].parse().unwrap();
     assert!((total - 28_000.0 * 1.1 - 9_000.0).abs() < 0.5, "{row:?}");
     assert_eq!((row[5].as_str(), row[6].as_str()), ("A", "aggregated"));
+    let report = env.ok(&["report", "--area", "VKTTDPN", "--period", "2020-10"]);
+    assert!(!report.contains("chưa được báo cáo"), "{report}");
 }
 
 #[test]
