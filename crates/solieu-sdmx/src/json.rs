@@ -229,6 +229,15 @@ pub fn structure(
                     if let Some(p) = parent {
                         m.insert("parent".into(), json!(p));
                     }
+                    if let Some(f) = (id == "CL_INDICATOR")
+                        .then(|| crate::formula_of(inds, c))
+                        .flatten()
+                    {
+                        m.insert(
+                            "annotations".into(),
+                            json!([{"type": crate::FORMULA_ANNOTATION, "text": f}]),
+                        );
+                    }
                     Value::Object(m)
                 })
                 .collect();

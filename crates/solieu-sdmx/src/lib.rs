@@ -256,6 +256,17 @@ pub struct Wanted {
 /// Codes of a codelist: (id, name in Vietnamese, name in English, parent).
 pub type Codes = Vec<(String, String, String, Option<String>)>;
 
+/// The annotation type of an indicator code that is computed by a formula
+/// (its text: the formula, `GRDP_CURRENT / POPULATION`).
+pub const FORMULA_ANNOTATION: &str = "SOLIEU_FORMULA";
+
+/// The formula of a formula indicator's code.
+pub fn formula_of<'a>(inds: &'a [Indicator], code: &str) -> Option<&'a str> {
+    inds.iter()
+        .find(|i| i.code == code && i.is_formula())
+        .map(|i| i.formula.as_str())
+}
+
 /// The codelists and their codes: (id, name vi, name en, codes).
 pub fn codelists(
     reg: &AreaRegistry,
@@ -447,8 +458,18 @@ pub fn structure_message(
                 let parent = parent.map_or(String::new(), |p| {
                     format!("<str:Parent><Ref id=\"{}\"/></str:Parent>", x(&p))
                 });
+                let annotation = if id == "CL_INDICATOR" {
+                    formula_of(inds, &c).map_or(String::new(), |f| {
+                        format!(
+                            "<com:Annotations><com:Annotation><com:AnnotationType>{FORMULA_ANNOTATION}</com:AnnotationType><com:AnnotationText xml:lang=\"en\">{}</com:AnnotationText></com:Annotation></com:Annotations>",
+                            x(f)
+                        )
+                    })
+                } else {
+                    String::new()
+                };
                 s.push_str(&format!(
-                    "<str:Code id=\"{}\">{}{parent}</str:Code>",
+                    "<str:Code id=\"{}\">{annotation}{}{parent}</str:Code>",
                     x(&c),
                     names(&v, &e)
                 ));

@@ -494,6 +494,10 @@ fn select(state: &AppState, q: &DataQuery, as_of: Option<i64>) -> Result<Sets, (
         };
         read.map_err(|e| tracing::error!("sdmx data: {e}"))?
     };
+    let mut vintages = vintages;
+    if !q.history {
+        vintages.extend(formula_series(state, &query, as_of)?);
+    }
     let names = {
         let engine = state
             .engine()
@@ -566,6 +570,98 @@ fn select(state: &AppState, q: &DataQuery, as_of: Option<i64>) -> Result<Sets, (
     } else {
         vec![(None, series)]
     })
+}
+
+/// The figures of the formula indicators the query selects, as ordinary
+/// observations: the formula evaluated for every area and period one of
+/// its inputs has a level for (never stored; recorded when the latest of
+/// its inputs was, its status the weakest of theirs).
+fn formula_series(
+    state: &AppState,
+    query: &ObsQuery,
+    as_of: Option<i64>,
+) -> Result<Vec<Vintage>, ()> {
+    // the engine and the store are never held together (an import holds
+    // the store, then the engine)
+    let wanted: Vec<solieu_model::Indicator> = state
+        .engine()
+        .map_err(|_| tracing::error!("sdmx: the engine is unavailable"))?
+        .indicators()
+        .iter()
+        .filter(|i| i.is_formula())
+        .filter(|i| query.indicators.is_empty() || query.indicators.contains(&i.code))
+        .cloned()
+        .collect();
+    let mut out = vec![];
+    for ind in &wanted {
+        let Ok(expr) = solieu_engine::rules::parse_formula(&ind.formula) else {
+            continue;
+        };
+        let inputs = ObsQuery {
+            indicators: expr
+                .indicators()
+                .iter()
+                .map(|c| solieu_model::indicator::alias(c).map_or(c.clone(), |a| a.0.to_string()))
+                .collect(),
+            areas: query.areas.clone(),
+            periods: vec![],
+            measures: vec![solieu_model::Measure::Level],
+            as_of,
+        };
+        let keys: std::collections::BTreeSet<(String, solieu_model::Period)> = {
+            let store = state
+                .store()
+                .map_err(|_| tracing::error!("sdmx: the store is unavailable"))?;
+            store
+                .observations(&inputs)
+                .map_err(|e| tracing::error!("sdmx data: {e}"))?
+                .into_iter()
+                .map(|v| (v.obs.area, v.obs.period))
+                .collect()
+        };
+        let qs: Vec<solieu_engine::Query<'_>> = keys
+            .iter()
+            .map(|(area, period)| solieu_engine::Query {
+                indicator: &ind.code,
+                area,
+                dims: "",
+                period: *period,
+                measure: solieu_engine::Derived::Value,
+            })
+            .collect();
+        let opts = solieu_engine::Options {
+            as_of,
+            explain: true,
+            ..Default::default()
+        };
+        let figures = state
+            .engine()
+            .map_err(|_| tracing::error!("sdmx: the engine is unavailable"))?
+            .eval_many(&qs, &opts)
+            .map_err(|e| tracing::error!("sdmx formula {}: {e}", ind.code))?;
+        for ((area, period), f) in keys.iter().zip(figures) {
+            let Some(value) = f.value.filter(|v| v.is_finite()) else {
+                continue;
+            };
+            out.push(Vintage {
+                obs: solieu_model::Observation {
+                    indicator: ind.code.clone(),
+                    area: area.clone(),
+                    period: *period,
+                    measure: solieu_model::Measure::Level,
+                    dims: String::new(),
+                    value,
+                    status: f.status,
+                    source: format!("formula: {}", ind.formula),
+                    note: String::new(),
+                },
+                recorded_at: f.inputs.iter().map(|i| i.recorded_at).max().unwrap_or(0),
+                submitter: "formula".into(),
+                import_id: 0,
+            });
+        }
+    }
+    Ok(out)
 }
 
 fn time_param(q: &Params, k: &str) -> Result<Option<i64>, String> {

@@ -88,6 +88,8 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("comparable", "Số liệu kỳ trước của địa bàn mới được tính trên cùng phạm vi địa giới (cộng các đơn vị trước sáp nhập).", "Earlier figures of a new area are on its present boundaries (the sum of the areas it merged)."),
     ("peers", "Các địa phương trong vùng", "The region's provinces"),
     ("by", "Theo", "By"),
+    ("formula", "Công thức tính", "Formula"),
+    ("formula_note", "Chỉ tiêu tính từ các chỉ tiêu khác, cho mọi địa bàn và kỳ (một vùng: tổng tử số chia tổng mẫu số); không lưu trữ.", "Computed from other indicators for every area and period (a region: the sum of numerators over the sum of denominators); never stored."),
     ("sort_by", "Sắp xếp theo", "Sort by"),
     ("value", "Giá trị", "Value"),
     ("share", "Tỷ trọng (%)", "Share (%)"),
@@ -1085,6 +1087,10 @@ async fn indicator(
         Err(_) => vec![],
     };
     ctx["history"] = json!(hist);
+    ctx["formula"] = json!(state.engine().ok().and_then(|e| e
+        .indicator(&code)
+        .filter(|i| i.is_formula())
+        .map(|i| i.formula.clone())));
     ctx["rules"] = json!(mine.iter().map(|c| json!({"code": c.rule.code, "expression": c.rule.expression, "severity": c.rule.severity.as_str()})).collect::<Vec<_>>());
     ctx["violations"] = json!(violations);
     render(&pg, "indicator.html", "indicator", ctx)

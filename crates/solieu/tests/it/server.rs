@@ -1386,6 +1386,20 @@ fn figures_page_and_download_as_csv_xlsx_and_the_report() {
         "{}",
         page.body
     );
+    // a formula indicator's page shows its formula, and the API computes it
+    let page = srv.csv(
+        "GET",
+        "/indicator/EXPORTS_FDI_SHARE?area=79&period=2020-10",
+        None,
+        b"",
+    );
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body
+            .contains("Công thức tính: <code>EXPORTS[SECTOR=FDI] &#x2f; EXPORTS * 100</code>"),
+        "{}",
+        page.body
+    );
     for (format, media) in [
         ("md", "text/markdown"),
         ("html", "text/html"),
@@ -1715,6 +1729,23 @@ fn sdmx_v1_structures_data_and_errors() {
     ] {
         assert!(body.contains(part), "{part}");
     }
+    // a formula indicator: its formula annotated on its code, its figures an ordinary series
+    assert!(
+        body.contains("<str:Code id=\"BUDGET_REVENUE_GRDP\"><com:Annotations><com:Annotation><com:AnnotationType>SOLIEU_FORMULA</com:AnnotationType><com:AnnotationText xml:lang=\"en\">BUDGET_REVENUE / GRDP_CURRENT * 100</com:AnnotationText>"),
+        "{body}"
+    );
+    let (st, body) = get(
+        "/sdmx/v1/data/DF_SOLIEU/A.BUDGET_REVENUE_GRDP.79.VALUE?startPeriod=2020&endPeriod=2020",
+        "application/vnd.sdmx.data+csv;version=1.0.0",
+    );
+    assert_eq!(st, 200, "{body}");
+    let row = body
+        .lines()
+        .find(|l| l.contains(",BUDGET_REVENUE_GRDP,79,VALUE,"))
+        .unwrap_or_else(|| panic!("{body}"));
+    let cells: Vec<&str> = row.split(',').collect();
+    let v: f64 = cells[cells.len() - 5].parse().unwrap();
+    assert!((v - 25.9).abs() < 0.05, "{row}");
     let (st, body) = get("/sdmx/v1/codelist/SOLIEU/CL_FREQ", "*/*");
     assert_eq!(st, 200, "{body}");
     assert!(body.contains("CL_FREQ") && !body.contains("CL_AREA"));
