@@ -1,7 +1,7 @@
 //! Use cases: import files, read the catalogue, query, export. The CLI
 //! calls these; the HTTP server will call the same functions.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -29,6 +29,7 @@ pub fn next_period(p: Period) -> Period {
         Period::Month(y, m) => Period::Month(y, m + 1),
         Period::Cumulative(y, 12) => Period::Cumulative(y + 1, 1),
         Period::Cumulative(y, m) => Period::Cumulative(y, m + 1),
+        Period::Span(y, n) => Period::Span(y + i32::from(n), n),
     }
 }
 
@@ -536,8 +537,78 @@ pub fn read_inputs(
     let lists = store.code_lists()?;
     let mut cat = Catalog::new(&indicators, &areas, &lists);
     cat.labels = solieu_model::labels::Labels::new(&store.label_mappings()?);
-    Ok(solieu_ingest::read_files(&inputs, &cat, opts)
-        .map_err(|diags| diags.iter().map(Detail::from).collect()))
+    let read = match solieu_ingest::read_files(&inputs, &cat, opts) {
+        Ok(r) => r,
+        Err(diags) => return Ok(Err(diags.iter().map(Detail::from).collect())),
+    };
+    let overlaps = plan_overlaps(store, &read.observations)?;
+    if !overlaps.is_empty() {
+        return Ok(Err(overlaps.into_iter().map(Detail::text).collect()));
+    }
+    Ok(Ok(read))
+}
+
+/// Plans over spans of years that overlap another plan of the same
+/// indicator, area and breakdown (in the batch or stored): a five-year plan
+/// is one span, 2021/2025, not also 2023/2027. A plan for one year inside
+/// a span is a yearly plan and is kept apart.
+pub fn plan_overlaps(store: &dyn Store, obs: &[solieu_model::Observation]) -> Result<Vec<String>> {
+    use solieu_model::Measure;
+    type Key = (String, String, String, Measure);
+    let is_plan = |m: Measure| matches!(m, Measure::Plan | Measure::PlanYoyPct);
+    let mut spans: BTreeMap<Key, BTreeSet<Period>> = BTreeMap::new();
+    for o in obs
+        .iter()
+        .filter(|o| is_plan(o.measure) && matches!(o.period, Period::Span(..)))
+    {
+        spans
+            .entry((
+                o.indicator.clone(),
+                o.area.clone(),
+                o.dims.clone(),
+                o.measure,
+            ))
+            .or_default()
+            .insert(o.period);
+    }
+    if spans.is_empty() {
+        return Ok(vec![]);
+    }
+    let new: Vec<Key> = spans.keys().cloned().collect();
+    for (ind, area, dims, m) in &new {
+        let stored = store.observations(&solieu_store::ObsQuery {
+            indicators: vec![ind.clone()],
+            areas: vec![area.clone()],
+            periods: vec![],
+            measures: vec![*m],
+            as_of: None,
+        })?;
+        for v in stored
+            .iter()
+            .filter(|v| v.obs.dims == *dims && matches!(v.obs.period, Period::Span(..)))
+        {
+            spans
+                .entry((ind.clone(), area.clone(), dims.clone(), *m))
+                .or_default()
+                .insert(v.obs.period);
+        }
+    }
+    let mut out = vec![];
+    for ((ind, area, dims, m), set) in &spans {
+        let list: Vec<&Period> = set.iter().collect();
+        for (i, a) in list.iter().enumerate() {
+            for b in &list[i + 1..] {
+                if a.first_year() <= b.year() && b.first_year() <= a.year() {
+                    out.push(format!(
+                        "{} of {ind}{} for {area}: the span {b} overlaps the plan for {a}; a plan covers one span of years (the five-year plan) or one year",
+                        m.as_str(),
+                        if dims.is_empty() { String::new() } else { format!("[{dims}]") },
+                    ));
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Commits what [`read_inputs`] read, and `then` the workflow changes that

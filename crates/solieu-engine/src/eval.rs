@@ -57,11 +57,15 @@ pub enum Derived {
     ChangePp,
     /// Change on the previous period of the same kind in percentage points.
     MomChangePp,
+    /// Average annual growth over a span of years (`2016/2020`), %: the
+    /// geometric mean of the yearly growth rates, the year before the span
+    /// as base ("tăng bình quân 2016–2020").
+    AvgAnnualGrowthPct,
 }
 
 impl Derived {
     /// Every measure, in display order.
-    pub const ALL: [Derived; 13] = [
+    pub const ALL: [Derived; 14] = [
         Derived::Value,
         Derived::Cumulative,
         Derived::MomPct,
@@ -75,6 +79,7 @@ impl Derived {
         Derived::RankYoy,
         Derived::ChangePp,
         Derived::MomChangePp,
+        Derived::AvgAnnualGrowthPct,
     ];
 
     /// Name on the command line and in files.
@@ -93,6 +98,7 @@ impl Derived {
             Derived::RankYoy => "rank_yoy",
             Derived::ChangePp => "change_pp",
             Derived::MomChangePp => "mom_change_pp",
+            Derived::AvgAnnualGrowthPct => "avg_annual_growth_pct",
         }
     }
 
@@ -391,6 +397,14 @@ fn growth(cur: V, base: R, missing: Why) -> R {
     }
 }
 
+/// The period a plan is set for: the year, or the span of years.
+fn plan_period(p: Period) -> Period {
+    match p {
+        Period::Span(..) => p,
+        _ => Period::Year(p.year()),
+    }
+}
+
 fn prev_of(p: Period) -> Option<Period> {
     Some(match p {
         Period::Month(y, 1) => Period::Month(y - 1, 12),
@@ -399,6 +413,8 @@ fn prev_of(p: Period) -> Option<Period> {
         Period::Quarter(y, q) => Period::Quarter(y, q - 1),
         Period::Half(y, 1) => Period::Half(y - 1, 2),
         Period::Half(y, h) => Period::Half(y, h - 1),
+        // the span before: 2016/2020 for 2021/2025
+        Period::Span(y, n) => Period::Span(y - i32::from(n), n),
         Period::Year(_) | Period::Cumulative(..) => return None,
     })
 }
@@ -406,7 +422,7 @@ fn prev_of(p: Period) -> Option<Period> {
 /// The year-to-date period ending with `p`.
 fn ytd(p: Period) -> Period {
     match p {
-        Period::Year(y) => Period::Year(y),
+        Period::Year(_) | Period::Span(..) => p,
         _ => Period::Cumulative(p.year(), p.months().1),
     }
 }
@@ -626,7 +642,8 @@ impl<'e> Ev<'e> {
             Derived::YoyPct => self.yoy(ind, area, p),
             Derived::CumulativeYoyPct => self.yoy(ind, area, ytd(p)),
             Derived::MomPct => self.mom(ind, area, p),
-            Derived::Plan => Figure::of(self.plan_level(ind, area, p.year())),
+            Derived::Plan => Figure::of(self.plan_level(ind, area, plan_period(p))),
+            Derived::AvgAnnualGrowthPct => self.avg_growth(ind, area, p),
             Derived::PlanPct => self.plan_pct(ind, area, p),
             Derived::TargetGapPp => self.target_gap(ind, area, p),
             Derived::SharePct if self.dims != 0 => Figure::of(self.part_share(ind, area, p)),
@@ -1198,6 +1215,9 @@ impl<'e> Ev<'e> {
     }
 
     fn over_time(&mut self, ind: u16, area: u32, p: Period) -> R {
+        if let Period::Span(..) = p {
+            return self.over_years(ind, area, p);
+        }
         let y = p.year();
         let (first, last) = p.months();
         match (self.e.ind_info[ind as usize].time, p) {
@@ -1465,13 +1485,82 @@ impl<'e> Ev<'e> {
         self.combine(reported, computed, true, ind)
     }
 
-    fn plan_level(&mut self, ind: u16, area: u32, year: i32) -> R {
-        if let Some(v) = self.stored(ind, area, Measure::Plan, Period::Year(year)) {
+    /// The geometric mean of the yearly growth rates of a span, %.
+    fn avg_growth(&mut self, ind: u16, area: u32, p: Period) -> Figure {
+        let Period::Span(last, _) = p else {
+            return Figure::absent(Why::NotApplicable(
+                "average annual growth is over a span of years (2016/2020)",
+            ));
+        };
+        let mut acc = V {
+            v: 1.0,
+            status: Status::Final,
+            flags: 0,
+        };
+        for y in p.first_year()..=last {
+            let g = self.yoy(ind, area, Period::Year(y));
+            match g.value {
+                Some(v) => {
+                    acc = V {
+                        v: acc.v * (1.0 + v / 100.0),
+                        status: acc.status.weakest(g.status),
+                        flags: acc.flags | g.flags.0,
+                    }
+                }
+                None => return Figure::absent(g.why.unwrap_or(Why::NoData)),
+            }
+        }
+        if acc.v <= 0.0 {
+            return Figure::absent(Why::Overflow);
+        }
+        let n = f64::from(last - p.first_year() + 1);
+        Figure::of(Ok(V {
+            v: (acc.v.powf(1.0 / n) - 1.0) * 100.0,
+            ..acc
+        }))
+    }
+
+    /// A span's levels: a flow's is the sum of its years, a stock's its
+    /// last year's, a mean's the mean of its years.
+    fn over_years(&mut self, ind: u16, area: u32, p: Period) -> R {
+        let (first, last) = (p.first_year(), p.year());
+        let time = self.e.ind_info[ind as usize].time;
+        match time {
+            TimeAggregation::Stock => self.level(ind, area, Period::Year(last)),
+            TimeAggregation::Index => Err(Why::NotApplicable(
+                "an index on the previous year has no level over several years; use avg_annual_growth_pct",
+            )),
+            TimeAggregation::Flow | TimeAggregation::Mean => {
+                let mut acc = V {
+                    v: 0.0,
+                    status: Status::Final,
+                    flags: Flags::DERIVED,
+                };
+                let mut missing = 0u16;
+                for y in first..=last {
+                    match self.level(ind, area, Period::Year(y)) {
+                        Ok(v) => acc = join(acc, v, acc.v + v.v),
+                        Err(_) => missing += 1,
+                    }
+                }
+                if missing > 0 {
+                    return Err(Why::Incomplete { missing });
+                }
+                if time == TimeAggregation::Mean {
+                    acc.v /= f64::from(last - first + 1);
+                }
+                Ok(acc)
+            }
+        }
+    }
+
+    fn plan_level(&mut self, ind: u16, area: u32, year: Period) -> R {
+        if let Some(v) = self.stored(ind, area, Measure::Plan, year) {
             return Ok(v);
         }
         let info = &self.e.ind_info[ind as usize];
         if self.e.areas[area as usize].is_region && info.area == AreaAggregation::Sum {
-            let members = self.e.members_on(area, Period::Year(year).end_date());
+            let members = self.e.members_on(area, year.end_date());
             let mut acc = V {
                 v: 0.0,
                 status: Status::Final,
@@ -1506,7 +1595,7 @@ impl<'e> Ev<'e> {
                     ))
                 }
             };
-            let plan = self.plan_level(ind, area, p.year())?;
+            let plan = self.plan_level(ind, area, plan_period(p))?;
             if plan.v == 0.0 {
                 return Err(Why::ZeroBase);
             }
@@ -1516,11 +1605,14 @@ impl<'e> Ev<'e> {
     }
 
     fn target_gap(&mut self, ind: u16, area: u32, p: Period) -> Figure {
-        let Some(target) = self.stored(ind, area, Measure::PlanYoyPct, Period::Year(p.year()))
-        else {
+        // a span's target is an average annual growth rate ("tăng bình quân 8%/năm")
+        let Some(target) = self.stored(ind, area, Measure::PlanYoyPct, plan_period(p)) else {
             return Figure::absent(Why::NoTarget);
         };
-        let growth = self.yoy(ind, area, ytd(p));
+        let growth = match p {
+            Period::Span(..) => self.avg_growth(ind, area, p),
+            _ => self.yoy(ind, area, ytd(p)),
+        };
         match growth.value {
             Some(g) => Figure::of(Ok(V {
                 v: g - target.v,

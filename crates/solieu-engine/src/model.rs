@@ -658,6 +658,23 @@ impl Engine {
         self.ind_ix.get(code).map(|i| &self.indicators[*i as usize])
     }
 
+    /// A figure stored under an exact key (the total), as of a time: a
+    /// plan's target for a span of years, read as it was set.
+    pub fn stored(
+        &self,
+        indicator: &str,
+        area: &str,
+        measure: solieu_model::Measure,
+        period: Period,
+        as_of: Option<i64>,
+    ) -> Option<(f64, solieu_model::Status)> {
+        let ind = *self.ind_ix.get(indicator)?;
+        let area = *self.area_ix.get(area)?;
+        let s = self.cube.lookup(self.key(ind, area, measure, 0))?;
+        let c = self.cube.get(s, crate::cube::pkey(period), as_of)?;
+        Some((c.value, c.status))
+    }
+
     pub(crate) fn accepts(&self, area: u32, p: Period) -> bool {
         let a = &self.areas[area as usize];
         if a.from.is_none() && a.to.is_none() {

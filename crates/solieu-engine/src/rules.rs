@@ -632,6 +632,7 @@ pub fn shift(p: Period, n: i32) -> Option<Period> {
             }
             Period::Cumulative(y, k.rem_euclid(12) as u8 + 1)
         }
+        Period::Span(y, k) => Period::Span(y + n * i32::from(k), k),
     })
 }
 

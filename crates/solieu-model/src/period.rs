@@ -1,5 +1,6 @@
-//! Reporting periods: year, half-year, quarter, month and the cumulative
-//! period from January ("lũy kế", "10 tháng").
+//! Reporting periods: year, half-year, quarter, month, the cumulative
+//! period from January ("lũy kế", "10 tháng") and a span of years (the
+//! five-year plan, "giai đoạn 2021–2025").
 
 use std::fmt;
 use std::str::FromStr;
@@ -25,11 +26,14 @@ pub enum Period {
     Month(i32, u8),
     /// January to the given month of the year: `2020-01/2020-10` ("10 tháng").
     Cumulative(i32, u8),
+    /// The years from its first to its last, given as the last year and
+    /// the number of years (2–20): `2021/2025` is `Span(2025, 5)`.
+    Span(i32, u8),
 }
 
 /// Why a period string was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid period '{text}': {reason}; expected 2020, 2020-S1, 2020-Q3, 2020-10, 2020-M10 or 2020-01/2020-10")]
+#[error("invalid period '{text}': {reason}; expected 2020, 2020-S1, 2020-Q3, 2020-10, 2020-M10, 2020-01/2020-10 or 2021/2025")]
 pub struct PeriodError {
     /// The text as given.
     pub text: String,
@@ -50,6 +54,8 @@ pub enum Frequency {
     Month,
     /// Cumulative from January.
     Cumulative,
+    /// Several years.
+    Span,
 }
 
 impl Period {
@@ -60,7 +66,16 @@ impl Period {
             | Period::Half(y, _)
             | Period::Quarter(y, _)
             | Period::Month(y, _)
-            | Period::Cumulative(y, _) => y,
+            | Period::Cumulative(y, _)
+            | Period::Span(y, _) => y,
+        }
+    }
+
+    /// The first year of the period (of a span: its first; else its year).
+    pub fn first_year(self) -> i32 {
+        match self {
+            Period::Span(y, n) => y - i32::from(n) + 1,
+            p => p.year(),
         }
     }
 
@@ -72,13 +87,14 @@ impl Period {
             Period::Quarter(..) => Frequency::Quarter,
             Period::Month(..) => Frequency::Month,
             Period::Cumulative(..) => Frequency::Cumulative,
+            Period::Span(..) => Frequency::Span,
         }
     }
 
-    /// First and last month (1–12) covered.
+    /// First and last month (1–12) covered (of a span: of its last year).
     pub fn months(self) -> (u8, u8) {
         match self {
-            Period::Year(_) => (1, 12),
+            Period::Year(_) | Period::Span(..) => (1, 12),
             Period::Half(_, h) => (6 * h - 5, 6 * h),
             Period::Quarter(_, q) => (3 * q - 2, 3 * q),
             Period::Month(_, m) => (m, m),
@@ -89,7 +105,7 @@ impl Period {
     /// First day covered.
     pub fn start_date(self) -> NaiveDate {
         let (first, _) = self.months();
-        NaiveDate::from_ymd_opt(self.year(), u32::from(first), 1).expect("validated period")
+        NaiveDate::from_ymd_opt(self.first_year(), u32::from(first), 1).expect("validated period")
     }
 
     /// Last day covered.
@@ -119,6 +135,7 @@ impl Period {
             Period::Quarter(y, q) => Period::Quarter(y + n, q),
             Period::Month(y, m) => Period::Month(y + n, m),
             Period::Cumulative(y, m) => Period::Cumulative(y + n, m),
+            Period::Span(y, k) => Period::Span(y + n, k),
         }
     }
 
@@ -131,6 +148,7 @@ impl Period {
             Period::Quarter(_, q) => (3, q),
             Period::Month(_, m) => (4, m),
             Period::Cumulative(_, m) => (5, m),
+            Period::Span(_, n) => (6, n),
         };
         i64::from(self.year()) * 1000 + kind * 100 + i64::from(n)
     }
@@ -146,6 +164,7 @@ impl Period {
             3 => Period::Quarter(year, n),
             4 => Period::Month(year, n),
             5 => Period::Cumulative(year, n),
+            6 => Period::Span(year, n),
             _ => return None,
         };
         p.validate().ok()?;
@@ -154,7 +173,9 @@ impl Period {
 
     fn validate(self) -> Result<Self, String> {
         let y = self.year();
-        if !(MIN_YEAR..=MAX_YEAR).contains(&y) {
+        if !(MIN_YEAR..=MAX_YEAR).contains(&y)
+            || !(MIN_YEAR..=MAX_YEAR).contains(&self.first_year())
+        {
             return Err(format!("year {y} is outside {MIN_YEAR}–{MAX_YEAR}"));
         }
         let ok = match self {
@@ -162,6 +183,7 @@ impl Period {
             Period::Half(_, h) => (1..=2).contains(&h),
             Period::Quarter(_, q) => (1..=4).contains(&q),
             Period::Month(_, m) | Period::Cumulative(_, m) => (1..=12).contains(&m),
+            Period::Span(_, n) => (2..=20).contains(&n),
         };
         if ok {
             Ok(self)
@@ -193,7 +215,13 @@ impl Period {
                 (Period::Month(..), Period::Month(..)) => {
                     Err(err("a cumulative period must start in January (01)"))
                 }
-                _ => Err(err("a range must be two months")),
+                (Period::Year(a), Period::Year(b)) if b > a && b - a < 20 => {
+                    Ok(Period::Span(b, u8::try_from(b - a + 1).expect("checked")))
+                }
+                (Period::Year(_), Period::Year(_)) => Err(err(
+                    "a span of years runs from an earlier year to a later one, at most 20 years (2021/2025)",
+                )),
+                _ => Err(err("a range must be two months or two years")),
             };
         }
         parse_simple(t).map_err(|r| err(&r))
@@ -259,6 +287,7 @@ impl fmt::Display for Period {
             Period::Quarter(y, q) => write!(f, "{y}-Q{q}"),
             Period::Month(y, m) => write!(f, "{y}-{m:02}"),
             Period::Cumulative(y, m) => write!(f, "{y}-01/{y}-{m:02}"),
+            Period::Span(..) => write!(f, "{}/{}", self.first_year(), self.year()),
         }
     }
 }
@@ -280,6 +309,9 @@ mod tests {
             Period::parse("2020-01/2020-10").unwrap(),
             Period::Cumulative(2020, 10)
         );
+        assert_eq!(Period::parse("2021/2025").unwrap(), Period::Span(2025, 5));
+        assert_eq!(Period::Span(2025, 5).to_string(), "2021/2025");
+        assert_eq!(Period::Span(2020, 5).start_date().to_string(), "2016-01-01");
     }
 
     #[test]
@@ -297,6 +329,9 @@ mod tests {
             "2019-01/2020-10",
             "abc",
             "2020-1x",
+            "2025/2021",
+            "2000/2025",
+            "2020/2020",
         ] {
             let e = Period::parse(bad).unwrap_err();
             assert!(e.to_string().contains("expected 2020"), "{bad}: {e}");
@@ -317,12 +352,13 @@ mod tests {
     }
 
     fn any_period() -> impl Strategy<Value = Period> {
-        (MIN_YEAR..=MAX_YEAR, 0u8..5, 1u8..=12).prop_map(|(y, k, n)| match k {
+        (MIN_YEAR + 20..=MAX_YEAR, 0u8..6, 1u8..=12).prop_map(|(y, k, n)| match k {
             0 => Period::Year(y),
             1 => Period::Half(y, 1 + n % 2),
             2 => Period::Quarter(y, 1 + n % 4),
             3 => Period::Month(y, n),
-            _ => Period::Cumulative(y, n),
+            4 => Period::Cumulative(y, n),
+            _ => Period::Span(y, 1 + n),
         })
     }
 

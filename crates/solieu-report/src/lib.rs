@@ -204,6 +204,96 @@ pub struct Item {
     pub national_cumulative_yoy: Option<Num>,
     /// Its breakdowns with figures for the area (product groups, markets …).
     pub breakdowns: Vec<Breakdown>,
+    /// The five-year plan's target of average annual growth, where one is
+    /// set, against the average growth of the plan's years so far.
+    pub five_year: Option<FiveYear>,
+}
+
+/// Where a five-year target stands ("bình quân 2021–2024 tăng 6,2%/năm,
+/// kế hoạch 2021–2025 tăng 7%/năm").
+#[derive(Debug, Clone, Serialize)]
+pub struct FiveYear {
+    /// The plan's span as written ("2021–2025").
+    pub plan: String,
+    /// The years so far ("2021–2024"; one year: "2021").
+    pub so_far: String,
+    /// Average annual growth of the years so far, %.
+    pub growth: Num,
+    /// The planned average annual growth, %.
+    pub target: Num,
+    /// Whether the growth so far is at or above the target.
+    pub on_track: bool,
+}
+
+/// The five-year plan a year falls in (2016–2020, 2021–2025, 2026–2030 …).
+pub fn five_year_plan(year: i32) -> Period {
+    let first = year - (year - 2011).rem_euclid(5);
+    Period::Span(first + 4, 5)
+}
+
+/// The five-year target of an indicator for an area and where it stands
+/// at the start of `year` (the years of the plan before it).
+fn five_year(
+    engine: &Engine,
+    code: &str,
+    key: &str,
+    year: i32,
+    opts: &Options,
+) -> Result<Option<FiveYear>, ReportError> {
+    let plan = five_year_plan(year);
+    let Some((target, status)) = engine.stored(
+        code,
+        key,
+        solieu_model::Measure::PlanYoyPct,
+        plan,
+        opts.as_of,
+    ) else {
+        return Ok(None);
+    };
+    let first = plan.first_year();
+    // the plan's years before this one; in its first year, none yet
+    if year <= first {
+        return Ok(None);
+    }
+    let (period, measure, so_far) = if year - 1 == first {
+        (Period::Year(first), Derived::YoyPct, first.to_string())
+    } else {
+        (
+            Period::Span(year - 1, u8::try_from(year - first).unwrap_or(u8::MAX)),
+            Derived::AvgAnnualGrowthPct,
+            format!("{first}–{}", year - 1),
+        )
+    };
+    let f = engine.eval(
+        &Query {
+            indicator: code,
+            area: key,
+            dims: "",
+            period,
+            measure,
+        },
+        &Options {
+            explain: false,
+            ..*opts
+        },
+    )?;
+    let Some(growth) = num(&f, true) else {
+        return Ok(None);
+    };
+    let target = Num {
+        value: target,
+        decimals: numfmt::pct_decimals(target, true),
+        reported: true,
+        estimate: status == Status::Estimate,
+        comparable: false,
+    };
+    Ok(Some(FiveYear {
+        plan: format!("{first}–{}", plan.year()),
+        so_far,
+        on_track: growth.value + 1e-9 >= target.value,
+        growth,
+        target,
+    }))
 }
 
 /// An indicator broken down by one list, as the report writes it: its
@@ -585,8 +675,10 @@ pub fn build(engine: &Engine, req: &Request) -> Result<Report, ReportError> {
                         },
                     )?
                 },
+                five_year: None,
             };
             let mut item = item;
+            item.five_year = five_year(engine, code, &key, req.year, &opts)?;
             if let Some(vn) = &nation {
                 let ask = |measure| Query {
                     indicator: code,
@@ -607,6 +699,7 @@ pub fn build(engine: &Engine, req: &Request) -> Result<Report, ReportError> {
             }
             // an indicator without a figure for the period is left out, not printed as zero
             let has_data = item.month.is_some()
+                || item.five_year.is_some()
                 || item.cumulative.is_some()
                 || item.yoy.is_some()
                 || item.cumulative_yoy.is_some();

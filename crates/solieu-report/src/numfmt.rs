@@ -128,6 +128,8 @@ pub fn period(p: Period, lang: Lang) -> String {
         (Lang::En, Period::Cumulative(y, m)) => format!("the first {m} months of {y}"),
         (Lang::En, Period::Quarter(y, q)) => format!("Q{q} {y}"),
         (Lang::En, Period::Half(y, h)) => format!("H{h} {y}"),
+        (Lang::Vi, Period::Span(y, _)) => format!("giai đoạn {}–{y}", p.first_year()),
+        (Lang::En, Period::Span(y, _)) => format!("{}–{y}", p.first_year()),
     }
 }
 

@@ -113,7 +113,7 @@ pub fn breakdown_codes(dims: &str, names: &[String]) -> Vec<String> {
 /// SDMX's frequency code of a period.
 pub fn freq(p: Period) -> &'static str {
     match p {
-        Period::Year(_) => "A",
+        Period::Year(_) | Period::Span(..) => "A",
         Period::Half(..) => "S",
         Period::Quarter(..) => "Q",
         Period::Month(..) | Period::Cumulative(..) => "M",
@@ -121,9 +121,11 @@ pub fn freq(p: Period) -> &'static str {
 }
 
 /// The SDMX time period: `2020`, `2020-S1`, `2020-Q3`, `2020-10`; a
-/// year-to-date period is its last month.
+/// year-to-date period is its last month; a span of years is a time range
+/// (`2021-01-01/P5Y`).
 pub fn time_period(p: Period) -> String {
     match p {
+        Period::Span(_, n) => format!("{}-01-01/P{n}Y", p.first_year()),
         Period::Year(y) => format!("{y}"),
         Period::Half(y, h) => format!("{y}-S{h}"),
         Period::Quarter(y, q) => format!("{y}-Q{q}"),

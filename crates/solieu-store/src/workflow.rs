@@ -67,7 +67,7 @@ impl Form {
 /// A frequency's name in files and URLs.
 pub fn frequency_name(f: Frequency) -> &'static str {
     match f {
-        Frequency::Year => "year",
+        Frequency::Year | Frequency::Span => "year",
         Frequency::Half => "half",
         Frequency::Quarter => "quarter",
         Frequency::Month | Frequency::Cumulative => "month",

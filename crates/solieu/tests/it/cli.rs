@@ -2808,3 +2808,69 @@ fn a_catalogue_with_a_bad_formula_is_refused_with_the_row_and_the_reason() {
         .ok(&["indicators", "--format", "csv"])
         .contains("GRDP_CURRENT * 0.75"));
 }
+
+#[test]
+fn five_year_targets_average_growth_and_overlapping_plans() {
+    let env = Env::new();
+    // yearly growth of HCMC's GRDP at constant prices (test input) and the
+    // five-year plan's target of average annual growth
+    let rates = [
+        (2016, 8.05),
+        (2017, 8.25),
+        (2018, 8.3),
+        (2019, 7.86),
+        (2020, 1.39),
+    ];
+    let mut csv = String::from(HEADER);
+    for (y, r) in rates {
+        csv.push_str(&format!("GRDP_CONST,79,{y},yoy_pct,{r},A,%,test\n"));
+    }
+    csv.push_str("GRDP_CONST,79,2016/2020,plan_yoy_pct,8,A,%,Nghị quyết Đại hội\n");
+    env.ok(&["import", &env.file("grdp.csv", csv.as_bytes())]);
+    let q = |period: &str, measure: &str| -> f64 {
+        let rows = env.query_csv(&[
+            "--indicator",
+            "GRDP_CONST",
+            "--area",
+            "79",
+            "--period",
+            period,
+            "--measure",
+            measure,
+        ]);
+        rows[0][4]
+            .parse()
+            .unwrap_or_else(|_| panic!("{period} {measure}: {rows:?}"))
+    };
+    // the geometric mean of the five yearly rates, 2015 as base
+    let product: f64 = rates.iter().map(|(_, r)| 1.0 + r / 100.0).product();
+    let want = (product.powf(1.0 / 5.0) - 1.0) * 100.0;
+    let avg = q("2016/2020", "avg_annual_growth_pct");
+    assert!((avg - want).abs() < 1e-6, "{avg} vs {want}");
+    assert!((q("2016/2020", "target_gap_pp") - (want - 8.0)).abs() < 1e-6);
+    // the report of October 2020 says where the plan stands after four years
+    let report = env.ok(&["report", "--area", "79", "--period", "2020-10"]);
+    let four: f64 = rates[..4].iter().map(|(_, r)| 1.0 + r / 100.0).product();
+    let so_far = (four.powf(0.25) - 1.0) * 100.0;
+    let line = format!(
+        "Bình quân 2016–2019, tổng sản phẩm trên địa bàn (GRDP) theo giá so sánh 2010 tăng {}%/năm; kế hoạch giai đoạn 2016–2020 tăng 8%/năm (đạt mục tiêu).",
+        format!("{so_far:.2}").replace('.', ",")
+    );
+    assert!(report.contains(&line), "{line}\n{report}");
+    // a plan over a span that overlaps the one stored is refused, nothing written
+    let before = env.counts();
+    let bad = format!("{HEADER}GRDP_CONST,79,2018/2022,plan_yoy_pct,7,A,%,test\n");
+    let out = env.run(&["import", &env.file("bad.csv", bad.as_bytes())]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("the span 2018/2022 overlaps the plan for 2016/2020"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.counts(), before);
+    // the next five-year plan, and a yearly plan inside a span, are fine
+    let ok = format!(
+        "{HEADER}GRDP_CONST,79,2021/2025,plan_yoy_pct,8,A,%,test\nGRDP_CONST,79,2021,plan_yoy_pct,6,A,%,test\n"
+    );
+    env.ok(&["import", &env.file("ok.csv", ok.as_bytes())]);
+}
