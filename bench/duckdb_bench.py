@@ -48,6 +48,11 @@ Q = {
         SELECT c.area, c.yoy, rank() OVER (PARTITION BY a.grp ORDER BY c.yoy DESC) AS rank
         FROM c JOIN areas a USING (area)""",
     "q3": f"""SELECT year, month, value FROM obs WHERE indicator = 'I001' AND area = '{area}' ORDER BY year, month""",
+    "q5": f"""WITH c AS (SELECT area,
+          sum(value) FILTER (WHERE indicator = 'I001') / sum(value) FILTER (WHERE indicator = 'I002') * 100 AS ratio
+          FROM obs WHERE indicator IN ('I001', 'I002') AND year = {Y} AND month <= {M} GROUP BY area)
+        SELECT c.area, c.ratio, rank() OVER (PARTITION BY a.grp ORDER BY c.ratio DESC) AS rank
+        FROM c JOIN areas a USING (area)""",
     "q4": f"""SELECT indicator, area,
           sum(value) FILTER (WHERE year = {Y}) / sum(value) FILTER (WHERE year = {Y - 1}) * 100 - 100 AS yoy
         FROM obs WHERE month <= {M} AND year IN ({Y}, {Y - 1}) GROUP BY indicator, area""",

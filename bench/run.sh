@@ -35,7 +35,7 @@ print(f"observations: {s['observations']:,}")
 print("| measurement | solieu | DuckDB | ratio (DuckDB ÷ solieu time) |")
 print("|---|---|---|---|")
 print(f"| ingest CSV → durable store | {s['ingest_obs_per_s']:,.0f} obs/s | {d['ingest_obs_per_s']:,.0f} obs/s (table), {d['read_csv_obs_per_s']:,.0f} obs/s (raw read_csv) | {s['ingest_obs_per_s']/d['read_csv_obs_per_s']:.2f}× of raw read_csv |")
-for q in ("q1", "q2", "q3", "q4"):
+for q in ("q1", "q2", "q3", "q4", "q5"):
     print(f"| {q.upper()} | {s[q+'_ms']:.3f} ms | {d[q+'_ms']:.3f} ms fetched ({d[q+'_in_db_ms']:.3f} ms counted in DuckDB) | {d[q+'_ms']/s[q+'_ms']:.1f}× ({d[q+'_in_db_ms']/s[q+'_ms']:.1f}×) |")
 print(f"| one submission of 1,000 obs visible in derived figures | {s['fresh_1000_ms']:.1f} ms | | |")
 print(f"| engine ready: first start (scan of the store) | {l['ready_s']:.1f} s | | |")

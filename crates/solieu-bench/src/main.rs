@@ -206,8 +206,25 @@ fn world(s: &Scale) -> Result<(AreaRegistry, Vec<Indicator>)> {
             .map_err(|e| anyhow::anyhow!("{e}"))
         })
         .collect::<Result<Vec<_>>>()?;
+    // a formula indicator: the ratio of the first two, in % (Q5)
+    let mut inds = inds;
+    inds.push(
+        Indicator::parse(&IndicatorFields {
+            code: FORMULA,
+            name_vi: FORMULA,
+            name_en: FORMULA,
+            unit: "%",
+            decimals: "1",
+            formula: "I001 / I002 * 100",
+            ..Default::default()
+        })
+        .map_err(|e| anyhow::anyhow!("{e}"))?,
+    );
     Ok((AreaRegistry::new(areas, vec![], members), inds))
 }
+
+/// The formula indicator of Q5.
+const FORMULA: &str = "R001";
 
 fn months(s: &Scale) -> Vec<(i32, u8)> {
     let first = (YEAR + 1) * 12 - s.months as i32; // months since year 0, December 2025 last
@@ -315,7 +332,12 @@ fn run(s: &Scale, dir: &std::path::Path, reps: usize, reuse: bool) -> Result<()>
     let load_s = t.elapsed().as_secs_f64();
 
     let codes: Vec<String> = area_codes(s).into_iter().map(|(c, _)| c).collect();
-    let ind_codes: Vec<String> = inds.iter().map(|i| i.code.clone()).collect();
+    // the stored indicators (Q5's formula is asked apart)
+    let ind_codes: Vec<String> = inds
+        .iter()
+        .filter(|i| !i.is_formula())
+        .map(|i| i.code.clone())
+        .collect();
     let o = Options::default();
     let month = Period::Month(YEAR, MONTH);
     let one_area = codes[s.provinces + 41.min(s.communes.saturating_sub(1))].clone();
@@ -391,6 +413,32 @@ fn run(s: &Scale, dir: &std::path::Path, reps: usize, reuse: bool) -> Result<()>
             .map(|v| v.iter().filter(|f| f.value.is_some()).count())
             .unwrap_or(0)
     });
+    // Q5: a formula indicator over all areas (the shape of Q2): the
+    // year-to-date ratio I001 ÷ I002 × 100 of every area, and its rank
+    let q5: Vec<Query<'_>> = codes
+        .iter()
+        .flat_map(|a| {
+            [Derived::Cumulative, Derived::Rank].map(|m| Query {
+                indicator: FORMULA,
+                area: a,
+                dims: "",
+                period: Period::Cumulative(YEAR, MONTH),
+                measure: m,
+            })
+        })
+        .collect();
+    let (q5_ms, _) = median_ms(reps, || {
+        engine.eval_many(&q5, &o).map(|v| v.len()).unwrap_or(0)
+    });
+    let f = engine.eval(&q5[0], &o)?;
+    let direct = {
+        let a: f64 = (1..=MONTH).map(|m| value(0, 0, YEAR, m)).sum();
+        let b: f64 = (1..=MONTH).map(|m| value(1, 0, YEAR, m)).sum();
+        a / b * 100.0
+    };
+    if engine.indicator(FORMULA).is_some() && f.value.is_none_or(|v| (v - direct).abs() > 1e-6) {
+        bail!("Q5 check failed: engine {:?} vs direct {direct}", f.value);
+    }
     // checksum: Q4's figures agree with a direct sum over the CSV values
     let f = engine.eval(&q4[0], &o)?;
     let direct = {
@@ -446,7 +494,7 @@ fn run(s: &Scale, dir: &std::path::Path, reps: usize, reuse: bool) -> Result<()>
         "ingest_obs_per_s": rows as f64 / ingest_s,
         "store_bytes": db_bytes,
         "load_s": load_s,
-        "q1_ms": q1_ms, "q2_ms": q2_ms, "q3_ms": q3_ms, "q4_ms": q4_ms,
+        "q1_ms": q1_ms, "q2_ms": q2_ms, "q3_ms": q3_ms, "q4_ms": q4_ms, "q5_ms": q5_ms,
         "q4_figures": q4_n,
         "fresh_1000_ms": fresh_ms,
         "fresh_commit_ms": commit_ms,
@@ -533,7 +581,11 @@ fn revisions(inds: &[String], codes: &[String], base: f64) -> Vec<Observation> {
 /// One submission of 1,000 revisions: commit milliseconds.
 fn commit_1000(store: &mut dyn Store, s: &Scale, inds: &[Indicator]) -> Result<f64> {
     let codes: Vec<String> = area_codes(s).into_iter().map(|(c, _)| c).collect();
-    let inds: Vec<String> = inds.iter().map(|i| i.code.clone()).collect();
+    let inds: Vec<String> = inds
+        .iter()
+        .filter(|i| !i.is_formula())
+        .map(|i| i.code.clone())
+        .collect();
     let t = Instant::now();
     store.commit_import(
         &ImportBatch {

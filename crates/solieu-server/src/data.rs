@@ -121,7 +121,7 @@ pub struct FiguresQuery {
     area: String,
     /// Periods, comma-separated; ranges `2026-01..2026-10`.
     period: String,
-    /// Measures (value, cumulative, mom_pct, yoy_pct, cumulative_yoy_pct, plan_pct, plan, target_gap_pp, share_pct, rank, rank_yoy); default value.
+    /// Measures (value, cumulative, mom_pct, yoy_pct, cumulative_yoy_pct, plan_pct, plan, target_gap_pp, share_pct, rank, rank_yoy, change_pp, mom_change_pp, avg_annual_growth_pct); default value.
     measure: Option<String>,
     /// Breakdown filters, comma-separated: `PRODUCT=*` (every product group stored), `SECTOR=FDI` (a code or a label); none: the totals.
     dim: Option<String>,
@@ -129,6 +129,9 @@ pub struct FiguresQuery {
     as_of: Option<String>,
     /// List the stored vintages behind each figure.
     explain: Option<bool>,
+    /// Leave a regional total absent when a member has not reported
+    /// (default: the member's figure is estimated, flagged `estimated`).
+    no_estimates: Option<bool>,
     /// json (default), csv or xlsx.
     format: Option<String>,
     /// Rows per page (default 1000, at most 100000).
@@ -209,6 +212,7 @@ fn query_figures(state: &AppState, p: &Principal, q: FiguresQuery) -> Result<Res
     let opts = Options {
         as_of: read_as_of_param(state, p, q.as_of.as_deref())?,
         explain,
+        no_estimates: q.no_estimates.unwrap_or(false),
         ..Options::default()
     };
     let engine = state.engine()?;
