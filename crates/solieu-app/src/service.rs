@@ -142,7 +142,7 @@ pub fn parse_catalog(
             }
         };
         let get = |name: &str| col(name).and_then(|i| rec.get(i)).unwrap_or("");
-        let cols: [&str; 11] = CATALOG_COLUMNS.map(get);
+        let cols: [&str; 12] = CATALOG_COLUMNS.map(get);
         match Indicator::parse(&IndicatorFields::from_columns(&cols)) {
             Ok(i) if !seen.insert(i.code.clone()) => {
                 errors.push(format!("{file}:{row}:code: {} is defined twice", i.code))
@@ -856,6 +856,10 @@ pub fn indicator_table(inds: &[Indicator], search: Option<&str>) -> Table {
                 i.reporting_unit.clone(),
                 i.dimensions_text(),
                 i.formula.clone(),
+                match i.estimate {
+                    solieu_model::EstimateMethod::Growth => String::new(),
+                    m => m.as_str().to_string(),
+                },
             ]
         })
         .collect();

@@ -1160,10 +1160,14 @@ impl<'e> Ev<'e> {
     }
 
     /// The estimated figures of the members of a region that have not
-    /// reported (`absent`), summed: each is its own figure for the same
-    /// period a year earlier × the growth of the members that reported
-    /// (Σ now ÷ Σ a year earlier, over those with both). `None` when that
-    /// cannot be worked out (a member new this year, no base).
+    /// reported (`absent`), summed, by the indicator's method: `growth`
+    /// (the default) is each one's figure for the same period a year
+    /// earlier × the growth of the members that reported (Σ now ÷ Σ a year
+    /// earlier, over those with both); `last` its figure for the previous
+    /// period (a year or year-to-date: a year earlier); `seasonal` the
+    /// mean of its figures for the same period in the three years before.
+    /// `None` when that cannot be worked out (a member new this year, no
+    /// base) or the method is `none`.
     fn estimates(
         &mut self,
         ind: u16,
@@ -1171,26 +1175,66 @@ impl<'e> Ev<'e> {
         absent: &[u32],
         p: Period,
     ) -> Option<V> {
+        use solieu_model::EstimateMethod as M;
+        let method = self.e.ind_info[ind as usize].estimate;
         let base_p = p.previous_year();
-        let (mut now, mut before) = (0.0, 0.0);
-        for (a, v) in present {
-            if let Ok(b) = self.level(ind, *a, base_p) {
-                now += v.v;
-                before += b.v;
+        let growth = match method {
+            M::None => return None,
+            M::Growth => {
+                let (mut now, mut before) = (0.0, 0.0);
+                for (a, v) in present {
+                    if let Ok(b) = self.level(ind, *a, base_p) {
+                        now += v.v;
+                        before += b.v;
+                    }
+                }
+                if before == 0.0 {
+                    return None;
+                }
+                now / before
             }
-        }
-        if before == 0.0 {
-            return None;
-        }
-        let growth = now / before;
+            M::Last | M::Seasonal => 1.0,
+        };
         let mut acc = V {
             v: 0.0,
             status: Status::Estimate,
             flags: Flags::ESTIMATED,
         };
         for a in absent {
-            let b = self.level(ind, *a, base_p).ok()?;
-            let v = b.v * growth;
+            let (v, how) = match method {
+                M::Growth => {
+                    let b = self.level(ind, *a, base_p).ok()?;
+                    (
+                        b.v * growth,
+                        format!(
+                            "{base_p} ({}) × the growth of the members that reported ({:+.2}%)",
+                            b.v,
+                            (growth - 1.0) * 100.0
+                        ),
+                    )
+                }
+                M::Last => {
+                    let last = prev_of(p).unwrap_or(base_p);
+                    let b = self.level(ind, *a, last).ok()?;
+                    (b.v, format!("its figure for {last}"))
+                }
+                _ => {
+                    let years: Vec<f64> = (1..=3)
+                        .filter_map(|k| self.level(ind, *a, p.shift_years(-k)).ok())
+                        .map(|v| v.v)
+                        .collect();
+                    if years.is_empty() {
+                        return None;
+                    }
+                    (
+                        years.iter().sum::<f64>() / years.len() as f64,
+                        format!(
+                            "the mean of its figures for the same period in {} earlier year(s)",
+                            years.len()
+                        ),
+                    )
+                }
+            };
             acc.v += v;
             if self.o.explain {
                 self.trace.push(Input {
@@ -1203,11 +1247,7 @@ impl<'e> Ev<'e> {
                     status: Status::Estimate,
                     import_id: 0,
                     recorded_at: 0,
-                    source: format!(
-                        "estimate: not reported; {base_p} ({}) × the growth of the members that reported ({:+.2}%)",
-                        b.v,
-                        (growth - 1.0) * 100.0
-                    ),
+                    source: format!("estimate: not reported; {how}"),
                 });
             }
         }

@@ -114,6 +114,8 @@ pub(crate) struct IndInfo {
     pub complete: Vec<(String, Vec<String>, Option<String>)>,
     /// Its unit is a percentage (its changes are in percentage points).
     pub percent: bool,
+    /// How a region's total estimates a member that has not reported.
+    pub estimate: solieu_model::EstimateMethod,
     /// The formula of a formula indicator, resolved.
     pub formula: Option<std::sync::Arc<crate::formula::Compiled>>,
 }
@@ -263,6 +265,7 @@ impl Engine {
                 decimals: d.decimals,
                 complete: vec![],
                 percent: d.unit.quantity() == solieu_model::Quantity::number(-2),
+                estimate: d.estimate,
                 formula: d.is_formula().then(|| {
                     let ix = |c: &str| ind_ix.get(c).copied();
                     std::sync::Arc::new(match crate::rules::parse_formula(&d.formula) {

@@ -46,6 +46,45 @@ impl TimeAggregation {
     }
 }
 
+/// How a regional total stands in for a member that has not reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum EstimateMethod {
+    /// The member's figure a year earlier × the growth of the members that
+    /// reported (the default).
+    #[default]
+    Growth,
+    /// The member's figure for the previous period of the same kind (for a
+    /// year or a year-to-date: a year earlier).
+    Last,
+    /// The mean of the member's figures for the same period in the three
+    /// years before (those it has).
+    Seasonal,
+    /// No estimate: the total is absent until every member has reported.
+    None,
+}
+
+impl EstimateMethod {
+    /// Name in the catalogue's `estimate` column (`growth` is written empty).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Growth => "growth",
+            Self::Last => "last",
+            Self::Seasonal => "seasonal",
+            Self::None => "none",
+        }
+    }
+    /// Parses [`EstimateMethod::as_str`]; empty is `growth`.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s.trim() {
+            "" | "growth" => Self::Growth,
+            "last" => Self::Last,
+            "seasonal" => Self::Seasonal,
+            "none" => Self::None,
+            _ => return None,
+        })
+    }
+}
+
 /// How values of several areas combine into a regional figure.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AreaAggregation {
@@ -223,6 +262,8 @@ pub struct Indicator {
     /// period; a figure stored for it (a department reporting the ratio)
     /// wins, and a disagreement is flagged.
     pub formula: String,
+    /// How a regional total estimates a member that has not reported.
+    pub estimate: EstimateMethod,
 }
 
 /// Indicator codes of earlier catalogues that are now a code of another
@@ -292,7 +333,7 @@ pub struct IndicatorError {
 
 /// The columns of the indicator catalogue CSV, in order; the first seven are
 /// required (for a formula indicator the two aggregation rules may be empty).
-pub const CATALOG_COLUMNS: [&str; 11] = [
+pub const CATALOG_COLUMNS: [&str; 12] = [
     "code",
     "name_vi",
     "name_en",
@@ -304,6 +345,7 @@ pub const CATALOG_COLUMNS: [&str; 11] = [
     "reporting_unit",
     "dimensions",
     "formula",
+    "estimate",
 ];
 
 /// The raw text fields of an indicator definition, as in the catalogue CSV.
@@ -331,11 +373,13 @@ pub struct IndicatorFields<'a> {
     pub dimensions: &'a str,
     /// `formula` (optional): `GRDP_CURRENT / POPULATION`
     pub formula: &'a str,
+    /// `estimate` (optional): `growth` (empty), `last`, `seasonal` or `none`
+    pub estimate: &'a str,
 }
 
 impl<'a> IndicatorFields<'a> {
     /// The fields from values in [`CATALOG_COLUMNS`] order.
-    pub fn from_columns(c: &'a [&'a str; 11]) -> Self {
+    pub fn from_columns(c: &'a [&'a str; 12]) -> Self {
         IndicatorFields {
             code: c[0],
             name_vi: c[1],
@@ -348,6 +392,7 @@ impl<'a> IndicatorFields<'a> {
             reporting_unit: c[8],
             dimensions: c[9],
             formula: c[10],
+            estimate: c[11],
         }
     }
 }
@@ -469,6 +514,15 @@ impl Indicator {
                 sum,
             });
         }
+        let estimate = EstimateMethod::parse(f.estimate).ok_or_else(|| {
+            err(
+                "estimate",
+                format!(
+                    "'{}'; expected growth (or empty), last, seasonal or none",
+                    f.estimate
+                ),
+            )
+        })?;
         if !formula.is_empty() && !dimensions.is_empty() {
             return Err(err(
                 "dimensions",
@@ -487,6 +541,7 @@ impl Indicator {
             reporting_unit: nfc(f.reporting_unit),
             dimensions,
             formula,
+            estimate,
         })
     }
 

@@ -19,7 +19,9 @@ pub mod unit;
 
 pub use area::{Area, AreaError, AreaRegistry, Level, Membership, Succession, SuccessionKind};
 pub use codelist::{Code, CodeList, CodeLists, TOTAL};
-pub use indicator::{AreaAggregation, Dimension, Indicator, IndicatorFields, TimeAggregation};
+pub use indicator::{
+    AreaAggregation, Dimension, EstimateMethod, Indicator, IndicatorFields, TimeAggregation,
+};
 pub use observation::{Measure, Observation, Status, Vintage};
 pub use period::{Frequency, Period};
 pub use unit::{Quantity, Unit};

@@ -124,7 +124,7 @@ pub fn code_lists() -> CodeLists {
 pub fn indicators() -> Vec<Indicator> {
     rows(INDICATORS_CSV)
         .map(|r| {
-            let cols: [&str; 11] = std::array::from_fn(|i| r.get(i).unwrap_or(""));
+            let cols: [&str; 12] = std::array::from_fn(|i| r.get(i).unwrap_or(""));
             Indicator::parse(&IndicatorFields::from_columns(&cols))
                 .expect("built-in catalogue is valid")
         })

@@ -107,6 +107,7 @@ pub const TABLES: &[Table] = &[
             ("reporting_unit", T),
             ("dimensions", T),
             ("formula", T),
+            ("estimate", T),
         ],
         ordered: true,
         id: None,

@@ -50,6 +50,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "indicators defined by a formula over other indicators",
         include_str!("../migrations/sqlite/0008_formulas.sql"),
     ),
+    (
+        9,
+        "how a regional total estimates a member that has not reported",
+        include_str!("../migrations/sqlite/0009_estimates.sql"),
+    ),
 ];
 
 /// (version, name, SQL) for PostgreSQL: the same versions as [`MIGRATIONS`].
@@ -93,6 +98,11 @@ pub const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
         8,
         "indicators defined by a formula over other indicators",
         include_str!("../migrations/postgres/0008_formulas.sql"),
+    ),
+    (
+        9,
+        "how a regional total estimates a member that has not reported",
+        include_str!("../migrations/postgres/0009_estimates.sql"),
     ),
 ];
 

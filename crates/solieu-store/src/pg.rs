@@ -596,13 +596,13 @@ impl Store for PgStore {
     fn indicators(&self) -> Result<Vec<Indicator>> {
         self.with(|c| {
             c.query(
-                "SELECT code, name_vi, name_en, unit, time_aggregation, area_aggregation, decimals::text, scope_note, reporting_unit, dimensions, formula \
+                "SELECT code, name_vi, name_en, unit, time_aggregation, area_aggregation, decimals::text, scope_note, reporting_unit, dimensions, formula, estimate \
                  FROM indicator ORDER BY seq",
                 &[],
             )?
             .iter()
             .map(|r| {
-                let cols: [&str; 11] = std::array::from_fn(|i| r.get(i));
+                let cols: [&str; 12] = std::array::from_fn(|i| r.get(i));
                 Indicator::parse(&IndicatorFields::from_columns(&cols))
                     .map_err(|e| StoreError::Corrupt(format!("indicator {}: {e}", cols[0])))
             })
@@ -620,10 +620,10 @@ impl Store for PgStore {
                 .map(|r| (r.get(0), r.get(1)))
                 .collect();
             let st = tx.prepare(
-                "INSERT INTO indicator (code, name_vi, name_en, unit, time_aggregation, area_aggregation, decimals, scope_note, reporting_unit, dimensions, formula) \
-                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT (code) DO UPDATE SET name_vi=excluded.name_vi, name_en=excluded.name_en, \
+                "INSERT INTO indicator (code, name_vi, name_en, unit, time_aggregation, area_aggregation, decimals, scope_note, reporting_unit, dimensions, formula, estimate) \
+                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT (code) DO UPDATE SET name_vi=excluded.name_vi, name_en=excluded.name_en, \
                  unit=excluded.unit, time_aggregation=excluded.time_aggregation, area_aggregation=excluded.area_aggregation, \
-                 decimals=excluded.decimals, scope_note=excluded.scope_note, reporting_unit=excluded.reporting_unit, dimensions=excluded.dimensions, formula=excluded.formula",
+                 decimals=excluded.decimals, scope_note=excluded.scope_note, reporting_unit=excluded.reporting_unit, dimensions=excluded.dimensions, formula=excluded.formula, estimate=excluded.estimate",
             )?;
             for i in indicators {
                 if let Some(old_unit) = existing.get(&i.code) {
@@ -654,6 +654,7 @@ impl Store for PgStore {
                         &i.reporting_unit,
                         &i.dimensions_text(),
                         &i.formula,
+                        &i.estimate.as_str(),
                     ],
                 )?;
             }

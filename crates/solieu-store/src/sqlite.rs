@@ -473,10 +473,10 @@ impl Store for SqliteStore {
 
     fn indicators(&self) -> Result<Vec<Indicator>> {
         let mut st = self.conn.prepare(
-            "SELECT code, name_vi, name_en, unit, time_aggregation, area_aggregation, decimals, scope_note, reporting_unit, dimensions, formula \
+            "SELECT code, name_vi, name_en, unit, time_aggregation, area_aggregation, decimals, scope_note, reporting_unit, dimensions, formula, estimate \
              FROM indicator ORDER BY rowid",
         )?;
-        let rows: Vec<[String; 11]> = st
+        let rows: Vec<[String; 12]> = st
             .query_map([], |r| {
                 Ok([
                     r.get(0)?,
@@ -490,12 +490,13 @@ impl Store for SqliteStore {
                     r.get(8)?,
                     r.get(9)?,
                     r.get(10)?,
+                    r.get(11)?,
                 ])
             })?
             .collect::<std::result::Result<_, _>>()?;
         rows.iter()
             .map(|f| {
-                let cols: [&str; 11] = std::array::from_fn(|i| f[i].as_str());
+                let cols: [&str; 12] = std::array::from_fn(|i| f[i].as_str());
                 Indicator::parse(&IndicatorFields::from_columns(&cols))
                     .map_err(|e| StoreError::Corrupt(format!("indicator {}: {e}", f[0])))
             })
@@ -508,10 +509,10 @@ impl Store for SqliteStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
             let mut st = tx.prepare(
-                "INSERT INTO indicator (code, name_vi, name_en, unit, time_aggregation, area_aggregation, decimals, scope_note, reporting_unit, dimensions, formula) \
-                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11) ON CONFLICT(code) DO UPDATE SET name_vi=excluded.name_vi, name_en=excluded.name_en, \
+                "INSERT INTO indicator (code, name_vi, name_en, unit, time_aggregation, area_aggregation, decimals, scope_note, reporting_unit, dimensions, formula, estimate) \
+                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12) ON CONFLICT(code) DO UPDATE SET name_vi=excluded.name_vi, name_en=excluded.name_en, \
                  unit=excluded.unit, time_aggregation=excluded.time_aggregation, area_aggregation=excluded.area_aggregation, \
-                 decimals=excluded.decimals, scope_note=excluded.scope_note, reporting_unit=excluded.reporting_unit, dimensions=excluded.dimensions, formula=excluded.formula",
+                 decimals=excluded.decimals, scope_note=excluded.scope_note, reporting_unit=excluded.reporting_unit, dimensions=excluded.dimensions, formula=excluded.formula, estimate=excluded.estimate",
             )?;
             let existing: HashMap<String, String> = tx
                 .prepare("SELECT code, unit FROM indicator")?
@@ -542,7 +543,8 @@ impl Store for SqliteStore {
                     i.scope_note,
                     i.reporting_unit,
                     i.dimensions_text(),
-                    i.formula
+                    i.formula,
+                    i.estimate.as_str()
                 ])?;
             }
             audit(

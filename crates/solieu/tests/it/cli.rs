@@ -55,6 +55,29 @@ impl Env {
         self.ok(&["check"])
     }
 
+    /// One derived figure's CSV row (`query --format csv`), with `extra` flags.
+    fn figure(
+        &self,
+        ind: &str,
+        area: &str,
+        period: &str,
+        measure: &str,
+        extra: &[&str],
+    ) -> Vec<String> {
+        let mut a = vec![
+            "--indicator",
+            ind,
+            "--area",
+            area,
+            "--period",
+            period,
+            "--measure",
+            measure,
+        ];
+        a.extend_from_slice(extra);
+        self.query_csv(&a).remove(0)
+    }
+
     fn query_csv(&self, args: &[&str]) -> Vec<Vec<String>> {
         let mut a = vec!["query", "--format", "csv"];
         a.extend_from_slice(args);
@@ -2519,18 +2542,9 @@ fn formula_indicators_reproduce_the_statistics_offices_published_ratios() {
         env.ok(&["import", &format!("{GSO}/{file}")]);
     }
     let value = |ind: &str, period: &str, measure: &str| -> f64 {
-        let rows = env.query_csv(&[
-            "--indicator",
-            ind,
-            "--area",
-            "VN",
-            "--period",
-            period,
-            "--measure",
-            measure,
-        ]);
-        assert_eq!(rows[0][6], "formula", "{rows:?}");
-        rows[0][4].parse().unwrap_or_else(|_| panic!("{rows:?}"))
+        let row = env.figure(ind, "VN", period, measure, &[]);
+        assert_eq!(row[6], "formula", "{row:?}");
+        row[4].parse().unwrap_or_else(|_| panic!("{row:?}"))
     };
     // GSO, 2023: GDP per capita 101,9 triệu đồng; agriculture 11,96 %,
     // industry and construction 37,12 %, services 42,54 %, product taxes 8,38 %
@@ -2555,36 +2569,21 @@ fn formula_indicators_reproduce_the_statistics_offices_published_ratios() {
     );
     // the change in percentage points is the difference of the two years' shares
     let level = |dim: &str, year: &str| -> f64 {
-        let mut args = vec![
-            "--indicator",
-            "GRDP_CURRENT",
-            "--area",
-            "VN",
-            "--period",
-            year,
-            "--measure",
-            "value",
-        ];
-        if !dim.is_empty() {
-            args.extend(["--dim", dim]);
-        }
-        env.query_csv(&args)[0][4].parse().unwrap()
+        let extra = if dim.is_empty() {
+            vec![]
+        } else {
+            vec!["--dim", dim]
+        };
+        env.figure("GRDP_CURRENT", "VN", year, "value", &extra)[4]
+            .parse()
+            .unwrap()
     };
     let share = |y: &str| level("INDUSTRY=BTF", y) / level("", y) * 100.0;
     let pp = value("GRDP_SHARE_INDUSTRY", "2023", "change_pp");
     assert!((pp - (share("2023") - share("2022"))).abs() < 0.006, "{pp}");
     // a level has no change in points
-    let rows = env.query_csv(&[
-        "--indicator",
-        "GRDP_CURRENT",
-        "--area",
-        "VN",
-        "--period",
-        "2023",
-        "--measure",
-        "change_pp",
-    ]);
-    assert!(rows[0][7].contains("percentage points"), "{rows:?}");
+    let row = env.figure("GRDP_CURRENT", "VN", "2023", "change_pp", &[]);
+    assert!(row[7].contains("percentage points"), "{row:?}");
     // --explain shows the formula and every input with its import
     let out = env.ok(&[
         "query",
@@ -2625,18 +2624,8 @@ fn a_regions_ratio_is_the_ratio_of_its_sums_and_late_members_are_estimated() {
         ));
     }
     env.ok(&["import", &env.file("grdp.csv", csv.as_bytes())]);
-    let q = |ind: &str, area: &str, period: &str, measure: &str| -> Vec<String> {
-        env.query_csv(&[
-            "--indicator",
-            ind,
-            "--area",
-            area,
-            "--period",
-            period,
-            "--measure",
-            measure,
-        ])
-        .remove(0)
+    let q = |ind: &str, area: &str, period: &str, measure: &str| {
+        env.figure(ind, area, period, measure, &[])
     };
     let region: f64 = q("GRDP_PER_CAPITA", "VKTTDPN", "2019", "value")[4]
         .parse()
@@ -2706,21 +2695,17 @@ fn a_regions_ratio_is_the_ratio_of_its_sums_and_late_members_are_estimated() {
         "{explained}"
     );
     // without estimates the total is absent, and says why
-    let out = env.ok(&[
-        "query",
-        "--format",
-        "csv",
-        "--indicator",
+    let row = env.figure(
         "RETAIL_GOODS",
-        "--area",
         "VKTTDPN",
-        "--period",
         "2020-10",
-        "--measure",
         "value",
-        "--no-estimates",
-    ]);
-    assert!(out.contains("1 member area(s) without the figure"), "{out}");
+        &["--no-estimates"],
+    );
+    assert!(
+        row[7].contains("1 member area(s) without the figure"),
+        "{row:?}"
+    );
     // the report says which member's figure is an estimate, and writes the share in points
     let report = env.ok(&["report", "--area", "VKTTDPN", "--period", "2020-10"]);
     assert!(
@@ -2736,6 +2721,18 @@ fn a_regions_ratio_is_the_ratio_of_its_sums_and_late_members_are_estimated() {
         report.contains("Tỷ trọng kim ngạch xuất khẩu của khu vực có vốn đầu tư nước ngoài tháng 10 đạt 68,8%, tăng 2,1 điểm phần trăm so với cùng kỳ."),
         "{report}"
     );
+    // another method for this indicator: the mean of the same month in earlier years
+    let cat = env.file(
+        "seasonal.csv",
+        "code,name_vi,name_en,unit,time_aggregation,area_aggregation,decimals,reporting_unit,estimate\n\
+         RETAIL_GOODS,Doanh thu bán lẻ hàng hóa,Retail sales of goods,tỷ đồng,flow,sum,0,Sở Công Thương,seasonal\n"
+            .as_bytes(),
+    );
+    env.ok(&["catalog", "import", &cat]);
+    let row = q("RETAIL_GOODS", "VKTTDPN", "2020-10", "value");
+    let total: f64 = row[4].parse().unwrap();
+    assert!((total - 28_000.0 * 1.1 - 8_000.0).abs() < 0.5, "{row:?}");
+    assert!(row[6].contains("estimated"), "{row:?}");
     // the member's figure arrives: the estimate is gone
     let late = format!("{HEADER}RETAIL_GOODS,82,2020-10,level,9000,A,tỷ đồng,test\n");
     env.ok(&["import", &env.file("late.csv", late.as_bytes())]);
@@ -2828,19 +2825,10 @@ fn five_year_targets_average_growth_and_overlapping_plans() {
     csv.push_str("GRDP_CONST,79,2016/2020,plan_yoy_pct,8,A,%,Nghị quyết Đại hội\n");
     env.ok(&["import", &env.file("grdp.csv", csv.as_bytes())]);
     let q = |period: &str, measure: &str| -> f64 {
-        let rows = env.query_csv(&[
-            "--indicator",
-            "GRDP_CONST",
-            "--area",
-            "79",
-            "--period",
-            period,
-            "--measure",
-            measure,
-        ]);
-        rows[0][4]
+        let row = env.figure("GRDP_CONST", "79", period, measure, &[]);
+        row[4]
             .parse()
-            .unwrap_or_else(|_| panic!("{period} {measure}: {rows:?}"))
+            .unwrap_or_else(|_| panic!("{period} {measure}: {row:?}"))
     };
     // the geometric mean of the five yearly rates, 2015 as base
     let product: f64 = rates.iter().map(|(_, r)| 1.0 + r / 100.0).product();
