@@ -2633,3 +2633,31 @@ fn the_admin_page_lists_the_pulls_and_why_one_failed() {
     let r = srv.request("GET", "/admin", Auth::Token(&viewer), "", b"");
     assert_eq!(r.status, 403, "{}", r.body);
 }
+
+#[test]
+fn the_overview_says_where_the_five_year_plan_stands() {
+    let srv = Server::start(&["--public", "all"]);
+    let analyst = srv.account("phantich", "analyst", &[]);
+    // HCMC's GRDP growth of 2016–2018 (test input; the demo holds 2019 and
+    // 2020) and the plan's target of average annual growth for 2016–2020
+    let body = "indicator,area,period,measure,value\n\
+        GRDP_CONST,79,2016,yoy_pct,8.05\nGRDP_CONST,79,2017,yoy_pct,8.25\n\
+        GRDP_CONST,79,2018,yoy_pct,8.3\nGRDP_CONST,79,2016/2020,plan_yoy_pct,8.5\n";
+    let r = srv.csv(
+        "POST",
+        "/api/v1/submissions",
+        Some(&analyst),
+        body.as_bytes(),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let page = srv.csv("GET", "/overview?area=79&period=2020-10", None, b"");
+    assert_eq!(page.status, 200);
+    // (8.05, 8.25, 8.3 and the demo's latest 2019 figure, 7.83: 8.11 % a year)
+    assert!(
+        page.body.contains(
+            "<p class=\"five-year below-target\">Bình quân 2016–2019: Tổng sản phẩm trên địa bàn (GRDP) theo giá so sánh 2010 tăng 8,11%&#x2f;năm; kế hoạch giai đoạn 2016–2020: tăng 8,5%&#x2f;năm — <strong>thấp hơn mục tiêu</strong>"
+        ),
+        "{}",
+        page.body
+    );
+}
