@@ -516,6 +516,139 @@ pub struct Report {
     /// The members whose figures in a regional total are estimates (they
     /// have not reported): "Tỉnh Tiền Giang (doanh thu bán lẻ hàng hóa tháng 10)".
     pub estimated: Vec<String>,
+    /// A region's report: its members side by side, one table per summed
+    /// indicator (year-to-date, share of the region, rank, growth).
+    pub members: Vec<MemberTable>,
+}
+
+/// A region's members for one indicator, the largest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberTable {
+    /// Indicator code.
+    pub code: String,
+    /// Its name in the report's language.
+    pub name: String,
+    /// Unit label.
+    pub unit: String,
+    /// Decimals of the indicator.
+    pub decimals: usize,
+    /// The members.
+    pub rows: Vec<MemberRow>,
+}
+
+/// One member of a region for one indicator.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberRow {
+    /// The member's name.
+    pub name: String,
+    /// January to the month.
+    pub cumulative: Option<Num>,
+    /// % of the region's year-to-date.
+    pub share: Option<Num>,
+    /// Rank by the year-to-date among the members, 1 = largest.
+    pub rank: Option<u32>,
+    /// The year-to-date on the same months of the previous year, %.
+    pub cumulative_yoy: Option<Num>,
+    /// Rank by that growth, 1 = fastest.
+    pub rank_yoy: Option<u32>,
+}
+
+/// The members' tables of a region's report: every summed flow indicator
+/// of the sections with a year-to-date figure for some member.
+fn member_tables(
+    engine: &Engine,
+    region: &str,
+    sections: &[Section],
+    p: Period,
+    lang: Lang,
+    opts: &Options,
+) -> Result<Vec<MemberTable>, ReportError> {
+    let Period::Month(year, month) = p else {
+        return Ok(vec![]);
+    };
+    let ytd = Period::Cumulative(year, month);
+    let members: Vec<(String, String)> = engine
+        .registry()
+        .members_on(region, p.end_date())
+        .iter()
+        .map(|a| {
+            let name = match lang {
+                Lang::Vi => a.name_vi.clone(),
+                Lang::En => a.name_en.clone(),
+            };
+            (a.key.clone(), name)
+        })
+        .collect();
+    if members.is_empty() {
+        return Ok(vec![]);
+    }
+    let opts = Options {
+        explain: false,
+        ..*opts
+    };
+    let mut out = vec![];
+    for item in sections.iter().flat_map(|s| &s.items) {
+        let Some(ind) = engine.indicator(&item.code) else {
+            continue;
+        };
+        if ind.time_aggregation != TimeAggregation::Flow
+            || ind.area_aggregation != solieu_model::AreaAggregation::Sum
+            || ind.is_formula()
+        {
+            continue;
+        }
+        let asks = [
+            Derived::Cumulative,
+            Derived::SharePct,
+            Derived::Rank,
+            Derived::CumulativeYoyPct,
+            Derived::RankYoy,
+        ];
+        let queries: Vec<Query<'_>> = members
+            .iter()
+            .flat_map(|(key, _)| {
+                asks.iter().map(move |m| Query {
+                    indicator: &ind.code,
+                    area: key,
+                    dims: "",
+                    period: ytd,
+                    measure: *m,
+                })
+            })
+            .collect();
+        let f = engine.eval_many(&queries, &opts)?;
+        let rank = |f: &Figure| f.value.map(|v| v as u32);
+        let mut rows: Vec<MemberRow> = members
+            .iter()
+            .zip(f.chunks(asks.len()))
+            .map(|((_, name), f)| MemberRow {
+                name: name.clone(),
+                cumulative: num(&f[0], false).map(|n| Num {
+                    decimals: usize::from(ind.decimals),
+                    ..n
+                }),
+                share: num(&f[1], true),
+                rank: rank(&f[2]),
+                cumulative_yoy: num(&f[3], true),
+                rank_yoy: rank(&f[4]),
+            })
+            .collect();
+        if rows.iter().all(|r| r.cumulative.is_none()) {
+            continue;
+        }
+        rows.sort_by(|a, b| {
+            let v = |r: &MemberRow| r.cumulative.as_ref().map_or(f64::MIN, |n| n.value);
+            v(b).total_cmp(&v(a))
+        });
+        out.push(MemberTable {
+            code: ind.code.clone(),
+            name: item.name.clone(),
+            unit: ind.unit.label.clone(),
+            decimals: usize::from(ind.decimals),
+            rows,
+        });
+    }
+    Ok(out)
 }
 
 fn num(f: &Figure, lang_pct: bool) -> Option<Num> {
@@ -813,6 +946,7 @@ pub fn build(engine: &Engine, req: &Request) -> Result<Report, ReportError> {
             format!("{} months", req.month),
         ),
     };
+    let members = member_tables(engine, &key, &sections, p, req.lang, &opts)?;
     Ok(Report {
         lang: req.lang.code().to_string(),
         area: area_name,
@@ -823,6 +957,7 @@ pub fn build(engine: &Engine, req: &Request) -> Result<Report, ReportError> {
         cumulative_label,
         sections,
         as_of: req.as_of_label.clone(),
+        members,
         sources,
         synthetic,
         estimated,

@@ -2862,3 +2862,45 @@ fn five_year_targets_average_growth_and_overlapping_plans() {
     );
     env.ok(&["import", &env.file("ok.csv", ok.as_bytes())]);
 }
+
+#[test]
+fn a_regions_report_sets_its_members_side_by_side() {
+    let env = Env::new();
+    env.ok(&["demo"]);
+    let report = env.ok(&["report", "--area", "VKTTDPN", "--period", "2020-10"]);
+    let table: Vec<Vec<String>> = report
+        .lines()
+        .skip_while(|l| {
+            !l.starts_with(
+                "| Doanh thu bán lẻ hàng hóa | Lũy kế 10 tháng | Tỷ trọng trong vùng (%)",
+            )
+        })
+        .skip(2)
+        .take_while(|l| l.starts_with("| "))
+        .map(|l| {
+            l.trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().to_string())
+                .collect()
+        })
+        .collect();
+    assert_eq!(table.len(), 8, "{report}");
+    let number = |s: &str| s.replace('.', "").replace(',', ".").parse::<f64>().unwrap();
+    // the largest first, ranked 1 to 8, shares adding up to 100 %
+    let values: Vec<f64> = table.iter().map(|r| number(&r[1])).collect();
+    assert!(values.windows(2).all(|w| w[0] >= w[1]), "{values:?}");
+    let ranks: Vec<&str> = table.iter().map(|r| r[3].as_str()).collect();
+    assert_eq!(ranks, ["1", "2", "3", "4", "5", "6", "7", "8"]);
+    let shares: f64 = table.iter().map(|r| number(&r[2])).sum();
+    assert!((shares - 100.0).abs() < 0.5, "{shares}");
+    // each share is the member's year-to-date over the region's, as the engine gives them
+    let region: f64 = env.figure("RETAIL_GOODS", "VKTTDPN", "2020-01/2020-10", "value", &[])[4]
+        .parse()
+        .unwrap();
+    let hcm: f64 = env.figure("RETAIL_GOODS", "79", "2020-01/2020-10", "value", &[])[4]
+        .parse()
+        .unwrap();
+    assert_eq!(table[0][0], "Thành phố Hồ Chí Minh");
+    assert!((values[0] - hcm).abs() < 0.5, "{} vs {hcm}", values[0]);
+    assert!((number(&table[0][2]) - hcm / region * 100.0).abs() < 0.05);
+}
