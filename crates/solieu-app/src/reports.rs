@@ -43,6 +43,57 @@ impl Format {
     }
 }
 
+/// The key tasks a report of `area` for `year`-`month` lists for the
+/// coming month: those still to do whose deadline falls by the end of the
+/// next month, the overdue (at the end of the report's month) first, then
+/// by deadline. A task assigned to an area is the area's, a region's
+/// member's or a child's; a task assigned to a department (any other unit)
+/// is every report's. An area's code is written as its name.
+pub fn task_lines(
+    reg: &solieu_model::AreaRegistry,
+    tasks: &[solieu_store::Task],
+    area: &str,
+    year: i32,
+    month: u8,
+) -> Vec<solieu_report::TaskLine> {
+    let p = solieu_model::Period::Month(year, month);
+    let end = p.end_date();
+    let next_end = crate::service::next_period(p).end_date();
+    let area = solieu_model::area::normalize_code(area);
+    let members: Vec<String> = reg
+        .resolve_on(&area, end)
+        .map(|a| {
+            reg.members_on(&a.key, end)
+                .iter()
+                .map(|m| m.code.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let ours = |unit: &str| match reg.resolve_on(unit, end) {
+        None => true,
+        Some(u) => {
+            u.code == area || members.contains(&u.code) || u.parent.as_deref() == Some(&area)
+        }
+    };
+    let mut due: Vec<&solieu_store::Task> = tasks
+        .iter()
+        .filter(|t| t.status.is_pending() && t.deadline <= next_end && ours(&t.unit))
+        .collect();
+    due.sort_by_key(|t| (!t.is_overdue(end), t.deadline, t.id));
+    due.iter()
+        .map(|t| solieu_report::TaskLine {
+            title: t.title.clone(),
+            unit: reg
+                .resolve_on(&t.unit, end)
+                .map_or(t.unit.clone(), |a| a.name_vi.clone()),
+            document: t.document.clone(),
+            deadline: t.deadline.format("%d/%m/%Y").to_string(),
+            progress: t.progress,
+            overdue: t.is_overdue(end),
+        })
+        .collect()
+}
+
 /// Builds the report and renders it; `day` dates the official document
 /// (DOCX, PDF), `issuer` overrides the issuing body.
 pub fn render(

@@ -37,6 +37,7 @@ fn report_md(lang: Lang) -> String {
         as_of: None,
         as_of_label: None,
         sources: false,
+        tasks: vec![],
     };
     let day = chrono::NaiveDate::from_ymd_opt(2020, 11, 11).unwrap();
     let bytes = solieu_app::reports::render(

@@ -142,6 +142,26 @@ pub struct Request {
     pub as_of_label: Option<String>,
     /// List the stored vintages behind every number in an appendix.
     pub sources: bool,
+    /// The key tasks assigned to departments that are still to do (the
+    /// caller reads them from the store), for "Nhiệm vụ trọng tâm".
+    pub tasks: Vec<TaskLine>,
+}
+
+/// A key task still to do, as the report lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskLine {
+    /// What is to be done.
+    pub title: String,
+    /// The responsible unit.
+    pub unit: String,
+    /// The assigning document (`Kết luận 123/KL-TU`), if any.
+    pub document: String,
+    /// Its deadline, `dd/mm/yyyy`.
+    pub deadline: String,
+    /// Progress, %.
+    pub progress: u8,
+    /// Past its deadline at the end of the report's month.
+    pub overdue: bool,
 }
 
 /// One figure as the templates see it.
@@ -519,6 +539,11 @@ pub struct Report {
     /// A region's report: its members side by side, one table per summed
     /// indicator (year-to-date, share of the region, rank, growth).
     pub members: Vec<MemberTable>,
+    /// The key tasks for the coming month: those still to do with a
+    /// deadline by its end, the overdue first.
+    pub tasks: Vec<TaskLine>,
+    /// "tháng 11/2020": the coming month.
+    pub next_month: String,
 }
 
 /// A region's members for one indicator, the largest first.
@@ -947,6 +972,11 @@ pub fn build(engine: &Engine, req: &Request) -> Result<Report, ReportError> {
         ),
     };
     let members = member_tables(engine, &key, &sections, p, req.lang, &opts)?;
+    let next = if req.month == 12 {
+        Period::Month(req.year + 1, 1)
+    } else {
+        Period::Month(req.year, req.month + 1)
+    };
     Ok(Report {
         lang: req.lang.code().to_string(),
         area: area_name,
@@ -958,6 +988,8 @@ pub fn build(engine: &Engine, req: &Request) -> Result<Report, ReportError> {
         sections,
         as_of: req.as_of_label.clone(),
         members,
+        tasks: req.tasks.clone(),
+        next_month: numfmt::period(next, req.lang),
         sources,
         synthetic,
         estimated,

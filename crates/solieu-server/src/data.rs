@@ -666,7 +666,10 @@ pub async fn report(
     let label = q.as_of.clone();
     let bytes = state
         .blocking(move |st| {
+            // the tasks first: the store and the engine are never held together
+            let tasks = st.store()?.tasks(None).map_err(|e| st.internal(e))?;
             let engine = st.engine()?;
+            let q_area = area.clone();
             let req = solieu_report::Request {
                 area,
                 year,
@@ -675,6 +678,13 @@ pub async fn report(
                 as_of,
                 as_of_label: label,
                 sources: false,
+                tasks: solieu_app::reports::task_lines(
+                    engine.registry(),
+                    &tasks,
+                    &q_area,
+                    year,
+                    month,
+                ),
             };
             let day =
                 solieu_app::timefmt::vietnam_day(as_of.unwrap_or_else(solieu_store::now_micros));

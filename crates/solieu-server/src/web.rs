@@ -835,6 +835,7 @@ async fn overview(
             as_of,
             as_of_label: None,
             sources: false,
+            tasks: vec![],
         },
     )
     .ok();

@@ -56,13 +56,20 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<ExitCode> {
     let engine = ctx.engine(&*store)?;
     let as_of = a.as_of.as_deref().map(timefmt::parse_as_of).transpose()?;
     let req = solieu_report::Request {
-        area: a.area,
+        area: a.area.clone(),
         year,
         month,
         lang: a.lang,
         as_of,
         as_of_label: a.as_of.clone(),
         sources: a.sources,
+        tasks: solieu_app::reports::task_lines(
+            engine.registry(),
+            &store.tasks(None)?,
+            &a.area,
+            year,
+            month,
+        ),
     };
     let day = match (&a.date, as_of) {
         (Some(d), _) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")

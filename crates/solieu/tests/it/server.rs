@@ -2661,3 +2661,53 @@ fn the_overview_says_where_the_five_year_plan_stands() {
         page.body
     );
 }
+
+#[test]
+fn the_report_ends_with_the_key_tasks_of_the_coming_month() {
+    let srv = Server::start(&[]);
+    let admin = srv.account("quantri", "admin", &[]);
+    for (title, unit, deadline) in [
+        ("Đẩy nhanh giải ngân vốn đầu tư công", "79", "2020-11-20"),
+        ("Hoàn thành đề án chuyển đổi số", "79", "2020-10-15"),
+        (
+            "Rà soát các dự án chậm tiến độ",
+            "Sở Tài chính",
+            "2020-11-30",
+        ),
+        ("Việc của tỉnh khác", "75", "2020-11-10"),
+        ("Việc của năm sau", "79", "2021-03-31"),
+    ] {
+        let r = srv.json(
+            "POST",
+            "/api/v1/tasks",
+            Auth::Token(&admin),
+            &json!({"title": title, "document": "Kết luận 12/KL-UBND", "unit": unit, "deadline": deadline}),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let r = srv.csv(
+        "GET",
+        "/api/v1/report?area=79&period=2020-10&format=md",
+        Some(&admin),
+        b"",
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let tasks: Vec<&str> = r
+        .body
+        .lines()
+        .skip_while(|l| !l.starts_with("## ") || !l.contains("NHIỆM VỤ TRỌNG TÂM THÁNG 11/2020"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("## "))
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    assert_eq!(
+        tasks,
+        [
+            "1. Hoàn thành đề án chuyển đổi số — Thành phố Hồ Chí Minh; hạn 15/10/2020 (**quá hạn**) (Kết luận 12/KL-UBND).",
+            "2. Đẩy nhanh giải ngân vốn đầu tư công — Thành phố Hồ Chí Minh; hạn 20/11/2020 (Kết luận 12/KL-UBND).",
+            "3. Rà soát các dự án chậm tiến độ — Sở Tài chính; hạn 30/11/2020 (Kết luận 12/KL-UBND).",
+        ],
+        "{}",
+        r.body
+    );
+}
