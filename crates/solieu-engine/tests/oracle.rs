@@ -384,6 +384,20 @@ struct Oracle<'a> {
     o: Options,
 }
 
+/// The previous period of the same kind; none for a year or a year-to-date.
+fn previous_period(p: Period) -> Option<Period> {
+    Some(match p {
+        Period::Month(y, 1) => Period::Month(y - 1, 12),
+        Period::Month(y, m) => Period::Month(y, m - 1),
+        Period::Quarter(y, 1) => Period::Quarter(y - 1, 4),
+        Period::Quarter(y, q) => Period::Quarter(y, q - 1),
+        Period::Half(y, 1) => Period::Half(y - 1, 2),
+        Period::Half(y, h) => Period::Half(y, h - 1),
+        Period::Span(y, n) => Period::Span(y - i32::from(n), n),
+        Period::Year(_) | Period::Cumulative(..) => return None,
+    })
+}
+
 fn weakest(a: Status, b: Status) -> Status {
     a.weakest(b)
 }
@@ -765,16 +779,7 @@ impl<'a> Oracle<'a> {
                             .level(ind, a, p.previous_year(), false)
                             .map(|(b, _, _)| b * (now / before)),
                         EstimateMethod::Last => {
-                            let last = match p {
-                                Period::Month(y, 1) => Period::Month(y - 1, 12),
-                                Period::Month(y, m) => Period::Month(y, m - 1),
-                                Period::Quarter(y, 1) => Period::Quarter(y - 1, 4),
-                                Period::Quarter(y, q) => Period::Quarter(y, q - 1),
-                                Period::Half(y, 1) => Period::Half(y - 1, 2),
-                                Period::Half(y, h) => Period::Half(y, h - 1),
-                                Period::Span(y, n) => Period::Span(y - i32::from(n), n),
-                                _ => p.previous_year(),
-                            };
+                            let last = previous_period(p).unwrap_or(p.previous_year());
                             self.level(ind, a, last, false).map(|(b, _, _)| b)
                         }
                         _ => {
@@ -1038,16 +1043,7 @@ impl<'a> Oracle<'a> {
             Derived::CumulativeYoyPct => self.yoy(ind, area, ytd),
             Derived::MomPct => {
                 let r = self.stored(ind, area, Measure::MomPct, p);
-                let prev = match p {
-                    Period::Month(y, 1) => Some(Period::Month(y - 1, 12)),
-                    Period::Month(y, m) => Some(Period::Month(y, m - 1)),
-                    Period::Quarter(y, 1) => Some(Period::Quarter(y - 1, 4)),
-                    Period::Quarter(y, q) => Some(Period::Quarter(y, q - 1)),
-                    Period::Half(y, 1) => Some(Period::Half(y - 1, 2)),
-                    Period::Half(y, h) => Some(Period::Half(y, h - 1)),
-                    Period::Span(y, n) => Some(Period::Span(y - i32::from(n), n)),
-                    _ => None,
-                };
+                let prev = previous_period(p);
                 let c = if info.time_aggregation == TimeAggregation::Index {
                     Err(Why::NotApplicable(
                         "an index on the same period of the previous year gives no change on the previous period",
@@ -1068,16 +1064,10 @@ impl<'a> Oracle<'a> {
                 self.figure(r, c, true, ind)
             }
             Derived::ChangePp | Derived::MomChangePp => {
-                let prev = match (m, p) {
-                    (Derived::ChangePp, _) => Some(p.previous_year()),
-                    (_, Period::Month(y, 1)) => Some(Period::Month(y - 1, 12)),
-                    (_, Period::Month(y, m)) => Some(Period::Month(y, m - 1)),
-                    (_, Period::Quarter(y, 1)) => Some(Period::Quarter(y - 1, 4)),
-                    (_, Period::Quarter(y, q)) => Some(Period::Quarter(y, q - 1)),
-                    (_, Period::Half(y, 1)) => Some(Period::Half(y - 1, 2)),
-                    (_, Period::Half(y, h)) => Some(Period::Half(y, h - 1)),
-                    (_, Period::Span(y, n)) => Some(Period::Span(y - i32::from(n), n)),
-                    _ => None,
+                let prev = if m == Derived::ChangePp {
+                    Some(p.previous_year())
+                } else {
+                    previous_period(p)
                 };
                 let Some(prev) = prev else {
                     return absent(Why::NotApplicable(
