@@ -42,6 +42,22 @@ pub(crate) enum Compiled {
     Invalid,
 }
 
+impl Compiled {
+    /// The indicator numbers it reads.
+    pub(crate) fn inputs(&self, out: &mut Vec<u16>) {
+        match self {
+            Compiled::Input(Some(i), _) => out.push(*i),
+            Compiled::Neg(a) => a.inputs(out),
+            Compiled::Bin(_, a, b) => {
+                a.inputs(out);
+                b.inputs(out);
+            }
+            Compiled::Call(_, args) => args.iter().for_each(|a| a.inputs(out)),
+            Compiled::Num(_) | Compiled::Input(None, _) | Compiled::Invalid => {}
+        }
+    }
+}
+
 /// An input of a formula: indicator code and breakdown text (an old code
 /// kept as an alias is its indicator and breakdown).
 pub(crate) fn input_of(indicator: &str, dims: &[(String, String)]) -> (String, String) {

@@ -661,6 +661,59 @@ impl Engine {
         self.ind_ix.get(code).map(|i| &self.indicators[*i as usize])
     }
 
+    /// The areas (keys) and periods a formula indicator can be worked out
+    /// for: those where one of its inputs has a stored level (its total or
+    /// any breakdown) as of a time, in `areas` when that is not empty;
+    /// sorted. Empty for an indicator that is not a formula.
+    pub fn formula_keys(
+        &self,
+        indicator: &str,
+        areas: &[String],
+        as_of: Option<i64>,
+    ) -> Vec<(String, Period)> {
+        let Some(f) = self
+            .ind_ix
+            .get(indicator)
+            .and_then(|i| self.ind_info[*i as usize].formula.as_ref())
+        else {
+            return vec![];
+        };
+        let mut inputs = vec![];
+        f.inputs(&mut inputs);
+        inputs.sort_unstable();
+        inputs.dedup();
+        let mut out = std::collections::BTreeSet::new();
+        for ind in inputs {
+            let mut dims = self.cube.dims_of(ind);
+            dims.push(0);
+            dims.sort_unstable();
+            dims.dedup();
+            for (a, key) in self.registry.all().iter().enumerate() {
+                if !areas.is_empty() && !areas.contains(&key.key) {
+                    continue;
+                }
+                for d in &dims {
+                    let Some(s) = self
+                        .cube
+                        .lookup(self.key(ind, a as u32, Measure::Level, *d))
+                    else {
+                        continue;
+                    };
+                    let mut i = 0;
+                    while let Some(p) = s.period_at(i) {
+                        if self.cube.get(s, p, as_of).is_some() {
+                            if let Some(p) = Period::from_key(i64::from(p)) {
+                                out.insert((key.key.clone(), p));
+                            }
+                        }
+                        i += 1;
+                    }
+                }
+            }
+        }
+        out.into_iter().collect()
+    }
+
     /// A figure stored under an exact key (the total), as of a time: a
     /// plan's target for a span of years, read as it was set.
     pub fn stored(

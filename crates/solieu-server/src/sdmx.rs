@@ -581,44 +581,22 @@ fn formula_series(
     query: &ObsQuery,
     as_of: Option<i64>,
 ) -> Result<Vec<Vintage>, ()> {
-    // the engine and the store are never held together (an import holds
-    // the store, then the engine)
-    let wanted: Vec<solieu_model::Indicator> = state
+    let engine = state
         .engine()
-        .map_err(|_| tracing::error!("sdmx: the engine is unavailable"))?
+        .map_err(|_| tracing::error!("sdmx: the engine is unavailable"))?;
+    let opts = solieu_engine::Options {
+        as_of,
+        explain: true,
+        ..Default::default()
+    };
+    let mut out = vec![];
+    for ind in engine
         .indicators()
         .iter()
         .filter(|i| i.is_formula())
         .filter(|i| query.indicators.is_empty() || query.indicators.contains(&i.code))
-        .cloned()
-        .collect();
-    let mut out = vec![];
-    for ind in &wanted {
-        let Ok(expr) = solieu_engine::rules::parse_formula(&ind.formula) else {
-            continue;
-        };
-        let inputs = ObsQuery {
-            indicators: expr
-                .indicators()
-                .iter()
-                .map(|c| solieu_model::indicator::alias(c).map_or(c.clone(), |a| a.0.to_string()))
-                .collect(),
-            areas: query.areas.clone(),
-            periods: vec![],
-            measures: vec![solieu_model::Measure::Level],
-            as_of,
-        };
-        let keys: std::collections::BTreeSet<(String, solieu_model::Period)> = {
-            let store = state
-                .store()
-                .map_err(|_| tracing::error!("sdmx: the store is unavailable"))?;
-            store
-                .observations(&inputs)
-                .map_err(|e| tracing::error!("sdmx data: {e}"))?
-                .into_iter()
-                .map(|v| (v.obs.area, v.obs.period))
-                .collect()
-        };
+    {
+        let keys = engine.formula_keys(&ind.code, &query.areas, as_of);
         let qs: Vec<solieu_engine::Query<'_>> = keys
             .iter()
             .map(|(area, period)| solieu_engine::Query {
@@ -629,14 +607,7 @@ fn formula_series(
                 measure: solieu_engine::Derived::Value,
             })
             .collect();
-        let opts = solieu_engine::Options {
-            as_of,
-            explain: true,
-            ..Default::default()
-        };
-        let figures = state
-            .engine()
-            .map_err(|_| tracing::error!("sdmx: the engine is unavailable"))?
+        let figures = engine
             .eval_many(&qs, &opts)
             .map_err(|e| tracing::error!("sdmx formula {}: {e}", ind.code))?;
         for ((area, period), f) in keys.iter().zip(figures) {
