@@ -264,7 +264,7 @@ impl Engine {
                 area: d.area_aggregation.clone(),
                 decimals: d.decimals,
                 complete: vec![],
-                percent: d.unit.quantity() == solieu_model::Quantity::number(-2),
+                percent: d.unit.is_percent(),
                 estimate: d.estimate,
                 formula: d.is_formula().then(|| {
                     let ix = |c: &str| ind_ix.get(c).copied();

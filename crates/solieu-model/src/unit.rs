@@ -178,6 +178,11 @@ impl fmt::Display for Quantity {
 }
 
 impl Unit {
+    /// Whether the unit is a percentage (its changes are in percentage points).
+    pub fn is_percent(&self) -> bool {
+        self.quantity() == Quantity::number(-2)
+    }
+
     /// The unit as a [`Quantity`]: the parts of `a/b/c` (or `a per b`)
     /// divide the first; a percentage is 10⁻²; "lần" (times) is a number.
     pub fn quantity(&self) -> Quantity {

@@ -775,8 +775,7 @@ pub fn build(engine: &Engine, req: &Request) -> Result<Report, ReportError> {
                     ..n
                 })
             };
-            let ratio =
-                ind.is_formula() && ind.unit.quantity() == solieu_model::Quantity::number(-2);
+            let ratio = ind.is_formula() && ind.unit.is_percent();
             let pp = |f: &Figure| {
                 num(f, false).map(|n| Num {
                     decimals: usize::from(ind.decimals).max(1),
